@@ -1,0 +1,29 @@
+//! AiWellFlow Studio core: the domain logic and the encrypted local store.
+//!
+//! Everything a front end can do goes through [`Profile`], which owns one data directory:
+//! its lock, its data key and its sled store. The crate knows nothing of Tauri, of HTTP
+//! serving or of the JSON the UI speaks; the command surface (`awf-api`) sits on top.
+//!
+//! Architecture invariants kept here:
+//! - values are sealed with XChaCha20-Poly1305 before they reach sled, bound to their tree and key;
+//! - the data key lives only in the OS keyring (or is wrapped by an Argon2id passphrase key);
+//! - a write is acknowledged only after sled has flushed it to disk.
+
+pub mod agents;
+pub mod clock;
+pub mod crypto;
+pub mod diff;
+pub mod error;
+pub mod keys;
+pub mod lock;
+mod migrate;
+pub mod paths;
+pub mod profile;
+pub mod secret;
+pub mod storage;
+
+pub use agents::{Agent, AgentDraft, AgentSummary, ListQuery, ModelSettings, ResponseFormat, Revision, RevisionSummary, Variable};
+pub use error::{CoreError, Result};
+pub use keys::{KeyVault, OsKeyring};
+pub use profile::{OpenOptions, Profile};
+pub use secret::SecretString;

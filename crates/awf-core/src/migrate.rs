@@ -1,0 +1,69 @@
+//! Schema versions and forward migrations. The version lives (sealed) in the `meta` tree.
+//! A store newer than this build is refused rather than misread; older stores are migrated
+//! step by step, each step committed with its new version number in one transaction.
+
+use crate::error::{CoreError, Result};
+use crate::storage::{Batch, Storage, Tree};
+
+/// The schema this build writes.
+pub const SCHEMA_VERSION: u32 = 2;
+
+const VERSION_KEY: &[u8] = b"schema_version";
+
+/// One forward step: builds the batch that takes a store from version `n` to `n + 1`.
+type Step = fn(&Storage) -> Result<Batch>;
+
+/// `STEPS[n - 1]` migrates from version `n`.
+const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2];
+
+pub(crate) fn read_version(s: &Storage) -> Result<Option<u32>> {
+    match s.get(Tree::Meta, VERSION_KEY)? {
+        None => Ok(None),
+        Some(b) => {
+            let arr: [u8; 4] = b.as_slice().try_into().map_err(|_| CoreError::Corrupt { detail: "schema version has the wrong size".into() })?;
+            Ok(Some(u32::from_be_bytes(arr)))
+        }
+    }
+}
+
+pub(crate) fn set_version(batch: &mut Batch, v: u32) {
+    batch.put(Tree::Meta, VERSION_KEY, v.to_be_bytes().to_vec());
+}
+
+/// Brings the store to [`SCHEMA_VERSION`]. A brand-new store is stamped directly.
+pub(crate) fn run(s: &Storage, is_new: bool) -> Result<u32> {
+    let found = match read_version(s)? {
+        Some(v) => v,
+        None if is_new => {
+            let mut b = Batch::default();
+            set_version(&mut b, SCHEMA_VERSION);
+            s.commit(b)?;
+            return Ok(SCHEMA_VERSION);
+        }
+        None => return Err(CoreError::Corrupt { detail: "the store has no schema version".into() }),
+    };
+    if found > SCHEMA_VERSION {
+        return Err(CoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
+    }
+    if found == 0 {
+        return Err(CoreError::Corrupt { detail: "schema version 0 does not exist".into() });
+    }
+    for v in found..SCHEMA_VERSION {
+        let mut batch = STEPS[(v - 1) as usize](s)?;
+        set_version(&mut batch, v + 1);
+        s.commit(batch)?;
+    }
+    Ok(found)
+}
+
+/// v2 adds `agent_summaries`: a small sealed record per agent, so listing 10,000 agents does
+/// not open 10,000 full agents with their instructions.
+fn v1_to_v2(s: &Storage) -> Result<Batch> {
+    let mut batch = Batch::default();
+    for (key, value) in s.scan_prefix(Tree::Agents, b"")? {
+        let agent: crate::agents::Agent = serde_json::from_slice(&value)
+            .map_err(|e| CoreError::Corrupt { detail: format!("agent record during migration: {e}") })?;
+        batch.put(Tree::AgentSummaries, key, serde_json::to_vec(&agent.summary()).expect("summary serialises"));
+    }
+    Ok(batch)
+}

@@ -1,0 +1,271 @@
+//! A profile: one data directory holding `studio.lock`, `key.json` and the sled store under
+//! `store/`. Opening takes the lock, obtains the data key, opens the store, checks that the key
+//! matches and migrates the schema.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::agents::Agents;
+use crate::error::{CoreError, Result};
+use crate::keys::{self, KeyFile, KeyVault, OsKeyring};
+use crate::lock::ProfileLock;
+use crate::migrate;
+use crate::secret::{DataKey, SecretString};
+use crate::storage::{Batch, Storage, Tree};
+
+const KEY_CHECK: &[u8] = b"key_check";
+const KEY_CHECK_VALUE: &[u8] = b"aiwellflow-studio";
+
+/// How to open a profile.
+pub struct OpenOptions {
+    pub data_dir: PathBuf,
+    /// Required to open a passphrase-mode profile; when creating a profile, selects passphrase mode.
+    pub passphrase: Option<SecretString>,
+    pub vault: Arc<dyn KeyVault>,
+}
+
+impl OpenOptions {
+    /// Keyring mode with the OS keyring.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        OpenOptions { data_dir: data_dir.into(), passphrase: None, vault: Arc::new(OsKeyring) }
+    }
+
+    pub fn passphrase(mut self, pass: Option<SecretString>) -> Self {
+        self.passphrase = pass;
+        self
+    }
+
+    pub fn vault(mut self, vault: Arc<dyn KeyVault>) -> Self {
+        self.vault = vault;
+        self
+    }
+}
+
+/// How the data key of a profile is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMode {
+    Keyring,
+    Passphrase,
+}
+
+/// What is known about a data directory without opening it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// No profile yet.
+    Empty,
+    /// A profile whose key is in the keyring.
+    Keyring,
+    /// A profile whose key is wrapped by a passphrase.
+    Passphrase,
+}
+
+/// An open profile. Dropping it releases the lock.
+pub struct Profile {
+    dir: PathBuf,
+    storage: Storage,
+    key_mode: KeyMode,
+    profile_id: String,
+    migrated_from: Option<u32>,
+    _lock: ProfileLock,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile").field("dir", &self.dir).field("key_mode", &self.key_mode).finish_non_exhaustive()
+    }
+}
+
+impl Profile {
+    /// Looks at `key.json` only; takes no lock.
+    pub fn probe(dir: &Path) -> Result<Probe> {
+        Ok(match keys::read_key_file(&dir.join("key.json"))? {
+            None => Probe::Empty,
+            Some(KeyFile::Keyring { .. }) => Probe::Keyring,
+            Some(KeyFile::Passphrase { .. }) => Probe::Passphrase,
+        })
+    }
+
+    /// Opens the profile in `opts.data_dir`, creating it when the directory holds none.
+    pub fn open(opts: OpenOptions) -> Result<Profile> {
+        let dir = opts.data_dir;
+        std::fs::create_dir_all(&dir).map_err(|e| CoreError::io("creating the data directory", &dir, e))?;
+        let lock = ProfileLock::acquire(&dir)?;
+        let key_path = dir.join("key.json");
+        let store_path = dir.join("store");
+        let (file, key, is_new) = match keys::read_key_file(&key_path)? {
+            Some(file) => {
+                let key = match &file {
+                    KeyFile::Keyring { profile_id, .. } => {
+                        opts.vault.get(&keys::entry_name(profile_id))?.ok_or(CoreError::KeyMissing)?
+                    }
+                    KeyFile::Passphrase { .. } => {
+                        let pass = opts.passphrase.as_ref().ok_or(CoreError::PassphraseRequired)?;
+                        keys::unwrap_with_passphrase(&file, pass)?
+                    }
+                };
+                let is_new = !store_path.exists();
+                (file, key, is_new)
+            }
+            None => {
+                if store_path.exists() {
+                    return Err(CoreError::Corrupt { detail: format!("{} exists but key.json is missing: the store cannot be read", store_path.display()) });
+                }
+                let profile_id = ulid::Ulid::new().to_string();
+                let key = DataKey::random();
+                let file = match &opts.passphrase {
+                    Some(pass) => keys::wrap_with_passphrase(profile_id, &key, pass)?,
+                    None => {
+                        opts.vault.put(&keys::entry_name(&profile_id), &key)?;
+                        KeyFile::Keyring { version: 1, profile_id }
+                    }
+                };
+                keys::write_key_file(&key_path, &file)?;
+                (file, key, true)
+            }
+        };
+        let key_mode = match file {
+            KeyFile::Keyring { .. } => KeyMode::Keyring,
+            KeyFile::Passphrase { .. } => KeyMode::Passphrase,
+        };
+        let storage = Storage::open(&store_path, &key)?;
+        match storage.get(Tree::Meta, KEY_CHECK) {
+            Ok(Some(v)) if v == KEY_CHECK_VALUE => {}
+            Ok(None) if is_new || storage.len(Tree::Meta) == 0 => {
+                let mut b = Batch::default();
+                b.put(Tree::Meta, KEY_CHECK, KEY_CHECK_VALUE.to_vec());
+                storage.commit(b)?;
+            }
+            Ok(_) => return Err(CoreError::Corrupt { detail: "the store's key check record is missing or wrong".into() }),
+            Err(CoreError::Corrupt { .. }) => {
+                return Err(CoreError::Corrupt { detail: "the key does not open this store (was the keyring entry replaced?)".into() })
+            }
+            Err(e) => return Err(e),
+        }
+        let found = migrate::run(&storage, is_new)?;
+        Ok(Profile {
+            dir,
+            storage,
+            key_mode,
+            profile_id: file.profile_id().to_string(),
+            migrated_from: (found < migrate::SCHEMA_VERSION).then_some(found),
+            _lock: lock,
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn key_mode(&self) -> KeyMode {
+        self.key_mode
+    }
+
+    /// The random id of this profile (names its keyring entries).
+    pub fn profile_id(&self) -> &str {
+        &self.profile_id
+    }
+
+    /// The schema version this open migrated from, if it migrated.
+    pub fn migrated_from(&self) -> Option<u32> {
+        self.migrated_from
+    }
+
+    /// The schema version of the store.
+    pub fn schema_version() -> u32 {
+        migrate::SCHEMA_VERSION
+    }
+
+    /// Agent operations.
+    pub fn agents(&self) -> Agents<'_> {
+        Agents { storage: &self.storage }
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn store_size(&self) -> u64 {
+        self.storage.size_on_disk()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::{Agent, AgentDraft};
+    use crate::keys::MemoryVault;
+
+    fn opts(dir: &Path, vault: &Arc<MemoryVault>) -> OpenOptions {
+        OpenOptions::new(dir).vault(vault.clone())
+    }
+
+    #[test]
+    fn migrates_a_v1_store_to_v2() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let ids: Vec<String> = {
+            let p = Profile::open(opts(dir.path(), &vault)).unwrap();
+            let ids = (0..3).map(|i| p.agents().create(AgentDraft::named(format!("agent {i}"))).unwrap().id).collect();
+            // Rewrite the store as schema v1 wrote it: no summaries tree, version 1.
+            let mut b = Batch::default();
+            for k in p.storage.keys_prefix(Tree::AgentSummaries, b"").unwrap() {
+                b.delete(Tree::AgentSummaries, k);
+            }
+            migrate::set_version(&mut b, 1);
+            p.storage.commit(b).unwrap();
+            assert!(p.agents().list(&Default::default()).unwrap().is_empty());
+            ids
+        };
+        let p = Profile::open(opts(dir.path(), &vault)).unwrap();
+        assert_eq!(p.migrated_from(), Some(1));
+        let listed: Vec<String> = p.agents().list(&Default::default()).unwrap().into_iter().map(|s| s.id).collect();
+        assert_eq!(listed.len(), 3);
+        for id in &ids {
+            assert!(listed.contains(id));
+        }
+        assert_eq!(migrate::read_version(&p.storage).unwrap(), Some(migrate::SCHEMA_VERSION));
+        drop(p);
+        assert_eq!(Profile::open(opts(dir.path(), &vault)).unwrap().migrated_from(), None);
+        let _unused: Option<Agent> = None;
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        {
+            let p = Profile::open(opts(dir.path(), &vault)).unwrap();
+            let mut b = Batch::default();
+            migrate::set_version(&mut b, migrate::SCHEMA_VERSION + 1);
+            p.storage.commit(b).unwrap();
+        }
+        let err = Profile::open(opts(dir.path(), &vault)).unwrap_err();
+        assert!(matches!(err, CoreError::SchemaTooNew { found, .. } if found == migrate::SCHEMA_VERSION + 1));
+    }
+
+    #[test]
+    fn lost_key_is_reported_not_papered_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let id = Profile::open(opts(dir.path(), &vault)).unwrap().profile_id().to_string();
+        vault.delete(&keys::entry_name(&id)).unwrap();
+        assert!(matches!(Profile::open(opts(dir.path(), &vault)).unwrap_err(), CoreError::KeyMissing));
+    }
+
+    #[test]
+    fn passphrase_profile_needs_its_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let pass = || Some(SecretString::new("a long passphrase".into()));
+        {
+            let p = Profile::open(opts(dir.path(), &vault).passphrase(pass())).unwrap();
+            assert_eq!(p.key_mode(), KeyMode::Passphrase);
+            p.agents().create(AgentDraft::named("x")).unwrap();
+        }
+        assert_eq!(Profile::probe(dir.path()).unwrap(), Probe::Passphrase);
+        assert!(matches!(Profile::open(opts(dir.path(), &vault)).unwrap_err(), CoreError::PassphraseRequired));
+        let wrong = Some(SecretString::new("not the passphrase".into()));
+        assert!(matches!(Profile::open(opts(dir.path(), &vault).passphrase(wrong)).unwrap_err(), CoreError::WrongPassphrase));
+        let p = Profile::open(opts(dir.path(), &vault).passphrase(pass())).unwrap();
+        assert_eq!(p.agents().count(), 1);
+    }
+}

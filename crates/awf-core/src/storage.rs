@@ -1,0 +1,172 @@
+//! The narrow storage interface over sled. Everything above this module sees named trees,
+//! byte keys and plaintext values; sealing, transactions and flushing happen here, so the engine
+//! can be replaced without touching the domain.
+//!
+//! Invariant: [`Storage::commit`] returns only after the batch is durable (sled `flush`).
+
+use std::path::{Path, PathBuf};
+
+use sled::Transactional;
+
+use crate::crypto::Cipher;
+use crate::error::{CoreError, Result};
+use crate::secret::DataKey;
+
+/// The store's trees. Adding one is a schema change (see `migrate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tree {
+    Meta,
+    Agents,
+    AgentSummaries,
+    Revisions,
+}
+
+impl Tree {
+    pub const ALL: [Tree; 4] = [Tree::Meta, Tree::Agents, Tree::AgentSummaries, Tree::Revisions];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tree::Meta => "meta",
+            Tree::Agents => "agents",
+            Tree::AgentSummaries => "agent_summaries",
+            Tree::Revisions => "revisions",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tree::ALL.iter().position(|t| *t == self).expect("every tree is in ALL")
+    }
+}
+
+/// A set of writes applied atomically by [`Storage::commit`].
+#[derive(Default)]
+pub struct Batch {
+    ops: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Batch {
+    pub fn put(&mut self, tree: Tree, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) -> &mut Self {
+        self.ops.push((tree, key.into(), Some(value.into())));
+        self
+    }
+    pub fn delete(&mut self, tree: Tree, key: impl Into<Vec<u8>>) -> &mut Self {
+        self.ops.push((tree, key.into(), None));
+        self
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// The encrypted store of one profile.
+pub struct Storage {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+    cipher: Cipher,
+    path: PathBuf,
+}
+
+impl Storage {
+    /// Opens (creating if needed) the sled database at `path`, sealing values with `key`.
+    pub fn open(path: &Path, key: &DataKey) -> Result<Self> {
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|e| CoreError::from_sled(path, e))?;
+        let trees = Tree::ALL
+            .iter()
+            .map(|t| db.open_tree(t.name()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| CoreError::from_sled(path, e))?;
+        Ok(Storage { db, trees, cipher: Cipher::new(key), path: path.to_path_buf() })
+    }
+
+    fn tree(&self, t: Tree) -> &sled::Tree {
+        &self.trees[t.index()]
+    }
+
+    fn sled_err(&self, e: sled::Error) -> CoreError {
+        CoreError::from_sled(&self.path, e)
+    }
+
+    fn open_value(&self, t: Tree, key: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+        self.cipher.open(t.name(), key, sealed).map_err(|_| CoreError::Corrupt {
+            detail: format!("a record in `{}` failed authentication (wrong key or tampered data)", t.name()),
+        })
+    }
+
+    /// Reads and opens one value.
+    pub fn get(&self, t: Tree, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.tree(t).get(key).map_err(|e| self.sled_err(e))? {
+            Some(sealed) => self.open_value(t, key, &sealed).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads and opens every value whose key starts with `prefix`, in key order.
+    pub fn scan_prefix(&self, t: Tree, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.tree(t)
+            .scan_prefix(prefix)
+            .map(|item| {
+                let (k, v) = item.map_err(|e| self.sled_err(e))?;
+                let plain = self.open_value(t, &k, &v)?;
+                Ok((k.to_vec(), plain))
+            })
+            .collect()
+    }
+
+    /// Keys only, in key order (no decryption).
+    pub fn keys_prefix(&self, t: Tree, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
+        self.tree(t).scan_prefix(prefix).keys().map(|k| k.map(|k| k.to_vec()).map_err(|e| self.sled_err(e))).collect()
+    }
+
+    /// Number of records in a tree.
+    pub fn len(&self, t: Tree) -> usize {
+        self.tree(t).len()
+    }
+
+    /// Applies the batch atomically across trees, then flushes. Returns once durable.
+    pub fn commit(&self, batch: Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let sealed: Vec<(usize, Vec<u8>, Option<Vec<u8>>)> = batch
+            .ops
+            .into_iter()
+            .map(|(t, k, v)| {
+                let v = v.map(|v| self.cipher.seal(t.name(), &k, &v));
+                (t.index(), k, v)
+            })
+            .collect();
+        let trees: &[sled::Tree] = &self.trees;
+        trees
+            .transaction(|tx| {
+                for (i, k, v) in &sealed {
+                    match v {
+                        Some(v) => {
+                            tx[*i].insert(k.as_slice(), v.as_slice())?;
+                        }
+                        None => {
+                            tx[*i].remove(k.as_slice())?;
+                        }
+                    }
+                }
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Storage(e) => self.sled_err(e),
+                sled::transaction::TransactionError::Abort(()) => CoreError::Corrupt { detail: "transaction aborted".into() },
+            })?;
+        self.flush()
+    }
+
+    /// Forces everything written so far to disk.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+}
