@@ -1,0 +1,70 @@
+//! Generates `ui/src/lib/api/bindings.ts`: every boundary type and the command map.
+//! `cargo xtask codegen` writes it; the `bindings_are_fresh` test fails when it is stale.
+
+use ts_rs::TS;
+
+use crate::commands;
+use crate::dto::*;
+use crate::error::{ApiError, ErrorCode};
+
+/// Path of the generated file, relative to the repository root.
+pub const BINDINGS_PATH: &str = "ui/src/lib/api/bindings.ts";
+
+fn decl<T: TS>() -> String {
+    let mut out = String::new();
+    if let Some(docs) = T::docs() {
+        out.push_str(&docs);
+        if !docs.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out.push_str("export ");
+    out.push_str(&T::decl());
+    out.push('\n');
+    out
+}
+
+/// The full text of the bindings file.
+pub fn generate() -> String {
+    let mut out = String::from("// Generated from crates/awf-api by `cargo xtask codegen`. Do not edit by hand.\n/* eslint-disable */\n\n");
+    let decls = [
+        decl::<ErrorCode>(),
+        decl::<ApiError>(),
+        decl::<AppStatus>(),
+        decl::<KeyMode>(),
+        decl::<UnlockRequest>(),
+        decl::<AgentRef>(),
+        decl::<RevisionRef>(),
+        decl::<UpdateAgentRequest>(),
+        decl::<DiffRequest>(),
+        decl::<ArchiveRequest>(),
+        decl::<ListQuery>(),
+        decl::<Agent>(),
+        decl::<AgentDraft>(),
+        decl::<AgentSummary>(),
+        decl::<ModelSettings>(),
+        decl::<ResponseFormat>(),
+        decl::<Variable>(),
+        decl::<Revision>(),
+        decl::<RevisionSummary>(),
+        decl::<DiffLine>(),
+        decl::<DiffKind>(),
+    ];
+    for d in decls {
+        out.push_str(&d);
+        out.push('\n');
+    }
+    out.push_str("/** Every command: its request and response types. */\nexport interface Commands {\n");
+    for c in commands::table() {
+        for line in c.doc.lines() {
+            out.push_str(&format!("  /** {} */\n", line.trim()));
+        }
+        out.push_str(&format!("  {}: {{ request: {}; response: {} }};\n", c.name, c.request, c.response));
+    }
+    out.push_str("}\n\n/** Every command name. */\nexport const COMMAND_NAMES = [\n");
+    for c in commands::table() {
+        out.push_str(&format!("  \"{}\",\n", c.name));
+    }
+    out.push_str("] as const;\n");
+    out
+}

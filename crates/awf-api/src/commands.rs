@@ -1,0 +1,92 @@
+//! The command table. Each line: the command's doc, its name, request type, response type and
+//! handler. The table drives dispatch (Tauri IPC, HTTP bridge) and the TypeScript bindings.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use ts_rs::TS;
+
+use crate::dto::*;
+use crate::error::{ApiError, ErrorCode};
+use crate::session::Api;
+use awf_core::SecretString;
+
+/// One command as the bindings describe it.
+#[derive(Debug, Clone)]
+pub struct CommandInfo {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub request: String,
+    pub response: String,
+}
+
+fn parse<T: DeserializeOwned>(command: &str, args: Value) -> Result<T, ApiError> {
+    let args = match args {
+        // A command without arguments accepts `null` or `{}`.
+        Value::Object(ref m) if m.is_empty() => serde_json::from_value::<T>(Value::Null).or_else(|_| serde_json::from_value(args)),
+        other => serde_json::from_value(other),
+    };
+    args.map_err(|e| {
+        ApiError::new(ErrorCode::BadRequest, format!("The arguments of `{command}` are not valid: {e}"))
+            .hint("This is a bug in the caller: the request does not match the generated bindings.")
+    })
+}
+
+macro_rules! command_table {
+    ($( $(#[doc = $doc:literal])+ $name:ident($req:ty) -> $res:ty = $handler:expr; )+) => {
+        pub(crate) fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, ApiError> {
+            match name {
+                $( stringify!($name) => {
+                    let req: $req = parse(name, args)?;
+                    let handler: fn(&Api, $req) -> Result<$res, ApiError> = $handler;
+                    let res = handler(api, req)?;
+                    serde_json::to_value(res).map_err(|e| ApiError::new(ErrorCode::Internal, format!("serialising the response: {e}")))
+                } )+
+                _ => Err(ApiError::new(ErrorCode::UnknownCommand, format!("There is no command named `{name}`."))
+                        .hint("The UI and the app are from different versions; reinstall or rebuild both.")),
+            }
+        }
+
+        /// Every command, in declaration order.
+        pub fn table() -> Vec<CommandInfo> {
+            vec![ $( CommandInfo {
+                name: stringify!($name),
+                doc: concat!($($doc, "\n"),+),
+                request: <$req as TS>::name(),
+                response: <$res as TS>::name(),
+            } ),+ ]
+        }
+    };
+}
+
+command_table! {
+    /// Whether the profile is open, and if not, why and what to do.
+    app_status(()) -> AppStatus = |api, ()| Ok(api.status());
+    /// Opens a passphrase-protected profile, or creates a new profile protected by a passphrase.
+    profile_unlock(UnlockRequest) -> AppStatus = |api, r| api.unlock(SecretString::new(r.passphrase));
+    /// Tries the OS keyring again.
+    profile_retry(()) -> AppStatus = |api, ()| Ok(api.retry());
+    /// Defaults for a new agent.
+    agent_defaults(()) -> AgentDraft = |_, ()| Ok(AgentDraft::named(""));
+    /// Agents matching a filter, most recently changed first.
+    agents_list(ListQuery) -> Vec<AgentSummary> = |api, q| Ok(api.profile()?.agents().list(&q)?);
+    /// One agent in full.
+    agent_get(AgentRef) -> Agent = |api, r| Ok(api.profile()?.agents().get(&r.id)?);
+    /// Creates an agent.
+    agent_create(AgentDraft) -> Agent = |api, d| Ok(api.profile()?.agents().create(d)?);
+    /// Saves an edited agent (autosave). Acknowledged only once flushed to disk.
+    agent_update(UpdateAgentRequest) -> Agent = |api, r| Ok(api.profile()?.agents().update(&r.id, r.draft, r.expected_version)?);
+    /// The instruction history, newest first.
+    agent_history(AgentRef) -> Vec<RevisionSummary> = |api, r| Ok(api.profile()?.agents().history(&r.id)?);
+    /// One revision of the instructions.
+    agent_revision(RevisionRef) -> Revision = |api, r| Ok(api.profile()?.agents().revision(&r.id, r.seq)?);
+    /// Line diff between two revisions, or a revision and the current instructions.
+    agent_diff(DiffRequest) -> Vec<DiffLine> = |api, r| Ok(api.profile()?.agents().diff(&r.id, r.from, r.to)?);
+    /// Makes an older revision current again (as a new revision).
+    agent_restore(RevisionRef) -> Agent = |api, r| Ok(api.profile()?.agents().restore(&r.id, r.seq)?);
+    /// Copies an agent.
+    agent_duplicate(AgentRef) -> Agent = |api, r| Ok(api.profile()?.agents().duplicate(&r.id)?);
+    /// Archives or unarchives an agent.
+    agent_archive(ArchiveRequest) -> Agent = |api, r| Ok(api.profile()?.agents().set_archived(&r.id, r.archived)?);
+    /// Deletes an agent and its history.
+    agent_delete(AgentRef) -> () = |api, r| Ok(api.profile()?.agents().delete(&r.id)?);
+}

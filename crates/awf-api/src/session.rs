@@ -1,0 +1,128 @@
+//! [`Api`]: the open (or not yet open) profile behind every command. A profile that cannot be
+//! opened at start-up (passphrase needed, no keyring service, in use elsewhere) leaves the API
+//! answering `app_status` with the reason, so the UI can offer the way out instead of failing.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use awf_core::profile::Probe;
+use awf_core::{KeyVault, OpenOptions, OsKeyring, Profile, SecretString};
+
+use crate::dto::AppStatus;
+use crate::error::{ApiError, ErrorCode};
+
+/// What the API needs to open a profile.
+pub struct ApiConfig {
+    pub data_dir: PathBuf,
+    pub vault: Arc<dyn KeyVault>,
+    /// Passphrase given up front (CLI `--passphrase-stdin`, `AWF_PASSPHRASE`).
+    pub passphrase: Option<SecretString>,
+}
+
+impl ApiConfig {
+    /// The OS keyring and the given data directory.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        ApiConfig { data_dir: data_dir.into(), vault: Arc::new(OsKeyring), passphrase: None }
+    }
+}
+
+enum State {
+    Open(Arc<Profile>),
+    Closed(ApiError),
+}
+
+/// The command surface over one profile.
+pub struct Api {
+    data_dir: PathBuf,
+    vault: Arc<dyn KeyVault>,
+    state: RwLock<State>,
+}
+
+impl Api {
+    /// Tries to open the profile; never fails: a profile that does not open is reported by
+    /// [`Api::status`] and by `profile_not_open` errors from the other commands.
+    pub fn open(config: ApiConfig) -> Api {
+        let api = Api { data_dir: config.data_dir, vault: config.vault, state: RwLock::new(State::Closed(not_open())) };
+        api.try_open(config.passphrase);
+        api
+    }
+
+    fn try_open(&self, passphrase: Option<SecretString>) -> Option<ApiError> {
+        let opts = OpenOptions::new(&self.data_dir).vault(self.vault.clone()).passphrase(passphrase);
+        let next = match Profile::open(opts) {
+            Ok(p) => State::Open(Arc::new(p)),
+            Err(e) => State::Closed(e.into()),
+        };
+        let err = match &next {
+            State::Open(_) => None,
+            State::Closed(e) => Some(e.clone()),
+        };
+        *self.state.write().expect("api state lock") = next;
+        err
+    }
+
+    /// The open profile, or `profile_not_open` with the reason it is closed.
+    pub fn profile(&self) -> Result<Arc<Profile>, ApiError> {
+        match &*self.state.read().expect("api state lock") {
+            State::Open(p) => Ok(p.clone()),
+            State::Closed(reason) => Err(ApiError {
+                code: ErrorCode::ProfileNotOpen,
+                message: format!("The profile is not open: {}", reason.message),
+                hint: reason.hint.clone(),
+                field: None,
+            }),
+        }
+    }
+
+    /// Where this API's profile lives.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// Whether the profile is open, and why not.
+    pub fn status(&self) -> AppStatus {
+        let state = self.state.read().expect("api state lock");
+        let (ready, key_mode, error) = match &*state {
+            State::Open(p) => (true, Some(p.key_mode()), None),
+            State::Closed(e) => (false, None, Some(e.clone())),
+        };
+        AppStatus {
+            ready,
+            data_dir: self.data_dir.display().to_string(),
+            key_mode,
+            profile_exists: !matches!(Profile::probe(&self.data_dir), Ok(Probe::Empty)),
+            error,
+            app_version: env!("CARGO_PKG_VERSION").to_string(),
+            schema_version: Profile::schema_version(),
+        }
+    }
+
+    /// Opens a passphrase profile, or creates a new one protected by `passphrase`.
+    pub fn unlock(&self, passphrase: SecretString) -> Result<AppStatus, ApiError> {
+        if matches!(&*self.state.read().expect("api state lock"), State::Open(_)) {
+            return Ok(self.status());
+        }
+        awf_core::keys::validate_passphrase(&passphrase)?;
+        match self.try_open(Some(passphrase)) {
+            None => Ok(self.status()),
+            Some(e) => Err(e),
+        }
+    }
+
+    /// Tries the keyring again (after the user started a Secret Service, say).
+    pub fn retry(&self) -> AppStatus {
+        if !matches!(&*self.state.read().expect("api state lock"), State::Open(_)) {
+            self.try_open(None);
+        }
+        self.status()
+    }
+
+    /// Runs one command by name with JSON arguments.
+    pub fn call(&self, command: &str, args: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+        crate::commands::dispatch(self, command, args)
+    }
+}
+
+fn not_open() -> ApiError {
+    ApiError::new(ErrorCode::ProfileNotOpen, "The profile has not been opened yet.")
+}
