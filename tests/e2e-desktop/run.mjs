@@ -1,0 +1,216 @@
+// Desktop end-to-end test: drives the real debug binary of AiWellFlow Studio (WebKitGTK on
+// Linux) through tauri-driver, and checks that an agent created in one run of the app is still
+// there in the next run on the same data directory.
+//
+// Run it through `cargo xtask test`, which provides what it needs: an X display (Xvfb), a D-Bus
+// session with an unlocked gnome-keyring (the store key lives there, so both runs of the app must
+// see the same keyring), and these variables:
+//   AWF_DESKTOP_BIN     absolute path of the app binary (required)
+//   AWF_TAURI_DRIVER    tauri-driver to start (default: `tauri-driver` on PATH)
+//   AWF_ARTIFACTS_DIR   where screenshots and logs go (default: test-artifacts/e2e-desktop)
+//   AWF_TAURI_DRIVER_PORT  the driver's port (default 4444; the native driver gets the next one)
+
+import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { Session, poll, sleep, waitForServer } from "./webdriver.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+
+const app = process.env.AWF_DESKTOP_BIN;
+const driverBin = process.env.AWF_TAURI_DRIVER || "tauri-driver";
+const artifacts = path.resolve(process.env.AWF_ARTIFACTS_DIR || path.join(root, "test-artifacts/e2e-desktop"));
+const port = Number(process.env.AWF_TAURI_DRIVER_PORT || 4444);
+const base = `http://127.0.0.1:${port}`;
+
+/** The UI's test ids (defined in ui/src). */
+const sel = {
+  agentList: "[data-testid=agent-list]",
+  newAgent: "[data-testid=new-agent]",
+  agentName: "[data-testid=agent-name]",
+  saveIndicator: "[data-testid=save-indicator]",
+};
+
+/** Launching WebKitGTK under Xvfb on 2 cores, cold, takes a few seconds. */
+const APP_START_MS = 60_000;
+
+function log(msg) {
+  console.log(`[e2e-desktop] ${msg}`);
+}
+
+function portInUse(p) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port: p });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+/** Starts tauri-driver; its output goes to `driver.log` in the artifacts. */
+async function startDriver() {
+  for (const p of [port, port + 1]) {
+    if (await portInUse(p)) {
+      throw new Error(`port ${p} is already in use (another tauri-driver?); set AWF_TAURI_DRIVER_PORT`);
+    }
+  }
+  const out = createWriteStream(path.join(artifacts, "driver.log"));
+  const child = spawn(driverBin, ["--port", String(port), "--native-port", String(port + 1)], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      // The app follows the system language; the assertions read English text.
+      LANG: "en_US.UTF-8",
+      LANGUAGE: "en",
+      // Debug builds allow WebView automation anyway; release builds need this.
+      TAURI_WEBVIEW_AUTOMATION: "true",
+    },
+  });
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  child.once("error", (e) => out.write(`spawn error: ${e.message}\n`));
+  await Promise.race([
+    waitForServer(base, 30_000),
+    exited.then(({ code, signal }) => {
+      throw new Error(`tauri-driver exited early (code ${code}, signal ${signal}); see ${path.join(artifacts, "driver.log")}`);
+    }),
+  ]);
+  return {
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        await Promise.race([exited, sleep(5_000)]);
+      }
+      out.end();
+    },
+  };
+}
+
+/** PIDs of running processes whose command line mentions `needle` (Linux only). */
+async function processesMentioning(needle) {
+  if (process.platform !== "linux") return [];
+  const pids = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0").join(" ");
+      if (cmdline.includes(needle)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+function launch(dataDir) {
+  return Session.create(base, {
+    alwaysMatch: {
+      browserName: "wry",
+      "tauri:options": { application: app, args: ["--data-dir", dataDir] },
+    },
+  });
+}
+
+/** Runs `body` with a fresh app session; always deletes the session, then waits for the app to exit. */
+async function withApp(label, dataDir, body) {
+  log(`${label}: starting the app`);
+  const started = Date.now();
+  const session = await launch(dataDir);
+  let failed = false;
+  try {
+    await session.waitFor(sel.agentList, APP_START_MS);
+    log(`${label}: agent list shown after ${Date.now() - started} ms`);
+    await body(session);
+  } catch (e) {
+    failed = true;
+    await saveFailureState(session, label);
+    throw e;
+  } finally {
+    const err = await session.delete();
+    if (err) log(`${label}: deleting the session failed: ${err.message}`);
+    // The profile is single-instance: the next run needs this one gone.
+    try {
+      await poll(`the app of "${label}" to exit`, async () => (await processesMentioning(dataDir)).length === 0, {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      });
+    } catch (e) {
+      if (!failed) throw e;
+      log(e.message);
+    }
+  }
+}
+
+async function saveFailureState(session, label) {
+  const stem = path.join(artifacts, `failure-${label.replace(/\W+/g, "-")}`);
+  try {
+    await session.screenshot(`${stem}.png`);
+    log(`failure screenshot: ${stem}.png`);
+  } catch (e) {
+    log(`no failure screenshot: ${e.message}`);
+  }
+  try {
+    await writeFile(`${stem}.html`, await session.source());
+  } catch {
+    // The page may be gone; the screenshot (if any) and the driver log remain.
+  }
+}
+
+/** Whether the save indicator says the store has every edit. */
+function isSaved(text) {
+  return /^\s*(saved|已保存)\s*$/i.test(text);
+}
+
+async function main() {
+  if (!app || !path.isAbsolute(app)) throw new Error("AWF_DESKTOP_BIN must be the absolute path of the app binary");
+  await mkdir(artifacts, { recursive: true });
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-desktop-"));
+  const name = `Desktop E2E agent ${new Date().toISOString().slice(0, 19)}`;
+  log(`app ${app}`);
+  log(`data dir ${dataDir}`);
+  log(`artifacts ${artifacts}`);
+
+  const driver = await startDriver();
+  try {
+    await withApp("first-run", dataDir, async (s) => {
+      await s.screenshot(path.join(artifacts, "01-agent-list-empty.png"));
+      await s.click(await s.waitFor(sel.newAgent));
+      const field = await s.waitFor(sel.agentName);
+      await s.clear(field);
+      await s.type(field, name);
+      // The indicator starts as "Saved" for the new agent; the name shows in the list only once
+      // the autosave has stored it, so wait for both.
+      await poll(`"${name}" in the agent list`, async () => (await s.text(await s.find(sel.agentList))).includes(name));
+      await s.waitForText(sel.saveIndicator, isSaved, 'say "Saved"');
+      await s.screenshot(path.join(artifacts, "02-agent-editor.png"));
+      log(`first-run: created and saved "${name}"`);
+    });
+
+    await withApp("second-run", dataDir, async (s) => {
+      await poll(`"${name}" in the agent list after restart`, async () =>
+        (await s.text(await s.find(sel.agentList))).includes(name),
+      );
+      await s.screenshot(path.join(artifacts, "03-agent-list-after-restart.png"));
+      log(`second-run: "${name}" is listed after restart`);
+    });
+  } finally {
+    await driver.stop();
+  }
+  await rm(dataDir, { recursive: true, force: true });
+  log("passed");
+}
+
+main().catch((e) => {
+  console.error(`[e2e-desktop] FAILED: ${e.stack || e.message}`);
+  console.error(`[e2e-desktop] artifacts (screenshots, driver.log) in ${artifacts}`);
+  process.exit(1);
+});
