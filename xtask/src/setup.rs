@@ -49,10 +49,10 @@ pub const FULL: Scope = Scope {
 };
 
 pub fn setup(scope: Scope) -> Result {
-    rust_components()?;
     if scope.system {
         system_packages()?;
     }
+    rust_components()?;
     for dir in ["ui", "tests/e2e-web", "tests/e2e-desktop"] {
         npm_dependencies(dir)?;
     }
@@ -110,10 +110,13 @@ pub fn dpkg_installed(package: &str) -> bool {
     Cmd::new("dpkg-query")
         .args(["-W", "-f=${Status}\\n", package])
         .read()
-        .is_some_and(|out| {
-            out.lines()
-                .any(|l| l.split_whitespace().nth(2) == Some("installed"))
-        })
+        .is_some_and(|out| status_says_installed(&out))
+}
+
+fn status_says_installed(dpkg_status: &str) -> bool {
+    dpkg_status
+        .lines()
+        .any(|l| l.split_whitespace().nth(2) == Some("installed"))
 }
 
 fn is_root() -> bool {
@@ -261,4 +264,21 @@ fn tauri_driver() -> Result {
     Cmd::new("cargo")
         .args(["install", "tauri-driver", "--locked", "--version", "^2"])
         .run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::status_says_installed;
+
+    #[test]
+    fn dpkg_status_lines() {
+        assert!(status_says_installed("install ok installed\n"));
+        assert!(status_says_installed("hold ok installed\n"));
+        assert!(status_says_installed(
+            "install ok installed\ninstall ok installed\n"
+        ));
+        assert!(!status_says_installed("deinstall ok config-files\n"));
+        assert!(!status_says_installed("install ok half-configured\n"));
+        assert!(!status_says_installed(""));
+    }
 }
