@@ -1,0 +1,65 @@
+// The transport-agnostic backend: the one way the UI reaches the command surface.
+//
+// Two transports implement `Backend`: Tauri IPC inside the desktop app (`tauri.ts`) and the
+// loopback HTTP bridge for browser tests and web mode (`http.ts`). Both reject with an
+// `ApiError`, so components branch on `error.code` whatever the transport.
+import type { ApiError, Commands, ErrorCode } from "./bindings";
+
+export type CommandName = keyof Commands;
+export type RequestOf<K extends CommandName> = Commands[K]["request"];
+export type ResponseOf<K extends CommandName> = Commands[K]["response"];
+
+/** Calls one command of the command surface. Rejects with an `ApiError`, never anything else. */
+export interface Backend {
+  call<K extends CommandName>(command: K, request: RequestOf<K>): Promise<ResponseOf<K>>;
+}
+
+const ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "unknown_command",
+  "bad_request",
+  "unauthorized",
+  "not_found",
+  "invalid_input",
+  "too_large",
+  "conflict",
+  "profile_locked",
+  "profile_not_open",
+  "keyring_unavailable",
+  "key_missing",
+  "passphrase_required",
+  "wrong_passphrase",
+  "schema_too_new",
+  "store_corrupt",
+  "read_only",
+  "disk_full",
+  "io",
+  "internal",
+]);
+
+/** Whether `value` has the shape of an `ApiError` with a known code. */
+export function isApiError(value: unknown): value is ApiError {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.code === "string" &&
+    ERROR_CODES.has(v.code as ErrorCode) &&
+    typeof v.message === "string" &&
+    (v.hint === null || v.hint === undefined || typeof v.hint === "string") &&
+    (v.field === null || v.field === undefined || typeof v.field === "string")
+  );
+}
+
+/** Builds an `ApiError` for failures that did not come from the command surface itself. */
+export function internalError(message: string, hint: string | null = null): ApiError {
+  return { code: "internal", message, hint, field: null };
+}
+
+/** Normalises anything a transport rejected with into an `ApiError`. */
+export function toApiError(reason: unknown): ApiError {
+  if (isApiError(reason)) {
+    return { code: reason.code, message: reason.message, hint: reason.hint ?? null, field: reason.field ?? null };
+  }
+  if (reason instanceof Error) return internalError(reason.message);
+  if (typeof reason === "string") return internalError(reason);
+  return internalError("Unexpected error from the backend.");
+}

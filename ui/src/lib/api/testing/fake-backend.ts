@@ -1,0 +1,255 @@
+// An in-memory `Backend` for component tests. It follows the command surface's contract
+// (versions, conflicts, coded validation errors, instruction revisions) closely enough for
+// the UI's behaviour to be exercised, and records every call so tests can assert on them.
+import type { Backend, CommandName, RequestOf, ResponseOf } from "../backend";
+import type { Agent, AgentDraft, ApiError, AppStatus, DiffLine, Revision } from "../bindings";
+
+export interface RecordedCall {
+  command: CommandName;
+  request: unknown;
+}
+
+function fail(code: ApiError["code"], message: string, field: string | null = null, hint: string | null = null): never {
+  throw { code, message, hint, field } satisfies ApiError;
+}
+
+export function defaultDraft(): AgentDraft {
+  return {
+    name: "",
+    description: "",
+    icon: "🤖",
+    instructions: "",
+    opening_message: "",
+    suggested_questions: [],
+    model: { model: "local-default", temperature: 0.7, top_p: 1, max_tokens: 1024, response_format: "text" },
+    variables: [],
+    plugin_ids: [],
+    dataset_ids: [],
+  };
+}
+
+/** A simple LCS line diff, good enough for tests. */
+export function lineDiff(from: string, to: string): DiffLine[] {
+  const a = from.split("\n");
+  const b = to.split("\n");
+  const n = a.length;
+  const m = b.length;
+  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  const out: DiffLine[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    if (a[i] === b[j]) {
+      out.push({ kind: "equal", text: a[i]! });
+      i++;
+      j++;
+    } else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) out.push({ kind: "delete", text: a[i++]! });
+    else out.push({ kind: "insert", text: b[j++]! });
+  }
+  while (i < n) out.push({ kind: "delete", text: a[i++]! });
+  while (j < m) out.push({ kind: "insert", text: b[j++]! });
+  return out;
+}
+
+export class FakeBackend implements Backend {
+  calls: RecordedCall[] = [];
+  status: AppStatus = {
+    ready: true,
+    data_dir: "/tmp/fake",
+    key_mode: "passphrase",
+    profile_exists: true,
+    error: null,
+    app_version: "0.0.0-test",
+    schema_version: 1,
+  };
+  agents = new Map<string, Agent>();
+  revisions = new Map<string, Revision[]>();
+  /** When set, the next call of that command rejects with this error. */
+  failNext = new Map<CommandName, ApiError>();
+  /** Milliseconds each call waits before answering (lets tests observe "Saving…"). */
+  latency = 0;
+  private nextId = 1;
+  private clock = Date.parse("2025-01-01T00:00:00Z");
+
+  private now(): string {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString();
+  }
+
+  /** Adds an agent directly, as if created earlier. */
+  seed(partial: Partial<AgentDraft> & { name: string; archived?: boolean }): Agent {
+    const draft = { ...defaultDraft(), ...partial };
+    const agent = this.create(draft);
+    if (partial.archived) agent.archived = true;
+    return agent;
+  }
+
+  callsOf(command: CommandName): RecordedCall[] {
+    return this.calls.filter((c) => c.command === command);
+  }
+
+  async call<K extends CommandName>(command: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
+    this.calls.push({ command, request: structuredClone(request) });
+    if (this.latency > 0) await new Promise((r) => setTimeout(r, this.latency));
+    else await Promise.resolve();
+    const injected = this.failNext.get(command);
+    if (injected) {
+      this.failNext.delete(command);
+      throw injected;
+    }
+    return structuredClone(this.dispatch(command, request)) as ResponseOf<K>;
+  }
+
+  private get(id: string): Agent {
+    const agent = this.agents.get(id);
+    if (!agent) fail("not_found", `No agent with id ${id}.`);
+    return agent;
+  }
+
+  private validate(draft: AgentDraft): void {
+    if (draft.name.trim() === "") fail("invalid_input", "The name must not be empty.", "name", "Give the agent a name.");
+    const t = draft.model.temperature;
+    if (!(t >= 0 && t <= 2)) fail("invalid_input", "Temperature must be between 0 and 2.", "model.temperature");
+    draft.variables.forEach((v, i) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.name))
+        fail("invalid_input", `Variable name "${v.name}" is not an identifier.`, `variables[${i}].name`);
+    });
+  }
+
+  private create(draft: AgentDraft): Agent {
+    this.validate(draft);
+    const now = this.now();
+    const id = `agent-${this.nextId++}`;
+    const agent: Agent = {
+      ...structuredClone(draft),
+      id,
+      archived: false,
+      created_at: now,
+      updated_at: now,
+      version: 1,
+      latest_revision: 1,
+    };
+    this.agents.set(id, agent);
+    this.revisions.set(id, [{ seq: 1, instructions: draft.instructions, created_at: now, restored_from: null }]);
+    return agent;
+  }
+
+  private addRevision(agent: Agent, instructions: string, restoredFrom: number | null): void {
+    const list = this.revisions.get(agent.id)!;
+    const seq = list.length + 1;
+    list.push({ seq, instructions, created_at: agent.updated_at, restored_from: restoredFrom });
+    agent.latest_revision = seq;
+  }
+
+  private dispatch(command: CommandName, request: unknown): unknown {
+    switch (command) {
+      case "app_status":
+        return this.status;
+      case "profile_unlock": {
+        const { passphrase } = request as RequestOf<"profile_unlock">;
+        if (passphrase.length < 8) fail("invalid_input", "Too short.", "passphrase");
+        this.status = { ...this.status, ready: true, error: null, key_mode: "passphrase" };
+        return this.status;
+      }
+      case "profile_retry":
+        return this.status;
+      case "agent_defaults":
+        return defaultDraft();
+      case "agents_list": {
+        const q = request as RequestOf<"agents_list">;
+        const needle = q.filter.toLowerCase();
+        return [...this.agents.values()]
+          .filter((a) => q.include_archived || !a.archived)
+          .filter((a) => a.name.toLowerCase().includes(needle) || a.description.toLowerCase().includes(needle))
+          .sort((x, y) => y.updated_at.localeCompare(x.updated_at))
+          .map((a) => ({
+            id: a.id,
+            name: a.name,
+            description: a.description,
+            icon: a.icon,
+            archived: a.archived,
+            updated_at: a.updated_at,
+            version: a.version,
+          }));
+      }
+      case "agent_get":
+        return this.get((request as RequestOf<"agent_get">).id);
+      case "agent_create":
+        return this.create(request as AgentDraft);
+      case "agent_update": {
+        const { id, draft, expected_version } = request as RequestOf<"agent_update">;
+        const agent = this.get(id);
+        if (expected_version !== null && expected_version !== agent.version)
+          fail("conflict", "This agent was changed elsewhere.", null, "Reload to see the latest version.");
+        this.validate(draft);
+        const changed = draft.instructions !== agent.instructions;
+        Object.assign(agent, structuredClone(draft));
+        agent.version += 1;
+        agent.updated_at = this.now();
+        if (changed) this.addRevision(agent, draft.instructions, null);
+        return agent;
+      }
+      case "agent_history": {
+        const { id } = request as RequestOf<"agent_history">;
+        this.get(id);
+        return [...this.revisions.get(id)!].reverse().map((r) => ({
+          seq: r.seq,
+          created_at: r.created_at,
+          chars: r.instructions.length,
+          first_line: r.instructions.split("\n")[0] ?? "",
+          restored_from: r.restored_from,
+        }));
+      }
+      case "agent_revision": {
+        const { id, seq } = request as RequestOf<"agent_revision">;
+        const rev = this.revisions.get(id)?.find((r) => r.seq === seq);
+        if (!rev) fail("not_found", `No revision ${seq}.`);
+        return rev;
+      }
+      case "agent_diff": {
+        const { id, from, to } = request as RequestOf<"agent_diff">;
+        const agent = this.get(id);
+        const revs = this.revisions.get(id)!;
+        const a = revs.find((r) => r.seq === from);
+        if (!a) fail("not_found", `No revision ${from}.`);
+        const b = to === null ? agent.instructions : revs.find((r) => r.seq === to)?.instructions;
+        if (b === undefined) fail("not_found", `No revision ${to}.`);
+        return lineDiff(a.instructions, b);
+      }
+      case "agent_restore": {
+        const { id, seq } = request as RequestOf<"agent_restore">;
+        const agent = this.get(id);
+        const rev = this.revisions.get(id)!.find((r) => r.seq === seq);
+        if (!rev) fail("not_found", `No revision ${seq}.`);
+        agent.instructions = rev.instructions;
+        agent.version += 1;
+        agent.updated_at = this.now();
+        this.addRevision(agent, rev.instructions, seq);
+        return agent;
+      }
+      case "agent_duplicate": {
+        const agent = this.get((request as RequestOf<"agent_duplicate">).id);
+        const { id: _id, archived: _a, created_at: _c, updated_at: _u, version: _v, latest_revision: _l, ...draft } = agent;
+        return this.create({ ...draft, name: `${agent.name} (copy)` });
+      }
+      case "agent_archive": {
+        const { id, archived } = request as RequestOf<"agent_archive">;
+        const agent = this.get(id);
+        agent.archived = archived;
+        agent.version += 1;
+        agent.updated_at = this.now();
+        return agent;
+      }
+      case "agent_delete": {
+        const { id } = request as RequestOf<"agent_delete">;
+        this.get(id);
+        this.agents.delete(id);
+        this.revisions.delete(id);
+        return null;
+      }
+    }
+  }
+}
