@@ -31,6 +31,10 @@ tasks:
   check            cargo fmt --check, clippy -D warnings, UI lint and type check
   codegen          regenerate ui/src/lib/api/bindings.ts from the command surface
   bench            run the store benchmark (cargo bench -p awf-core --bench store)
+  session [--xvfb] -- CMD [ARGS...]
+                   run a command inside the tests' D-Bus session with a fresh, unlocked
+                   gnome-keyring (and a virtual X display with --xvfb), e.g.
+                   `cargo xtask session -- cargo test -p awf-cli`
 ";
 
 fn main() -> ExitCode {
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         "check" => no_args(rest).and_then(|()| check()),
         "codegen" => no_args(rest).and_then(|()| codegen()),
         "bench" => bench(rest),
+        "session" => session_cmd(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
@@ -70,7 +75,7 @@ fn no_args(rest: &[String]) -> Result {
 
 /// `cargo`, the same one that started us when run through `cargo xtask`.
 fn cargo() -> Cmd {
-    Cmd::new(cargo_path())
+    Cmd::new(cargo_path()).shown_as("cargo")
 }
 
 fn cargo_path() -> String {
@@ -165,6 +170,22 @@ fn bench(rest: &[String]) -> Result {
         println!("bench: HTML report at {}", report.display());
     }
     Ok(())
+}
+
+fn session_cmd(rest: &[String]) -> Result {
+    let (xvfb, rest) = match rest.first().map(String::as_str) {
+        Some("--xvfb") => (true, &rest[1..]),
+        _ => (false, rest),
+    };
+    let rest = match rest.first().map(String::as_str) {
+        Some("--") => &rest[1..],
+        _ => rest,
+    };
+    let (cmd, args) = rest
+        .split_first()
+        .ok_or_else(|| format!("session: which command?\n\n{USAGE}"))?;
+    let display = if xvfb { Display::Xvfb } else { Display::None };
+    session::with_keyring(display, &[], cmd, args)
 }
 
 /// Where test artifacts (screenshots, traces, logs) go: `test-artifacts/` at the root.

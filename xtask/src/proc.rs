@@ -120,6 +120,12 @@ impl Cmd {
         }
     }
 
+    /// Displays the program under a shorter name (e.g. `cargo` for the full toolchain path).
+    pub fn shown_as(mut self, name: &str) -> Self {
+        self.shown = name.to_string();
+        self
+    }
+
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         let arg = arg.as_ref();
         self.shown.push(' ');
