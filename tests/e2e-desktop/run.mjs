@@ -165,9 +165,9 @@ async function saveFailureState(session, label) {
   }
 }
 
-/** Whether the save indicator says the store has every edit. */
-function isSaved(text) {
-  return /^\s*(saved|已保存)\s*$/i.test(text);
+/** Whether the save indicator says the store has every edit (`data-state`: saved, dirty, saving, error). */
+async function isSaved(s) {
+  return (await s.attribute(await s.find(sel.saveIndicator), "data-state")) === "saved";
 }
 
 async function main() {
@@ -190,7 +190,7 @@ async function main() {
       // The indicator starts as "Saved" for the new agent; the name shows in the list only once
       // the autosave has stored it, so wait for both.
       await poll(`"${name}" in the agent list`, async () => (await s.text(await s.find(sel.agentList))).includes(name));
-      await s.waitForText(sel.saveIndicator, isSaved, 'say "Saved"');
+      await poll("the save indicator to say saved", () => isSaved(s));
       await s.screenshot(path.join(artifacts, "02-agent-editor.png"));
       log(`first-run: created and saved "${name}"`);
     });
