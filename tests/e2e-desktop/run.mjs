@@ -172,6 +172,8 @@ async function isSaved(s) {
 
 async function main() {
   if (!app || !path.isAbsolute(app)) throw new Error("AWF_DESKTOP_BIN must be the absolute path of the app binary");
+  // Start from an empty artifacts directory: a screenshot left by an earlier run would mislead.
+  await rm(artifacts, { recursive: true, force: true });
   await mkdir(artifacts, { recursive: true });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-desktop-"));
   const name = `Desktop E2E agent ${new Date().toISOString().slice(0, 19)}`;
