@@ -1,0 +1,365 @@
+// Web end-to-end test: the built UI (ui/dist) in headless Chromium, driven by Playwright,
+// against the real backend served by `awf bridge` on loopback (no mocks).
+//
+// Environment:
+//   AWF_BIN            the `awf` binary (default: <repo>/target/debug/awf, built if missing)
+//   AWF_CHROMIUM       the browser (default: /usr/bin/chromium; Playwright cannot download one here)
+//   AWF_ARTIFACTS_DIR  where screenshots go (default: <repo>/test-artifacts/e2e-web)
+//   AWF_E2E_HEADED=1   show the browser window
+//
+// Prints one line per step and closes with "N passed, N failed".
+
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const uiDir = path.join(root, "ui");
+const dist = path.join(uiDir, "dist");
+const artifacts = path.resolve(process.env.AWF_ARTIFACTS_DIR || path.join(root, "test-artifacts/e2e-web"));
+const chromiumPath = process.env.AWF_CHROMIUM || "/usr/bin/chromium";
+const PASSPHRASE = "e2e-test-passphrase";
+const STEP_TIMEOUT_MS = 15_000;
+
+// playwright-core is a pinned dev dependency of ui/ (one lock file for the whole web side).
+const require = createRequire(path.join(uiDir, "package.json"));
+/** @type {import("playwright-core")} */
+const { chromium } = require("playwright-core");
+
+function log(msg) {
+  console.log(`[e2e-web] ${msg}`);
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+function awfBinary() {
+  if (process.env.AWF_BIN) return path.resolve(process.env.AWF_BIN);
+  const bin = path.join(root, "target/debug/awf");
+  if (!existsSync(bin)) {
+    log("target/debug/awf is missing: cargo build -p awf-cli");
+    const r = spawnSync("cargo", ["build", "-p", "awf-cli"], { cwd: root, stdio: "inherit" });
+    if (r.status !== 0) throw new Error("cargo build -p awf-cli failed");
+  }
+  return bin;
+}
+
+/** Starts `awf bridge` on a fresh data directory and resolves with its URL (token in the fragment). */
+async function startBridge(bin, dataDir) {
+  const child = spawn(bin, ["bridge", "--ui-dir", dist, "--data-dir", dataDir], {
+    env: { ...process.env, AWF_PASSPHRASE: PASSPHRASE },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`awf bridge printed no URL within 30 s; stderr:\n${stderr}`)), 30_000);
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.on("line", (line) => {
+      const m = /^AWF_BRIDGE_URL=(\S+)$/.exec(line.trim());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`awf bridge exited (code ${code}, signal ${signal}); stderr:\n${stderr}`));
+    });
+  });
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    },
+  };
+}
+
+const tid = (id) => `[data-testid="${id}"]`;
+
+/** The agent's field values as the editor shows them. */
+const expected = {
+  name: "E2E Travel Planner",
+  description: "Plans trips on a budget",
+  icon: "🧭",
+  instructions: "You are a travel planner.\nAsk about the budget first.\nUse {{city}} as the destination.",
+  opening: "Where would you like to go?",
+  questions: ["Plan a weekend in Hangzhou", "What should I pack?"],
+  model: "awf-chat-pro",
+  temperature: "1.2",
+  topP: "0.9",
+  maxTokens: "2048",
+  format: "markdown",
+  variable: { name: "city", description: "Destination city", default: "Shanghai", required: true },
+  plugins: ["weather", "maps"],
+  datasets: ["cities"],
+};
+
+async function waitSaved(page) {
+  const indicator = page.locator(tid("save-indicator"));
+  await indicator.and(page.locator('[data-state="saved"]')).waitFor({ timeout: STEP_TIMEOUT_MS });
+  const text = (await indicator.innerText()).trim();
+  assert(text === "Saved" || text === "已保存", `save indicator says "${text}"`);
+}
+
+async function openAgent(page, name) {
+  await page.locator(tid("agent-row"), { hasText: name }).first().click();
+  await page.locator(tid("agent-name")).waitFor();
+  const actual = await page.locator(tid("agent-name")).inputValue();
+  assert(actual === name, `editor opened "${actual}", expected "${name}"`);
+}
+
+async function expectValue(page, testid, value) {
+  const actual = await page.locator(tid(testid)).inputValue();
+  assert(actual === value, `${testid} is ${JSON.stringify(actual)}, expected ${JSON.stringify(value)}`);
+}
+
+async function expectAllFields(page, instructions = expected.instructions) {
+  await expectValue(page, "agent-name", expected.name);
+  await expectValue(page, "agent-description", expected.description);
+  await expectValue(page, "agent-icon", expected.icon);
+  await expectValue(page, "agent-instructions", instructions);
+  await expectValue(page, "agent-opening-message", expected.opening);
+  await expectValue(page, "agent-question-0", expected.questions[0]);
+  await expectValue(page, "agent-question-1", expected.questions[1]);
+  assert((await page.locator(tid("agent-question-2")).count()) === 0, "exactly two suggested questions");
+  await expectValue(page, "agent-model", expected.model);
+  await expectValue(page, "agent-temperature", expected.temperature);
+  await expectValue(page, "agent-top-p", expected.topP);
+  await expectValue(page, "agent-max-tokens", expected.maxTokens);
+  await expectValue(page, "agent-response-format", expected.format);
+  await expectValue(page, "variable-name-0", expected.variable.name);
+  await expectValue(page, "variable-description-0", expected.variable.description);
+  await expectValue(page, "variable-default-0", expected.variable.default);
+  assert(await page.locator(tid("variable-required-0")).isChecked(), "variable 0 is required");
+  await expectValue(page, "agent-plugin-ids", expected.plugins.join("\n"));
+  await expectValue(page, "agent-dataset-ids", expected.datasets.join("\n"));
+}
+
+async function main() {
+  if (!existsSync(path.join(dist, "index.html"))) throw new Error("ui/dist is missing: run `npm run build` in ui/ first");
+  if (!existsSync(chromiumPath)) throw new Error(`no browser at ${chromiumPath} (set AWF_CHROMIUM)`);
+  await mkdir(artifacts, { recursive: true });
+  const bin = awfBinary();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-web-"));
+  log(`awf ${bin}`);
+  log(`data dir ${dataDir}`);
+
+  const bridge = await startBridge(bin, dataDir);
+  log(`bridge ${bridge.url.replace(/token=\w+/, "token=…")}`);
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: process.env.AWF_E2E_HEADED !== "1",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ].filter((a) => a !== "--headless" || process.env.AWF_E2E_HEADED !== "1"),
+  });
+  const context = await browser.newContext({ locale: "en-US", colorScheme: "light", viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  // Leaving with an unsaved (invalid) edit asks "leave this page?": the test says yes.
+  page.on("dialog", (d) => void d.accept());
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text()))
+      problems.push(`console error: ${m.text()}`);
+  });
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+  });
+
+  const shot = (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+  let passed = 0;
+  let failed = 0;
+  let stopped = false;
+  async function step(name, body) {
+    if (stopped) {
+      log(`SKIP ${name}`);
+      failed++;
+      return;
+    }
+    const started = Date.now();
+    try {
+      await body();
+      if (problems.length) throw new Error(problems.splice(0).join("\n"));
+      passed++;
+      log(`ok   ${name} (${Date.now() - started} ms)`);
+    } catch (e) {
+      failed++;
+      stopped = true;
+      log(`FAIL ${name}: ${e instanceof Error ? e.message : e}`);
+      const stem = path.join(artifacts, `failure-${name.replace(/\W+/g, "-")}`);
+      await page.screenshot({ path: `${stem}.png` }).catch(() => {});
+      await writeFile(`${stem}.html`, await page.content().catch(() => "")).catch(() => {});
+    }
+  }
+
+  try {
+    await step("opens with the token and hides it from the URL", async () => {
+      await page.goto(bridge.url);
+      await page.locator(tid("agent-list")).waitFor();
+      assert(!page.url().includes("token="), `token still in the URL: ${page.url()}`);
+      await page.locator(tid("empty-state")).waitFor();
+      await shot("01-agent-list-empty");
+    });
+
+    await step("creates an agent with the default name", async () => {
+      await page.locator(tid("new-agent")).click();
+      await page.locator(tid("agent-editor")).waitFor();
+      await expectValue(page, "agent-name", "Untitled agent");
+      await page.locator(tid("agent-row"), { hasText: "Untitled agent" }).waitFor();
+    });
+
+    await step("edits every field and autosaves", async () => {
+      await page.locator(tid("agent-name")).fill(expected.name);
+      await page.locator(tid("agent-description")).fill(expected.description);
+      await page.locator(tid("agent-icon")).fill(expected.icon);
+      await page.locator(tid("agent-instructions")).fill(expected.instructions);
+      await page.locator(tid("agent-opening-message")).fill(expected.opening);
+      for (const [i, q] of expected.questions.entries()) {
+        await page.locator(tid("add-question")).click();
+        await page.locator(tid(`agent-question-${i}`)).fill(q);
+      }
+      await page.locator(tid("agent-model")).fill(expected.model);
+      await page.locator(tid("agent-temperature")).fill(expected.temperature);
+      await page.locator(tid("agent-top-p")).fill(expected.topP);
+      await page.locator(tid("agent-max-tokens")).fill(expected.maxTokens);
+      await page.locator(tid("agent-response-format")).selectOption(expected.format);
+      await page.locator(tid("add-variable")).click();
+      await page.locator(tid("variable-name-0")).fill(expected.variable.name);
+      await page.locator(tid("variable-description-0")).fill(expected.variable.description);
+      await page.locator(tid("variable-default-0")).fill(expected.variable.default);
+      await page.locator(tid("variable-required-0")).check();
+      await page.locator(tid("agent-plugin-ids")).fill(expected.plugins.join("\n"));
+      await page.locator(tid("agent-dataset-ids")).fill(expected.datasets.join("\n"));
+      await waitSaved(page);
+      await page.locator(tid("agent-row"), { hasText: expected.name }).waitFor();
+      await shot("02-agent-editor");
+    });
+
+    await step("every field is persisted across a reload", async () => {
+      await page.reload();
+      await page.locator(tid("agent-list")).waitFor();
+      await openAgent(page, expected.name);
+      await expectAllFields(page);
+      await waitSaved(page);
+    });
+
+    await step("the filter narrows the list", async () => {
+      await page.locator(tid("filter-input")).fill("travel");
+      await page.locator(tid("agent-row"), { hasText: expected.name }).waitFor();
+      await page.locator(tid("filter-input")).fill("no such agent zzz");
+      await page.locator(tid("no-match")).waitFor();
+      assert((await page.locator(tid("agent-row")).count()) === 0, "no rows for a filter that matches nothing");
+      await page.locator(tid("filter-input")).fill("");
+      await page.locator(tid("agent-row"), { hasText: expected.name }).waitFor();
+    });
+
+    const v2 = "You are a meticulous travel planner.\nAsk about the budget first.";
+    const v3 = "You are a meticulous travel planner.\nAsk about dates, then the budget.";
+    await step("edits the instructions twice more", async () => {
+      await page.locator(tid("agent-instructions")).fill(v2);
+      await waitSaved(page);
+      await page.locator(tid("agent-instructions")).fill(v3);
+      await waitSaved(page);
+    });
+
+    await step("history lists the revisions and diffs one against the current text", async () => {
+      await page.locator(tid("history-toggle")).click();
+      await page.locator(tid("history-panel")).waitFor();
+      const entries = page.locator(tid("history-entry"));
+      await entries.nth(3).waitFor();
+      const original = entries.filter({ hasText: "You are a travel planner." });
+      assert((await original.count()) === 1, "one revision starts with the original first line");
+      await original.click();
+      await page.locator(`${tid("diff-view")} ins`).first().waitFor();
+      const deleted = await page.locator(`${tid("diff-view")} del`).allInnerTexts();
+      assert(
+        deleted.some((t) => t.includes("Use {{city}} as the destination.")),
+        `the diff deletes the original's last line (deleted: ${JSON.stringify(deleted)})`,
+      );
+      await shot("03-history-diff");
+    });
+
+    await step("restores an older revision into the editor", async () => {
+      const seq = await page.locator(`${tid("history-entry")}[aria-current="true"]`).getAttribute("data-seq");
+      await page.locator(tid("restore-button")).click();
+      await page.locator(tid("history-entry"), { hasText: `restored from #${seq}` }).waitFor();
+      await expectValue(page, "agent-instructions", expected.instructions);
+      await waitSaved(page);
+      await page.reload();
+      await openAgent(page, expected.name);
+      await expectValue(page, "agent-instructions", expected.instructions);
+    });
+
+    await step("an empty name shows the coded error on the name field", async () => {
+      await page.locator(tid("agent-name")).fill("");
+      const indicator = page.locator(`${tid("save-indicator")}[data-state="error"]`);
+      await indicator.waitFor();
+      assert((await indicator.innerText()).trim().startsWith("Error:"), "indicator says Error: …");
+      assert((await page.locator(tid("agent-name")).getAttribute("aria-invalid")) === "true", "name is marked invalid");
+      await page.locator(`${tid("field-error")}[data-field-error="name"]`).waitFor();
+      await page.locator(`${tid("error-note")}[data-code="invalid_input"]`).waitFor();
+      await shot("04-name-error");
+    });
+
+    await step("after a reload nothing else was lost", async () => {
+      await page.reload();
+      await page.locator(tid("agent-list")).waitFor();
+      await openAgent(page, expected.name);
+      await expectAllFields(page);
+    });
+
+    await step("switches the language to Chinese", async () => {
+      await page.locator(tid("language-select")).selectOption("zh-CN");
+      await page.locator(tid("new-agent"), { hasText: "新建智能体" }).waitFor();
+      await page.locator('label[for="f-name"]', { hasText: "名称" }).waitFor();
+      await page.locator(tid("save-indicator"), { hasText: "已保存" }).waitFor();
+      assert((await page.evaluate(() => document.documentElement.lang)) === "zh-CN", "<html lang> follows");
+      await shot("05-editor-zh-CN");
+      await page.reload();
+      await page.locator(tid("new-agent"), { hasText: "新建智能体" }).waitFor();
+    });
+
+    await step("dark theme", async () => {
+      await page.locator(tid("theme-select")).selectOption("dark");
+      await openAgent(page, expected.name);
+      assert((await page.evaluate(() => document.documentElement.dataset.theme)) === "dark", "data-theme=dark");
+      await shot("06-editor-dark");
+      await page.locator(tid("history-toggle")).click();
+      await page.locator(tid("history-entry")).first().click();
+      await shot("07-history-dark");
+    });
+  } finally {
+    await browser.close().catch(() => {});
+    await bridge.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  log(`screenshots in ${artifacts}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed === 0 ? 0 : 1;
+}
+
+main().catch((e) => {
+  console.error(`[e2e-web] ${e instanceof Error ? e.stack : e}`);
+  console.log("0 passed, 1 failed");
+  process.exitCode = 1;
+});
