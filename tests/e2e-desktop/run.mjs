@@ -68,7 +68,7 @@ async function startDriver() {
     env: {
       ...process.env,
       // The app follows the system language; the assertions read English text.
-      LANG: "en_US.UTF-8",
+      LANG: "C.UTF-8",
       LANGUAGE: "en",
       // Debug builds allow WebView automation anyway; release builds need this.
       TAURI_WEBVIEW_AUTOMATION: "true",

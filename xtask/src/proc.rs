@@ -134,6 +134,14 @@ impl Cmd {
         self
     }
 
+    /// Adds an argument shown as `shown` (for long scripts).
+    pub fn arg_shown(mut self, arg: impl AsRef<OsStr>, shown: &str) -> Self {
+        self.shown.push(' ');
+        self.shown.push_str(shown);
+        self.inner.arg(arg);
+        self
+    }
+
     pub fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,

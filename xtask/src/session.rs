@@ -67,7 +67,9 @@ pub fn with_keyring(
         }
     };
     c = c
-        .args(["--", "bash", "-c", KEYRING_SESSION, "bash", cmd])
+        .args(["--", "bash", "-c"])
+        .arg_shown(KEYRING_SESSION, "<unlock a fresh gnome-keyring, then run>")
+        .args(["bash", cmd])
         .args(args);
     c = c
         .env("XDG_RUNTIME_DIR", &runtime)
