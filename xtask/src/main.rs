@@ -60,7 +60,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("\x1b[1;31merror:\x1b[0m {e}");
+            eprintln!("{} {e}", proc::paint("1;31", "error:"));
             ExitCode::FAILURE
         }
     }

@@ -8,6 +8,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
+/// Wraps `text` in an ANSI style (`"1;31"` bold red, …) when stdout is a terminal and
+/// `NO_COLOR` is unset; CI logs get plain text.
+pub fn paint(style: &str, text: &str) -> String {
+    use std::io::IsTerminal;
+    if std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal() {
+        format!("\x1b[{style}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
 /// Every task fails with a message meant for a person; there is nothing to recover from.
 pub type Result<T = ()> = std::result::Result<T, String>;
 
@@ -187,7 +198,7 @@ impl Cmd {
 
     /// Runs to completion with the terminal inherited; a non-zero exit is an error.
     pub fn run(mut self) -> Result {
-        println!("\x1b[2m$ {}\x1b[0m", self.shown);
+        println!("{}", paint("2", &format!("$ {}", self.shown)));
         let status = self
             .inner
             .status()

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::proc::Result;
+use crate::proc::{paint, Result};
 
 pub struct Steps {
     task: &'static str,
@@ -26,15 +26,24 @@ impl Steps {
     /// error so the caller stops.
     pub fn step(&mut self, name: &str, f: impl FnOnce() -> Result) -> Result {
         let n = self.done.len() + 1;
-        println!("\n\x1b[1;34m==> [{}:{n}] {name}\x1b[0m", self.task);
+        println!(
+            "\n{}",
+            paint("1;34", &format!("==> [{}:{n}] {name}", self.task))
+        );
         let t = Instant::now();
         match f() {
             Ok(()) => {
                 let took = t.elapsed();
                 println!(
-                    "\x1b[1;32m<== [{}:{n}] ok: {name} ({})\x1b[0m",
-                    self.task,
-                    fmt_duration(took)
+                    "{}",
+                    paint(
+                        "1;32",
+                        &format!(
+                            "<== [{}:{n}] ok: {name} ({})",
+                            self.task,
+                            fmt_duration(took)
+                        )
+                    )
                 );
                 self.done.push((name.to_string(), took));
                 Ok(())
@@ -42,9 +51,15 @@ impl Steps {
             Err(e) => {
                 let took = t.elapsed();
                 println!(
-                    "\n\x1b[1;31m!!! [{}:{n}] FAILED: {name} ({})\x1b[0m",
-                    self.task,
-                    fmt_duration(took)
+                    "\n{}",
+                    paint(
+                        "1;31",
+                        &format!(
+                            "!!! [{}:{n}] FAILED: {name} ({})",
+                            self.task,
+                            fmt_duration(took)
+                        )
+                    )
                 );
                 self.print_table();
                 println!("{} passed, 1 failed", self.done.len());
@@ -56,17 +71,26 @@ impl Steps {
     /// Records a step that was not run, and why.
     pub fn skip(&mut self, name: &str, why: &str) {
         println!(
-            "\n\x1b[1;33m--- [{}] skipped: {name} ({why})\x1b[0m",
-            self.task
+            "\n{}",
+            paint(
+                "1;33",
+                &format!("--- [{}] skipped: {name} ({why})", self.task)
+            )
         );
         self.skipped.push((name.to_string(), why.to_string()));
     }
 
     pub fn finish(self) {
         println!(
-            "\n\x1b[1;32m=== {}: all steps passed in {}\x1b[0m",
-            self.task,
-            fmt_duration(self.started.elapsed())
+            "\n{}",
+            paint(
+                "1;32",
+                &format!(
+                    "=== {}: all steps passed in {}",
+                    self.task,
+                    fmt_duration(self.started.elapsed())
+                )
+            )
         );
         self.print_table();
         println!("{} passed, 0 failed", self.done.len());
