@@ -29,13 +29,17 @@ const STEP_TIMEOUT_MS = 15_000;
 
 // playwright-core is a pinned dev dependency of ui/ (one lock file for the whole web side).
 const require = createRequire(path.join(uiDir, "package.json"));
-/** @type {import("playwright-core")} */
-const { chromium } = require("playwright-core");
+const { chromium } = /** @type {typeof import("playwright-core")} */ (require("playwright-core"));
 
+/** @param {string} msg */
 function log(msg) {
   console.log(`[e2e-web] ${msg}`);
 }
 
+/**
+ * @param {unknown} condition
+ * @param {string} message
+ */
 function assert(condition, message) {
   if (!condition) throw new Error(`assertion failed: ${message}`);
 }
@@ -52,6 +56,11 @@ function awfBinary() {
 }
 
 /** Starts `awf bridge` on a fresh data directory and resolves with its URL (token in the fragment). */
+/**
+ * @param {string} bin
+ * @param {string} dataDir
+ * @returns {Promise<{ url: string, stop: () => Promise<void> }>}
+ */
 async function startBridge(bin, dataDir) {
   const child = spawn(bin, ["bridge", "--ui-dir", dist, "--data-dir", dataDir], {
     env: { ...process.env, AWF_PASSPHRASE: PASSPHRASE },
@@ -86,7 +95,7 @@ async function startBridge(bin, dataDir) {
   };
 }
 
-const tid = (id) => `[data-testid="${id}"]`;
+const tid = (/** @type {string} */ id) => `[data-testid="${id}"]`;
 
 /** The agent's field values as the editor shows them. */
 const expected = {
@@ -106,6 +115,9 @@ const expected = {
   datasets: ["cities"],
 };
 
+/** @typedef {import("playwright-core").Page} Page */
+
+/** @param {Page} page */
 async function waitSaved(page) {
   const indicator = page.locator(tid("save-indicator"));
   await indicator.and(page.locator('[data-state="saved"]')).waitFor({ timeout: STEP_TIMEOUT_MS });
@@ -113,6 +125,10 @@ async function waitSaved(page) {
   assert(text === "Saved" || text === "已保存", `save indicator says "${text}"`);
 }
 
+/**
+ * @param {Page} page
+ * @param {string} name
+ */
 async function openAgent(page, name) {
   await page.locator(tid("agent-row"), { hasText: name }).first().click();
   await page.locator(tid("agent-name")).waitFor();
@@ -120,11 +136,20 @@ async function openAgent(page, name) {
   assert(actual === name, `editor opened "${actual}", expected "${name}"`);
 }
 
+/**
+ * @param {Page} page
+ * @param {string} testid
+ * @param {string} value
+ */
 async function expectValue(page, testid, value) {
   const actual = await page.locator(tid(testid)).inputValue();
   assert(actual === value, `${testid} is ${JSON.stringify(actual)}, expected ${JSON.stringify(value)}`);
 }
 
+/**
+ * @param {Page} page
+ * @param {string} [instructions]
+ */
 async function expectAllFields(page, instructions = expected.instructions) {
   await expectValue(page, "agent-name", expected.name);
   await expectValue(page, "agent-description", expected.description);
@@ -176,6 +201,7 @@ async function main() {
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   // Leaving with an unsaved (invalid) edit asks "leave this page?": the test says yes.
   page.on("dialog", (d) => void d.accept());
+  /** @type {string[]} */
   const problems = [];
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => {
@@ -186,10 +212,15 @@ async function main() {
     document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
   });
 
-  const shot = (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+  const shot = (/** @type {string} */ name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
   let passed = 0;
   let failed = 0;
   let stopped = false;
+  /**
+   * Runs one named step; after a failure the remaining steps are skipped (and counted failed).
+   * @param {string} name
+   * @param {() => Promise<void>} body
+   */
   async function step(name, body) {
     if (stopped) {
       log(`SKIP ${name}`);
@@ -293,7 +324,7 @@ async function main() {
       await page.locator(`${tid("diff-view")} ins`).first().waitFor();
       const deleted = await page.locator(`${tid("diff-view")} del`).allInnerTexts();
       assert(
-        deleted.some((t) => t.includes("Use {{city}} as the destination.")),
+        deleted.some((/** @type {string} */ t) => t.includes("Use {{city}} as the destination.")),
         `the diff deletes the original's last line (deleted: ${JSON.stringify(deleted)})`,
       );
       await shot("03-history-diff");
@@ -316,8 +347,7 @@ async function main() {
       await indicator.waitFor();
       assert((await indicator.innerText()).trim().startsWith("Error:"), "indicator says Error: …");
       assert((await page.locator(tid("agent-name")).getAttribute("aria-invalid")) === "true", "name is marked invalid");
-      await page.locator(`${tid("field-error")}[data-field-error="name"]`).waitFor();
-      await page.locator(`${tid("error-note")}[data-code="invalid_input"]`).waitFor();
+      await page.locator(`${tid("field-error")}[data-field-error="name"][data-code="invalid_input"]`).waitFor();
       await shot("04-name-error");
     });
 

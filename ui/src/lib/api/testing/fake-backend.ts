@@ -84,7 +84,7 @@ export class FakeBackend implements Backend {
     const draft = { ...defaultDraft(), ...partial };
     const agent = this.create(draft);
     if (partial.archived) agent.archived = true;
-    return agent;
+    return structuredClone(agent);
   }
 
   callsOf(command: CommandName): RecordedCall[] {
