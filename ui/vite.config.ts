@@ -8,7 +8,15 @@ import { svelte } from "@sveltejs/vite-plugin-svelte";
 export default defineConfig({
   plugins: [svelte()],
   clearScreen: false,
-  server: { port: 5173, strictPort: true },
+  // `npm run dev` against a running bridge: AWF_BRIDGE_ORIGIN=http://127.0.0.1:<port> npm run dev,
+  // then open http://localhost:5173/#token=<token> (the token `awf bridge` printed).
+  server: {
+    port: 5173,
+    strictPort: true,
+    proxy: process.env.AWF_BRIDGE_ORIGIN
+      ? { "/api": { target: process.env.AWF_BRIDGE_ORIGIN, changeOrigin: true } }
+      : undefined,
+  },
   build: {
     outDir: "dist",
     emptyOutDir: true,
