@@ -61,16 +61,12 @@ impl Api {
         err
     }
 
-    /// The open profile, or `profile_not_open` with the reason it is closed.
+    /// The open profile, or the error that keeps it closed (`profile_locked`,
+    /// `passphrase_required`, `keyring_unavailable`, …), so callers can act on the cause.
     pub fn profile(&self) -> Result<Arc<Profile>, ApiError> {
         match &*self.state.read().expect("api state lock") {
             State::Open(p) => Ok(p.clone()),
-            State::Closed(reason) => Err(ApiError {
-                code: ErrorCode::ProfileNotOpen,
-                message: format!("The profile is not open: {}", reason.message),
-                hint: reason.hint.clone(),
-                field: None,
-            }),
+            State::Closed(reason) => Err(reason.clone()),
         }
     }
 
