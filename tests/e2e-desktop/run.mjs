@@ -35,6 +35,7 @@ const sel = {
   newAgent: "[data-testid=new-agent]",
   agentName: "[data-testid=agent-name]",
   saveIndicator: "[data-testid=save-indicator]",
+  agentRow: "[data-testid=agent-row]",
 };
 
 /** Launching WebKitGTK under Xvfb on 2 cores, cold, takes a few seconds. */
@@ -165,6 +166,17 @@ async function saveFailureState(session, label) {
   }
 }
 
+/** The text of every row of the agent list (textContent: a long name is cut off on screen). */
+function listedNames(s) {
+  return s.execute(
+    `return [...document.querySelectorAll(${JSON.stringify(sel.agentRow)})].map((row) => row.textContent);`,
+  );
+}
+
+async function isListed(s, name) {
+  return (await listedNames(s)).some((text) => text.includes(name));
+}
+
 /** Whether the save indicator says the store has every edit (`data-state`: saved, dirty, saving, error). */
 async function isSaved(s) {
   return (await s.attribute(await s.find(sel.saveIndicator), "data-state")) === "saved";
@@ -176,7 +188,7 @@ async function main() {
   await rm(artifacts, { recursive: true, force: true });
   await mkdir(artifacts, { recursive: true });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-desktop-"));
-  const name = `Desktop E2E agent ${new Date().toISOString().slice(0, 19)}`;
+  const name = `Desktop agent ${Date.now().toString(36)}`;
   log(`app ${app}`);
   log(`data dir ${dataDir}`);
   log(`artifacts ${artifacts}`);
@@ -191,16 +203,14 @@ async function main() {
       await s.type(field, name);
       // The indicator starts as "Saved" for the new agent; the name shows in the list only once
       // the autosave has stored it, so wait for both.
-      await poll(`"${name}" in the agent list`, async () => (await s.text(await s.find(sel.agentList))).includes(name));
+      await poll(`"${name}" in the agent list`, () => isListed(s, name));
       await poll("the save indicator to say saved", () => isSaved(s));
       await s.screenshot(path.join(artifacts, "02-agent-editor.png"));
       log(`first-run: created and saved "${name}"`);
     });
 
     await withApp("second-run", dataDir, async (s) => {
-      await poll(`"${name}" in the agent list after restart`, async () =>
-        (await s.text(await s.find(sel.agentList))).includes(name),
-      );
+      await poll(`"${name}" in the agent list after restart`, () => isListed(s, name));
       await s.screenshot(path.join(artifacts, "03-agent-list-after-restart.png"));
       log(`second-run: "${name}" is listed after restart`);
     });
