@@ -209,6 +209,10 @@ async function main() {
       log(`first-run: created and saved "${name}"`);
     });
 
+    // The store key went to the real Secret Service of this session, not to a passphrase file.
+    const keyFile = JSON.parse(await readFile(path.join(dataDir, "key.json"), "utf8"));
+    if (keyFile.mode !== "keyring") throw new Error(`expected a keyring-mode profile, key.json says ${JSON.stringify(keyFile)}`);
+
     await withApp("second-run", dataDir, async (s) => {
       await poll(`"${name}" in the agent list after restart`, () => isListed(s, name));
       await s.screenshot(path.join(artifacts, "03-agent-list-after-restart.png"));
