@@ -7,7 +7,11 @@ use awf_api::{Api, ApiError, ErrorCode};
 
 /// Calls command `command` of the command surface with JSON `args`.
 #[tauri::command]
-pub async fn api_call(api: tauri::State<'_, Arc<Api>>, command: String, args: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+pub async fn api_call(
+    api: tauri::State<'_, Arc<Api>>,
+    command: String,
+    args: serde_json::Value,
+) -> Result<serde_json::Value, ApiError> {
     let api = api.inner().clone();
     tauri::async_runtime::spawn_blocking(move || api.call(&command, args))
         .await

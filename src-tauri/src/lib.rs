@@ -33,5 +33,7 @@ pub fn run() {
     let data_dir = awf_core::paths::resolve_data_dir(data_dir_arg(std::env::args().skip(1)))
         .unwrap_or_else(|| PathBuf::from("aiwellflow-studio-data"));
     let api = Arc::new(Api::open(ApiConfig::new(data_dir)));
-    wire(tauri::Builder::default(), api).run(tauri::generate_context!("../tauri.conf.json")).expect("the Tauri event loop failed to start");
+    wire(tauri::Builder::default(), api)
+        .run(tauri::generate_context!("../tauri.conf.json"))
+        .expect("the Tauri event loop failed to start");
 }

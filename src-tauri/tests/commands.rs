@@ -10,11 +10,15 @@ use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 
-fn app(dir: &std::path::Path) -> (tauri::App<tauri::test::MockRuntime>, tauri::WebviewWindow<tauri::test::MockRuntime>) {
+fn app(
+    dir: &std::path::Path,
+) -> (tauri::App<tauri::test::MockRuntime>, tauri::WebviewWindow<tauri::test::MockRuntime>) {
     let mut cfg = ApiConfig::new(dir);
     cfg.passphrase = Some(awf_core::SecretString::new("tauri-test-passphrase".into()));
     let api = Arc::new(Api::open(cfg));
-    let app = aiwellflow_studio::wire(mock_builder(), api).build(tauri::generate_context!("../tauri.conf.json", test = true)).expect("app builds");
+    let app = aiwellflow_studio::wire(mock_builder(), api)
+        .build(tauri::generate_context!("../tauri.conf.json", test = true))
+        .expect("app builds");
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("window");
     (app, webview)
 }
@@ -23,7 +27,12 @@ fn invoke(w: &tauri::WebviewWindow<tauri::test::MockRuntime>, command: &str, arg
     invoke_from(w, "tauri://localhost", command, args)
 }
 
-fn invoke_from(w: &tauri::WebviewWindow<tauri::test::MockRuntime>, origin: &str, command: &str, args: Value) -> Result<Value, Value> {
+fn invoke_from(
+    w: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+    origin: &str,
+    command: &str,
+    args: Value,
+) -> Result<Value, Value> {
     let req = InvokeRequest {
         cmd: "api_call".into(),
         callback: CallbackFn(0),

@@ -26,7 +26,9 @@ fn decl<T: TS>() -> String {
 
 /// The full text of the bindings file.
 pub fn generate() -> String {
-    let mut out = String::from("// Generated from crates/awf-api by `cargo xtask codegen`. Do not edit by hand.\n/* eslint-disable */\n\n");
+    let mut out = String::from(
+        "// Generated from crates/awf-api by `cargo xtask codegen`. Do not edit by hand.\n/* eslint-disable */\n\n",
+    );
     let decls = [
         decl::<ErrorCode>(),
         decl::<ApiError>(),

@@ -22,7 +22,9 @@ pub struct CommandInfo {
 fn parse<T: DeserializeOwned>(command: &str, args: Value) -> Result<T, ApiError> {
     let args = match args {
         // A command without arguments accepts `null` or `{}`.
-        Value::Object(ref m) if m.is_empty() => serde_json::from_value::<T>(Value::Null).or_else(|_| serde_json::from_value(args)),
+        Value::Object(ref m) if m.is_empty() => {
+            serde_json::from_value::<T>(Value::Null).or_else(|_| serde_json::from_value(args))
+        }
         other => serde_json::from_value(other),
     };
     args.map_err(|e| {

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-pub use awf_core::agents::{Agent, AgentDraft, AgentSummary, ListQuery, ModelSettings, ResponseFormat, Revision, RevisionSummary, Variable};
+pub use awf_core::agents::{
+    Agent, AgentDraft, AgentSummary, ListQuery, ModelSettings, ResponseFormat, Revision, RevisionSummary, Variable,
+};
 pub use awf_core::diff::{DiffKind, DiffLine};
 pub use awf_core::profile::KeyMode;
 

@@ -66,7 +66,9 @@ pub async fn bind(
     let mut router = Router::new().route("/api/{command}", post(call)).with_state(state.clone());
     if let Some(dir) = ui_dir {
         let index = dir.join("index.html");
-        router = router.fallback_service(tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)));
+        router = router.fallback_service(
+            tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)),
+        );
     }
     let router = router.layer(axum::middleware::from_fn_with_state(state, guard));
     let server = async move { axum::serve(listener, router).await };
@@ -87,7 +89,9 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         C::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
         C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::Conflict => StatusCode::CONFLICT,
-        C::ProfileLocked | C::ProfileNotOpen | C::PassphraseRequired | C::WrongPassphrase | C::KeyMissing => StatusCode::LOCKED,
+        C::ProfileLocked | C::ProfileNotOpen | C::PassphraseRequired | C::WrongPassphrase | C::KeyMissing => {
+            StatusCode::LOCKED
+        }
         C::KeyringUnavailable | C::ReadOnly | C::DiskFull => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -118,7 +122,9 @@ async fn guard(State(s): State<BridgeState>, req: axum::extract::Request, next: 
 }
 
 fn authorised(headers: &HeaderMap, token: &str) -> bool {
-    let Some(given) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) else {
+    let Some(given) =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+    else {
         return false;
     };
     // Constant-time comparison.
@@ -129,7 +135,8 @@ async fn call(State(s): State<BridgeState>, Path(command): Path<String>, headers
     if !authorised(&headers, &s.token) {
         return error_response(
             StatusCode::UNAUTHORIZED,
-            ApiError::new(ErrorCode::Unauthorized, "Missing or wrong bridge token.").hint("Open the URL the bridge printed, including its #token part."),
+            ApiError::new(ErrorCode::Unauthorized, "Missing or wrong bridge token.")
+                .hint("Open the URL the bridge printed, including its #token part."),
         );
     }
     let bytes: Bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
@@ -137,7 +144,8 @@ async fn call(State(s): State<BridgeState>, Path(command): Path<String>, headers
         Err(_) => {
             return error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                ApiError::new(ErrorCode::TooLarge, format!("The request is larger than {MAX_BODY_BYTES} bytes.")).hint("Send less data in one request."),
+                ApiError::new(ErrorCode::TooLarge, format!("The request is larger than {MAX_BODY_BYTES} bytes."))
+                    .hint("Send less data in one request."),
             )
         }
     };
@@ -149,7 +157,8 @@ async fn call(State(s): State<BridgeState>, Path(command): Path<String>, headers
             Err(e) => {
                 return error_response(
                     StatusCode::BAD_REQUEST,
-                    ApiError::new(ErrorCode::BadRequest, format!("The request body is not valid JSON: {e}")).hint("Send a JSON body matching the command's request type."),
+                    ApiError::new(ErrorCode::BadRequest, format!("The request body is not valid JSON: {e}"))
+                        .hint("Send a JSON body matching the command's request type."),
                 )
             }
         }
@@ -159,6 +168,9 @@ async fn call(State(s): State<BridgeState>, Path(command): Path<String>, headers
     match result {
         Ok(Ok(value)) => axum::Json(value).into_response(),
         Ok(Err(e)) => error_response(status_for(e.code), e),
-        Err(_) => error_response(StatusCode::INTERNAL_SERVER_ERROR, ApiError::new(ErrorCode::Internal, "The command panicked.")),
+        Err(_) => error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::new(ErrorCode::Internal, "The command panicked."),
+        ),
     }
 }

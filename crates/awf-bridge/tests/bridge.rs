@@ -62,7 +62,14 @@ async fn requires_the_token_and_the_right_host() {
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "unauthorized");
     let r = f.client.post(format!("{}/api/app_status", f.base)).bearer_auth("0".repeat(64)).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    let r = f.client.post(format!("{}/api/app_status", f.base)).bearer_auth(&f.token).header("host", "evil.example:80").send().await.unwrap();
+    let r = f
+        .client
+        .post(format!("{}/api/app_status", f.base))
+        .bearer_auth(&f.token)
+        .header("host", "evil.example:80")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 421);
     let (s, v) = f.post("app_status", Value::Null).await;
     assert_eq!(s, 200);

@@ -11,7 +11,11 @@ use awf_core::{AgentDraft, ListQuery, SecretString};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "awf", version, about = "AiWellFlow Studio on the command line: agents, sync, consent and privacy jobs.")]
+#[command(
+    name = "awf",
+    version,
+    about = "AiWellFlow Studio on the command line: agents, sync, consent and privacy jobs."
+)]
 struct Cli {
     /// Profile directory (default: AWF_DATA_DIR, else the per-user data directory).
     #[arg(long, global = true, value_name = "DIR")]
@@ -115,11 +119,15 @@ fn usage(msg: impl Into<String>) -> ApiError {
 }
 
 fn open_api(cli: &Cli) -> Result<Api, ApiError> {
-    let dir = awf_core::paths::resolve_data_dir(cli.data_dir.clone())
-        .ok_or_else(|| usage("No data directory: this system reports no home directory.").hint("Pass --data-dir DIR or set AWF_DATA_DIR."))?;
+    let dir = awf_core::paths::resolve_data_dir(cli.data_dir.clone()).ok_or_else(|| {
+        usage("No data directory: this system reports no home directory.")
+            .hint("Pass --data-dir DIR or set AWF_DATA_DIR.")
+    })?;
     let passphrase = if cli.passphrase_stdin {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| ApiError::new(ErrorCode::Io, format!("reading the passphrase: {e}")))?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| ApiError::new(ErrorCode::Io, format!("reading the passphrase: {e}")))?;
         Some(SecretString::new(s.trim_end_matches(['\n', '\r']).to_string()))
     } else {
         std::env::var("AWF_PASSPHRASE").ok().filter(|p| !p.is_empty()).map(SecretString::new)
@@ -175,7 +183,13 @@ fn agents(api: &Api, cmd: AgentsCmd) -> Result<(), ApiError> {
             } else {
                 let d = &a.draft;
                 println!("{} {}  ({})", d.icon, d.name, a.id);
-                println!("version {}, revision {}, updated {}{}", a.version, a.latest_revision, a.updated_at, if a.archived { ", archived" } else { "" });
+                println!(
+                    "version {}, revision {}, updated {}{}",
+                    a.version,
+                    a.latest_revision,
+                    a.updated_at,
+                    if a.archived { ", archived" } else { "" }
+                );
                 if !d.description.is_empty() {
                     println!("\n{}", d.description);
                 }
@@ -206,11 +220,14 @@ fn agents(api: &Api, cmd: AgentsCmd) -> Result<(), ApiError> {
             if let Some(path) = instructions_file {
                 draft.instructions = if path.as_os_str() == "-" {
                     let mut s = String::new();
-                    std::io::stdin().read_to_string(&mut s).map_err(|e| ApiError::new(ErrorCode::Io, format!("reading standard input: {e}")))?;
+                    std::io::stdin()
+                        .read_to_string(&mut s)
+                        .map_err(|e| ApiError::new(ErrorCode::Io, format!("reading standard input: {e}")))?;
                     s
                 } else {
                     std::fs::read_to_string(&path).map_err(|e| {
-                        ApiError::new(ErrorCode::Io, format!("reading {}: {e}", path.display())).hint("Check the path and that the file is UTF-8 text.")
+                        ApiError::new(ErrorCode::Io, format!("reading {}: {e}", path.display()))
+                            .hint("Check the path and that the file is UTF-8 text.")
                     })?
                 };
             }
@@ -229,11 +246,13 @@ fn agents(api: &Api, cmd: AgentsCmd) -> Result<(), ApiError> {
 }
 
 fn bridge(api: Api, ui_dir: Option<PathBuf>, port: u16) -> Result<(), ApiError> {
-    let rt = tokio::runtime::Runtime::new().map_err(|e| ApiError::new(ErrorCode::Internal, format!("starting the runtime: {e}")))?;
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("starting the runtime: {e}")))?;
     rt.block_on(async move {
-        let (bridge, server) = awf_bridge::bind(Arc::new(api), ui_dir, port)
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Io, format!("binding 127.0.0.1:{port}: {e}")).hint("Choose another --port, or 0 for any free port."))?;
+        let (bridge, server) = awf_bridge::bind(Arc::new(api), ui_dir, port).await.map_err(|e| {
+            ApiError::new(ErrorCode::Io, format!("binding 127.0.0.1:{port}: {e}"))
+                .hint("Choose another --port, or 0 for any free port.")
+        })?;
         println!("AWF_BRIDGE_URL={}", bridge.url());
         use std::io::Write;
         let _ = std::io::stdout().flush();

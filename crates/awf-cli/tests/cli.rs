@@ -75,17 +75,29 @@ fn nothing_on_disk_contains_the_plaintext_and_the_key_is_in_the_keyring() {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..20 {
         let mut c = awf(dir.path());
-        c.args(["agents", "create", "--name", &format!("{MARKER} agent {i}"), "--instructions", &format!("{MARKER} instructions {i}").repeat(50)]);
+        c.args([
+            "agents",
+            "create",
+            "--name",
+            &format!("{MARKER} agent {i}"),
+            "--instructions",
+            &format!("{MARKER} instructions {i}").repeat(50),
+        ]);
         ok(c);
     }
     let files = files(dir.path());
     assert!(files.iter().any(|p| p.starts_with(dir.path().join("store"))), "the store exists: {files:?}");
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
-        assert!(!bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()), "{} contains the plaintext marker", f.display());
+        assert!(
+            !bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()),
+            "{} contains the plaintext marker",
+            f.display()
+        );
     }
     // The key is in the OS keyring, under the profile id recorded in key.json (which holds no key).
-    let key_file: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("key.json")).unwrap()).unwrap();
+    let key_file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("key.json")).unwrap()).unwrap();
     assert_eq!(key_file["mode"], "keyring");
     assert_eq!(key_file.as_object().unwrap().len(), 3, "mode, version, profile_id only: {key_file}");
     use awf_core::KeyVault;
@@ -109,7 +121,12 @@ fn a_second_process_on_the_same_profile_gets_a_clear_error() {
         }
     }
     let mut holder = KillOnDrop(
-        awf(dir.path()).args(["bridge"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap(),
+        awf(dir.path())
+            .args(["bridge"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
     );
     // Wait until the bridge has opened the profile (it prints its URL after).
     use std::io::BufRead;

@@ -22,7 +22,10 @@ fn no_keyring_service_gives_the_coded_error_with_a_hint() {
     let out = fails(c);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("error[keyring_unavailable]"), "{err}");
-    assert!(err.contains("gnome-keyring") && err.contains("passphrase"), "the hint says what to install and the alternative: {err}");
+    assert!(
+        err.contains("gnome-keyring") && err.contains("passphrase"),
+        "the hint says what to install and the alternative: {err}"
+    );
     assert!(!profile.join("key.json").exists(), "no key file without a key holder");
     assert!(!profile.join("store").exists(), "nothing stored in plaintext");
 

@@ -52,7 +52,13 @@ pub struct ModelSettings {
 
 impl Default for ModelSettings {
     fn default() -> Self {
-        ModelSettings { model: "awf-chat".into(), temperature: 0.7, top_p: 1.0, max_tokens: 1024, response_format: ResponseFormat::Text }
+        ModelSettings {
+            model: "awf-chat".into(),
+            temperature: 0.7,
+            top_p: 1.0,
+            max_tokens: 1024,
+            response_format: ResponseFormat::Text,
+        }
     }
 }
 
@@ -108,7 +114,11 @@ impl AgentDraft {
         chars("description", &self.description, DESCRIPTION_CHARS)?;
         chars("icon", &self.icon, ICON_CHARS)?;
         if self.instructions.len() > INSTRUCTIONS_BYTES {
-            return Err(CoreError::TooLarge { field: "instructions".into(), limit: INSTRUCTIONS_BYTES, actual: self.instructions.len() });
+            return Err(CoreError::TooLarge {
+                field: "instructions".into(),
+                limit: INSTRUCTIONS_BYTES,
+                actual: self.instructions.len(),
+            });
         }
         chars("opening_message", &self.opening_message, OPENING_MESSAGE_CHARS)?;
         if self.suggested_questions.len() > SUGGESTED_QUESTIONS {
@@ -138,7 +148,10 @@ impl AgentDraft {
         for (i, v) in self.variables.iter().enumerate() {
             let field = format!("variables[{i}].name");
             if !is_identifier(&v.name) {
-                return Err(CoreError::invalid(field, "must start with a letter or _ and contain only letters, digits and _ (at most 64)"));
+                return Err(CoreError::invalid(
+                    field,
+                    "must start with a letter or _ and contain only letters, digits and _ (at most 64)",
+                ));
             }
             if !seen.insert(v.name.as_str()) {
                 return Err(CoreError::invalid(field, format!("`{}` is used twice", v.name)));
@@ -286,7 +299,10 @@ impl Agents<'_> {
             if s.archived && !q.include_archived {
                 continue;
             }
-            if !needle.is_empty() && !s.name.to_lowercase().contains(&needle) && !s.description.to_lowercase().contains(&needle) {
+            if !needle.is_empty()
+                && !s.name.to_lowercase().contains(&needle)
+                && !s.description.to_lowercase().contains(&needle)
+            {
                 continue;
             }
             out.push(s);
@@ -306,7 +322,12 @@ impl Agents<'_> {
     }
 
     fn add_revision(&self, batch: &mut Batch, agent: &Agent, restored_from: Option<u32>) -> Result<()> {
-        let rev = Revision { seq: agent.latest_revision, instructions: agent.draft.instructions.clone(), created_at: agent.updated_at.clone(), restored_from };
+        let rev = Revision {
+            seq: agent.latest_revision,
+            instructions: agent.draft.instructions.clone(),
+            created_at: agent.updated_at.clone(),
+            restored_from,
+        };
         batch.put(Tree::Revisions, rev_key(&agent.id, rev.seq), encode(&rev));
         let keys = self.storage.keys_prefix(Tree::Revisions, &rev_prefix(&agent.id))?;
         // `keys` does not yet include the new one.
@@ -321,7 +342,15 @@ impl Agents<'_> {
     pub fn create(&self, draft: AgentDraft) -> Result<Agent> {
         draft.validate()?;
         let now = clock::now();
-        let agent = Agent { id: ulid::Ulid::new().to_string(), draft, archived: false, created_at: now.clone(), updated_at: now, version: 1, latest_revision: 1 };
+        let agent = Agent {
+            id: ulid::Ulid::new().to_string(),
+            draft,
+            archived: false,
+            created_at: now.clone(),
+            updated_at: now,
+            version: 1,
+            latest_revision: 1,
+        };
         let mut batch = Batch::default();
         self.write(&mut batch, &agent);
         self.add_revision(&mut batch, &agent, None)?;

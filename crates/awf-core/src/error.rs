@@ -50,7 +50,11 @@ pub enum CoreError {
     DiskFull { path: PathBuf },
 
     #[error("{context}: {source}")]
-    Io { context: String, #[source] source: std::io::Error },
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl CoreError {

@@ -51,9 +51,9 @@ impl KeyVault for OsKeyring {
                 let raw = B64.decode(&bytes).map_err(|_| CoreError::Corrupt {
                     detail: "the keyring entry for the store key is not base64".into(),
                 })?;
-                DataKey::from_slice(&raw)
-                    .map(Some)
-                    .ok_or_else(|| CoreError::Corrupt { detail: "the keyring entry for the store key has the wrong length".into() })
+                DataKey::from_slice(&raw).map(Some).ok_or_else(|| CoreError::Corrupt {
+                    detail: "the keyring entry for the store key has the wrong length".into(),
+                })
             }
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(keyring_error(e)),
@@ -67,7 +67,9 @@ impl KeyVault for OsKeyring {
         // Read back: a backend that accepted the write but cannot return it would lose the store.
         match entry.get_secret() {
             Ok(back) if back == encoded.as_bytes() => Ok(()),
-            Ok(_) => Err(CoreError::KeyringUnavailable { detail: "the keyring returned a different value than was stored".into() }),
+            Ok(_) => Err(CoreError::KeyringUnavailable {
+                detail: "the keyring returned a different value than was stored".into(),
+            }),
             Err(e) => Err(keyring_error(e)),
         }
     }
@@ -148,8 +150,10 @@ pub(crate) fn unwrap_with_passphrase(file: &KeyFile, pass: &SecretString) -> Res
     let salt = B64.decode(salt).map_err(|_| bad())?;
     let wrapped = B64.decode(wrapped_key).map_err(|_| bad())?;
     let kek = derive_kek(pass, &salt, *kdf)?;
-    let raw = Cipher::new(&kek).open(WRAP_TREE, profile_id.as_bytes(), &wrapped).map_err(|_| CoreError::WrongPassphrase)?;
-    DataKey::from_slice(&raw).ok_or_else(|| CoreError::Corrupt { detail: "the wrapped key has the wrong length".into() })
+    let raw =
+        Cipher::new(&kek).open(WRAP_TREE, profile_id.as_bytes(), &wrapped).map_err(|_| CoreError::WrongPassphrase)?;
+    DataKey::from_slice(&raw)
+        .ok_or_else(|| CoreError::Corrupt { detail: "the wrapped key has the wrong length".into() })
 }
 
 /// A passphrase must be long enough to resist offline guessing of `key.json`.

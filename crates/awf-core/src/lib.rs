@@ -22,7 +22,9 @@ pub mod profile;
 pub mod secret;
 pub mod storage;
 
-pub use agents::{Agent, AgentDraft, AgentSummary, ListQuery, ModelSettings, ResponseFormat, Revision, RevisionSummary, Variable};
+pub use agents::{
+    Agent, AgentDraft, AgentSummary, ListQuery, ModelSettings, ResponseFormat, Revision, RevisionSummary, Variable,
+};
 pub use error::{CoreError, Result};
 pub use keys::{KeyVault, OsKeyring};
 pub use profile::{OpenOptions, Profile};

@@ -20,7 +20,10 @@ pub(crate) fn read_version(s: &Storage) -> Result<Option<u32>> {
     match s.get(Tree::Meta, VERSION_KEY)? {
         None => Ok(None),
         Some(b) => {
-            let arr: [u8; 4] = b.as_slice().try_into().map_err(|_| CoreError::Corrupt { detail: "schema version has the wrong size".into() })?;
+            let arr: [u8; 4] = b
+                .as_slice()
+                .try_into()
+                .map_err(|_| CoreError::Corrupt { detail: "schema version has the wrong size".into() })?;
             Ok(Some(u32::from_be_bytes(arr)))
         }
     }

@@ -110,7 +110,12 @@ impl Profile {
             }
             None => {
                 if store_path.exists() {
-                    return Err(CoreError::Corrupt { detail: format!("{} exists but key.json is missing: the store cannot be read", store_path.display()) });
+                    return Err(CoreError::Corrupt {
+                        detail: format!(
+                            "{} exists but key.json is missing: the store cannot be read",
+                            store_path.display()
+                        ),
+                    });
                 }
                 let profile_id = ulid::Ulid::new().to_string();
                 let key = DataKey::random();
@@ -137,9 +142,13 @@ impl Profile {
                 b.put(Tree::Meta, KEY_CHECK, KEY_CHECK_VALUE.to_vec());
                 storage.commit(b)?;
             }
-            Ok(_) => return Err(CoreError::Corrupt { detail: "the store's key check record is missing or wrong".into() }),
+            Ok(_) => {
+                return Err(CoreError::Corrupt { detail: "the store's key check record is missing or wrong".into() })
+            }
             Err(CoreError::Corrupt { .. }) => {
-                return Err(CoreError::Corrupt { detail: "the key does not open this store (was the keyring entry replaced?)".into() })
+                return Err(CoreError::Corrupt {
+                    detail: "the key does not open this store (was the keyring entry replaced?)".into(),
+                })
             }
             Err(e) => return Err(e),
         }
@@ -264,7 +273,10 @@ mod tests {
         assert_eq!(Profile::probe(dir.path()).unwrap(), Probe::Passphrase);
         assert!(matches!(Profile::open(opts(dir.path(), &vault)).unwrap_err(), CoreError::PassphraseRequired));
         let wrong = Some(SecretString::new("not the passphrase".into()));
-        assert!(matches!(Profile::open(opts(dir.path(), &vault).passphrase(wrong)).unwrap_err(), CoreError::WrongPassphrase));
+        assert!(matches!(
+            Profile::open(opts(dir.path(), &vault).passphrase(wrong)).unwrap_err(),
+            CoreError::WrongPassphrase
+        ));
         let p = Profile::open(opts(dir.path(), &vault).passphrase(pass())).unwrap();
         assert_eq!(p.agents().count(), 1);
     }

@@ -69,10 +69,7 @@ pub struct Storage {
 impl Storage {
     /// Opens (creating if needed) the sled database at `path`, sealing values with `key`.
     pub fn open(path: &Path, key: &DataKey) -> Result<Self> {
-        let db = sled::Config::new()
-            .path(path)
-            .open()
-            .map_err(|e| CoreError::from_sled(path, e))?;
+        let db = sled::Config::new().path(path).open().map_err(|e| CoreError::from_sled(path, e))?;
         let trees = Tree::ALL
             .iter()
             .map(|t| db.open_tree(t.name()))
@@ -155,7 +152,9 @@ impl Storage {
             })
             .map_err(|e| match e {
                 sled::transaction::TransactionError::Storage(e) => self.sled_err(e),
-                sled::transaction::TransactionError::Abort(()) => CoreError::Corrupt { detail: "transaction aborted".into() },
+                sled::transaction::TransactionError::Abort(()) => {
+                    CoreError::Corrupt { detail: "transaction aborted".into() }
+                }
             })?;
         self.flush()
     }

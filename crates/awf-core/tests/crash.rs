@@ -20,7 +20,8 @@ const PASS: &str = "crash-test-passphrase";
 const MAX_SAVES_PER_ROUND: u32 = 400;
 
 fn open(dir: &std::path::Path) -> Profile {
-    Profile::open(OpenOptions::new(dir).passphrase(Some(SecretString::new(PASS.into())))).expect("the store always reopens")
+    Profile::open(OpenOptions::new(dir).passphrase(Some(SecretString::new(PASS.into()))))
+        .expect("the store always reopens")
 }
 
 fn instructions(n: u32) -> String {
@@ -103,13 +104,23 @@ fn crash_during_autosave_loses_no_acknowledged_write() {
         let agents = p.agents();
         let agent = agents.get(&id).unwrap();
         if let Some(&last) = acked.last() {
-            let current: u32 = agent.draft.instructions.strip_prefix("save ").and_then(|s| s.split('\n').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let current: u32 = agent
+                .draft
+                .instructions
+                .strip_prefix("save ")
+                .and_then(|s| s.split('\n').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
             assert!(current >= last, "round {round}: acknowledged save {last} but the store holds save {current}");
         }
         let history = agents.history(&id).unwrap();
-        let texts: std::collections::HashSet<String> = history.iter().map(|r| agents.revision(&id, r.seq).unwrap().instructions).collect();
+        let texts: std::collections::HashSet<String> =
+            history.iter().map(|r| agents.revision(&id, r.seq).unwrap().instructions).collect();
         for n in &acked {
-            assert!(texts.contains(&instructions(*n)), "round {round}: acknowledged save {n} is missing from the history");
+            assert!(
+                texts.contains(&instructions(*n)),
+                "round {round}: acknowledged save {n} is missing from the history"
+            );
         }
         for c in created {
             agents.get(c).unwrap_or_else(|e| panic!("round {round}: acknowledged create {c} is missing: {e}"));

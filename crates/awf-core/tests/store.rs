@@ -21,7 +21,12 @@ fn full_draft() -> AgentDraft {
     d.model.top_p = 0.9;
     d.model.max_tokens = 2048;
     d.model.response_format = ResponseFormat::Json;
-    d.variables = vec![Variable { name: "order_id".into(), description: "The order".into(), default_value: String::new(), required: true }];
+    d.variables = vec![Variable {
+        name: "order_id".into(),
+        description: "The order".into(),
+        default_value: String::new(),
+        required: true,
+    }];
     d.plugin_ids = vec!["plugin-orders".into()];
     d.dataset_ids = vec!["dataset-faq".into()];
     d
@@ -95,7 +100,11 @@ fn duplicate_archive_delete_and_filter() {
     let all = p.agents().list(&ListQuery { include_archived: true, ..Default::default() }).unwrap();
     assert!(all.iter().any(|s| s.id == copy.id && s.archived));
     let found = p.agents().list(&ListQuery { filter: "ORDER QUEST".into(), include_archived: false }).unwrap();
-    assert_eq!(found.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), vec![a.id.as_str()], "filter matches the description, case-insensitively");
+    assert_eq!(
+        found.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        vec![a.id.as_str()],
+        "filter matches the description, case-insensitively"
+    );
 
     p.agents().delete(&a.id).unwrap();
     assert!(matches!(p.agents().get(&a.id), Err(CoreError::NotFound { .. })));
@@ -122,4 +131,3 @@ fn rejected_saves_change_nothing() {
     assert_eq!(p.agents().get(&a.id).unwrap(), a);
     assert_eq!(p.agents().history(&a.id).unwrap().len(), 1);
 }
-

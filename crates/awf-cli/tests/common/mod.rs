@@ -13,7 +13,12 @@ pub fn awf(dir: &Path) -> Command {
 
 pub fn ok(mut c: Command) -> String {
     let out = c.output().expect("awf runs");
-    assert!(out.status.success(), "awf failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "awf failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
