@@ -1,3 +1,4 @@
+#![allow(clippy::print_literal)]
 //! Store benchmark (`cargo bench -p awf-core --bench store`).
 //!
 //! Builds a passphrase-mode profile of N agents (env `AWF_BENCH_AGENTS`, default 10,000), each
@@ -459,7 +460,6 @@ fn run() -> Res<()> {
     let search_s = Stats::of(&search_t);
     // Summaries for the JSON baseline, taken from the real store.
     let summaries = agents.list(&ListQuery::default())?;
-    drop(agents);
     drop(profile);
 
     // ------------------------------------------------------------ 4. baselines

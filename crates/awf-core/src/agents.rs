@@ -274,9 +274,32 @@ fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("domain types serialise")
 }
 
+/// A summary with its pre-lowercased search text.
+struct Indexed {
+    summary: AgentSummary,
+    haystack: String,
+}
+
+impl Indexed {
+    fn new(summary: AgentSummary) -> Self {
+        let haystack = format!("{}\n{}", summary.name, summary.description).to_lowercase();
+        Indexed { summary, haystack }
+    }
+}
+
+/// Per-profile state shared by all [`Agents`] handles: the in-memory summary index (decrypted
+/// once, on first use, then kept in step with every write) and the writer lock that makes
+/// read-modify-write saves atomic with respect to each other.
+#[derive(Default)]
+pub(crate) struct AgentState {
+    index: std::sync::RwLock<Option<std::collections::HashMap<String, Indexed>>>,
+    writer: std::sync::Mutex<()>,
+}
+
 /// Agent operations over one profile's storage.
 pub struct Agents<'a> {
     pub(crate) storage: &'a Storage,
+    pub(crate) state: &'a AgentState,
 }
 
 impl Agents<'_> {
@@ -290,25 +313,54 @@ impl Agents<'_> {
         decode("agent", &bytes)
     }
 
-    /// Lists agents, most recently changed first.
+    /// Lists agents, most recently changed first. Served from the in-memory index.
     pub fn list(&self, q: &ListQuery) -> Result<Vec<AgentSummary>> {
+        self.ensure_index()?;
         let needle = q.filter.trim().to_lowercase();
-        let mut out = Vec::new();
-        for (_, v) in self.storage.scan_prefix(Tree::AgentSummaries, b"")? {
-            let s: AgentSummary = decode("agent summary", &v)?;
-            if s.archived && !q.include_archived {
-                continue;
-            }
-            if !needle.is_empty()
-                && !s.name.to_lowercase().contains(&needle)
-                && !s.description.to_lowercase().contains(&needle)
-            {
-                continue;
-            }
-            out.push(s);
-        }
+        let guard = self.state.index.read().expect("agent index lock");
+        let index = guard.as_ref().expect("index loaded above");
+        let mut out: Vec<AgentSummary> = index
+            .values()
+            .filter(|i| q.include_archived || !i.summary.archived)
+            .filter(|i| needle.is_empty() || i.haystack.contains(&needle))
+            .map(|i| i.summary.clone())
+            .collect();
         out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| b.id.cmp(&a.id)));
         Ok(out)
+    }
+
+    fn ensure_index(&self) -> Result<()> {
+        if self.state.index.read().expect("agent index lock").is_some() {
+            return Ok(());
+        }
+        let mut loaded = std::collections::HashMap::new();
+        for (_, v) in self.storage.scan_prefix(Tree::AgentSummaries, b"")? {
+            let s: AgentSummary = decode("agent summary", &v)?;
+            loaded.insert(s.id.clone(), Indexed::new(s));
+        }
+        let mut guard = self.state.index.write().expect("agent index lock");
+        if guard.is_none() {
+            *guard = Some(loaded);
+        }
+        Ok(())
+    }
+
+    /// Commits a batch, then brings the index in step (only after the write is durable).
+    fn commit(&self, batch: Batch, changed: Option<&Agent>, removed: Option<&str>) -> Result<()> {
+        self.storage.commit(batch)?;
+        if let Some(index) = self.state.index.write().expect("agent index lock").as_mut() {
+            if let Some(a) = changed {
+                index.insert(a.id.clone(), Indexed::new(a.summary()));
+            }
+            if let Some(id) = removed {
+                index.remove(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.state.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Number of stored agents.
@@ -341,6 +393,7 @@ impl Agents<'_> {
     /// Creates an agent from a validated draft, with its first revision.
     pub fn create(&self, draft: AgentDraft) -> Result<Agent> {
         draft.validate()?;
+        let _writer = self.writer();
         let now = clock::now();
         let agent = Agent {
             id: ulid::Ulid::new().to_string(),
@@ -354,7 +407,7 @@ impl Agents<'_> {
         let mut batch = Batch::default();
         self.write(&mut batch, &agent);
         self.add_revision(&mut batch, &agent, None)?;
-        self.storage.commit(batch)?;
+        self.commit(batch, Some(&agent), None)?;
         Ok(agent)
     }
 
@@ -362,6 +415,7 @@ impl Agents<'_> {
     /// A change of the instructions adds a revision. Unchanged drafts write nothing.
     pub fn update(&self, id: &str, draft: AgentDraft, expected_version: Option<u32>) -> Result<Agent> {
         draft.validate()?;
+        let _writer = self.writer();
         let mut agent = self.get(id)?;
         if let Some(expected) = expected_version {
             if expected != agent.version {
@@ -381,7 +435,7 @@ impl Agents<'_> {
             self.add_revision(&mut batch, &agent, None)?;
         }
         self.write(&mut batch, &agent);
-        self.storage.commit(batch)?;
+        self.commit(batch, Some(&agent), None)?;
         Ok(agent)
     }
 
@@ -424,6 +478,7 @@ impl Agents<'_> {
 
     /// Makes an older revision's instructions current again, as a new revision.
     pub fn restore(&self, id: &str, seq: u32) -> Result<Agent> {
+        let _writer = self.writer();
         let rev = self.revision(id, seq)?;
         let mut agent = self.get(id)?;
         agent.draft.instructions = rev.instructions;
@@ -433,7 +488,7 @@ impl Agents<'_> {
         let mut batch = Batch::default();
         self.add_revision(&mut batch, &agent, Some(seq))?;
         self.write(&mut batch, &agent);
-        self.storage.commit(batch)?;
+        self.commit(batch, Some(&agent), None)?;
         Ok(agent)
     }
 
@@ -449,6 +504,7 @@ impl Agents<'_> {
 
     /// Archives or unarchives (archived agents are hidden from the default list).
     pub fn set_archived(&self, id: &str, archived: bool) -> Result<Agent> {
+        let _writer = self.writer();
         let mut agent = self.get(id)?;
         if agent.archived == archived {
             return Ok(agent);
@@ -458,12 +514,13 @@ impl Agents<'_> {
         agent.updated_at = clock::now();
         let mut batch = Batch::default();
         self.write(&mut batch, &agent);
-        self.storage.commit(batch)?;
+        self.commit(batch, Some(&agent), None)?;
         Ok(agent)
     }
 
     /// Deletes an agent and its whole history.
     pub fn delete(&self, id: &str) -> Result<()> {
+        let _writer = self.writer();
         self.get(id)?;
         let mut batch = Batch::default();
         batch.delete(Tree::Agents, id.as_bytes());
@@ -471,7 +528,7 @@ impl Agents<'_> {
         for k in self.storage.keys_prefix(Tree::Revisions, &rev_prefix(id))? {
             batch.delete(Tree::Revisions, k);
         }
-        self.storage.commit(batch)
+        self.commit(batch, None, Some(id))
     }
 }
 

@@ -68,6 +68,7 @@ pub struct Profile {
     key_mode: KeyMode,
     profile_id: String,
     migrated_from: Option<u32>,
+    agent_state: crate::agents::AgentState,
     _lock: ProfileLock,
 }
 
@@ -159,6 +160,7 @@ impl Profile {
             key_mode,
             profile_id: file.profile_id().to_string(),
             migrated_from: (found < migrate::SCHEMA_VERSION).then_some(found),
+            agent_state: Default::default(),
             _lock: lock,
         })
     }
@@ -188,7 +190,7 @@ impl Profile {
 
     /// Agent operations.
     pub fn agents(&self) -> Agents<'_> {
-        Agents { storage: &self.storage }
+        Agents { storage: &self.storage, state: &self.agent_state }
     }
 
     /// Bytes the store occupies on disk.
@@ -279,5 +281,53 @@ mod tests {
         ));
         let p = Profile::open(opts(dir.path(), &vault).passphrase(pass())).unwrap();
         assert_eq!(p.agents().count(), 1);
+    }
+
+    #[test]
+    fn concurrent_saves_of_one_version_admit_exactly_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let p = Profile::open(opts(dir.path(), &vault)).unwrap();
+        let a = p.agents().create(AgentDraft::named("shared")).unwrap();
+        let results: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let (p, a) = (&p, &a);
+                    s.spawn(move || {
+                        let mut d = a.draft.clone();
+                        d.instructions = format!("writer {i}");
+                        p.agents().update(&a.id, d, Some(a.version))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+        assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, CoreError::Conflict { .. })));
+        assert_eq!(p.agents().get(&a.id).unwrap().version, 2);
+    }
+
+    #[test]
+    fn the_list_index_follows_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let p = Profile::open(opts(dir.path(), &vault)).unwrap();
+        let names = |q: &str| -> Vec<String> {
+            let q = crate::agents::ListQuery { filter: q.into(), include_archived: false };
+            p.agents().list(&q).unwrap().into_iter().map(|s| s.name).collect()
+        };
+        let a = p.agents().create(AgentDraft::named("Alpha")).unwrap();
+        assert_eq!(names(""), vec!["Alpha"]);
+        let mut d = a.draft.clone();
+        d.name = "Beta".into();
+        let a = p.agents().update(&a.id, d, None).unwrap();
+        assert_eq!(names("alp"), Vec::<String>::new());
+        assert_eq!(names("BET"), vec!["Beta"]);
+        let copy = p.agents().duplicate(&a.id).unwrap();
+        assert_eq!(names("beta"), vec!["Beta (copy)", "Beta"]);
+        p.agents().set_archived(&copy.id, true).unwrap();
+        assert_eq!(names("beta"), vec!["Beta"]);
+        p.agents().delete(&a.id).unwrap();
+        assert!(names("").is_empty());
     }
 }

@@ -61,6 +61,9 @@ impl Batch {
 /// The encrypted store of one profile.
 pub struct Storage {
     db: sled::Db,
+    /// sled's log file. sled's `flush` on Linux uses `sync_file_range`, which does not reach the
+    /// drive's cache or the file's metadata; `fdatasync` on the log after each flush does.
+    log: Option<std::fs::File>,
     trees: Vec<sled::Tree>,
     cipher: Cipher,
     path: PathBuf,
@@ -75,7 +78,8 @@ impl Storage {
             .map(|t| db.open_tree(t.name()))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| CoreError::from_sled(path, e))?;
-        Ok(Storage { db, trees, cipher: Cipher::new(key), path: path.to_path_buf() })
+        let log = std::fs::OpenOptions::new().read(true).write(true).open(path.join("db")).ok();
+        Ok(Storage { db, log, trees, cipher: Cipher::new(key), path: path.to_path_buf() })
     }
 
     fn tree(&self, t: Tree) -> &sled::Tree {
@@ -159,9 +163,13 @@ impl Storage {
         self.flush()
     }
 
-    /// Forces everything written so far to disk.
+    /// Forces everything written so far to disk: sled's flush, then `fdatasync` of its log.
     pub fn flush(&self) -> Result<()> {
-        self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))
+        self.db.flush().map_err(|e| self.sled_err(e))?;
+        if let Some(log) = &self.log {
+            log.sync_data().map_err(|e| CoreError::io("syncing the store log", &self.path, e))?;
+        }
+        Ok(())
     }
 
     /// Bytes the store occupies on disk.
