@@ -96,3 +96,26 @@ fn remote_content_cannot_call_the_command_surface() {
     let err = invoke_from(&w, "https://example.com", "app_status", Value::Null).unwrap_err();
     assert!(err.as_str().is_some_and(|m| m.contains("not allowed")), "{err}");
 }
+
+#[test]
+fn the_window_policy_is_strict() {
+    let conf: Value = serde_json::from_str(include_str!("../../tauri.conf.json")).unwrap();
+    let csp = conf["app"]["security"]["csp"].as_object().expect("a CSP is set");
+    let all: String = csp.values().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>().join(" ");
+    assert!(!all.contains("unsafe-eval"), "no eval: {all}");
+    let remote: Vec<&str> =
+        all.split_whitespace().filter(|t| t.contains("://") && *t != "http://ipc.localhost").collect();
+    assert!(remote.is_empty(), "no remote sources: {remote:?}");
+    for directive in ["default-src", "script-src"] {
+        assert_eq!(csp[directive], "'self'", "{directive} must be 'self' only");
+    }
+    assert!(!all.contains('*'), "no wildcards: {all}");
+    assert_eq!(conf["app"]["withGlobalTauri"], false);
+    let cap: Value = serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
+    assert_eq!(
+        cap["permissions"],
+        serde_json::json!(["allow-api-call"]),
+        "the window may call only the command surface"
+    );
+    assert!(cap.get("remote").is_none(), "no remote origin may use the capability");
+}

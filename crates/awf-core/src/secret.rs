@@ -66,3 +66,11 @@ mod tests {
         assert_eq!(format!("{k:?}"), "DataKey(<redacted>)");
     }
 }
+
+#[cfg(test)]
+mod type_guarantees {
+    use super::{DataKey, SecretString};
+    // Secrets cannot be serialised, cloned or copied.
+    static_assertions::assert_not_impl_any!(SecretString: serde::Serialize, Clone, Copy, std::fmt::Display);
+    static_assertions::assert_not_impl_any!(DataKey: serde::Serialize, Clone, Copy, std::fmt::Display);
+}
