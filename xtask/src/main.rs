@@ -87,18 +87,11 @@ fn run(app_args: &[String]) -> Result {
         Some("--") => &app_args[1..],
         _ => app_args,
     };
-    setup::setup(setup::Scope {
-        system: true,
-        tauri_driver: false,
-        rebuild_stale_ui: false,
-    })?;
+    setup::setup(setup::Scope { system: true, tauri_driver: false, rebuild_stale_ui: false })?;
     println!("run: building the UI");
     setup::build_ui()?;
     let _platform = start_reference_platform()?;
-    cargo()
-        .args(["run", "-p", "aiwellflow-studio", "--"])
-        .args(app_args)
-        .run()
+    cargo().args(["run", "-p", "aiwellflow-studio", "--"]).args(app_args).run()
 }
 
 /// The reference platform the app talks to on loopback (SPEC §3: sign-up, sync and
@@ -113,11 +106,7 @@ fn start_reference_platform() -> Result<Option<std::process::Child>> {
 }
 
 fn check() -> Result {
-    setup::setup(setup::Scope {
-        system: false,
-        tauri_driver: false,
-        rebuild_stale_ui: false,
-    })?;
+    setup::setup(setup::Scope { system: false, tauri_driver: false, rebuild_stale_ui: false })?;
     let mut s = Steps::new("check");
     s.step("cargo fmt --check", fmt_check)?;
     s.step("cargo clippy", clippy)?;
@@ -132,16 +121,7 @@ fn fmt_check() -> Result {
 }
 
 fn clippy() -> Result {
-    cargo()
-        .args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ])
-        .run()
+    cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).run()
 }
 
 fn npm_run(script: &str) -> Result {
@@ -149,10 +129,7 @@ fn npm_run(script: &str) -> Result {
 }
 
 fn codegen() -> Result {
-    cargo()
-        .args(["test", "-p", "awf-api", "--test", "bindings"])
-        .env("AWF_UPDATE_BINDINGS", "1")
-        .run()?;
+    cargo().args(["test", "-p", "awf-api", "--test", "bindings"]).env("AWF_UPDATE_BINDINGS", "1").run()?;
     println!("codegen: wrote ui/src/lib/api/bindings.ts");
     Ok(())
 }
@@ -161,10 +138,7 @@ fn bench(rest: &[String]) -> Result {
     if !root().join("crates/awf-core/benches").is_dir() {
         return Err("crates/awf-core has no benches/ yet: the `store` bench is not written".into());
     }
-    cargo()
-        .args(["bench", "-p", "awf-core", "--bench", "store"])
-        .args(rest)
-        .run()?;
+    cargo().args(["bench", "-p", "awf-core", "--bench", "store"]).args(rest).run()?;
     let report = proc::target_dir().join("criterion/report/index.html");
     if report.is_file() {
         println!("bench: HTML report at {}", report.display());
@@ -181,9 +155,7 @@ fn session_cmd(rest: &[String]) -> Result {
         Some("--") => &rest[1..],
         _ => rest,
     };
-    let (cmd, args) = rest
-        .split_first()
-        .ok_or_else(|| format!("session: which command?\n\n{USAGE}"))?;
+    let (cmd, args) = rest.split_first().ok_or_else(|| format!("session: which command?\n\n{USAGE}"))?;
     let display = if xvfb { Display::Xvfb } else { Display::None };
     session::with_keyring(display, &[], cmd, args)
 }
@@ -204,51 +176,27 @@ fn test(rest: &[String]) -> Result {
     let mut s = Steps::new("test");
     s.step("setup", || setup::setup(setup::FULL))?;
     s.step("cargo fmt --all --check", fmt_check)?;
-    s.step(
-        "cargo clippy --workspace --all-targets -- -D warnings",
-        clippy,
-    )?;
+    s.step("cargo clippy --workspace --all-targets -- -D warnings", clippy)?;
     s.step("ui: npm run lint", || npm_run("lint"))?;
     s.step("ui: npm run check", || npm_run("check"))?;
     s.step("ui: npm run test (Vitest)", || npm_run("test"))?;
     s.step("ui: npm run build", setup::build_ui)?;
-    s.step(
-        "cargo test --workspace (D-Bus session, gnome-keyring)",
-        || {
-            session::with_keyring(
-                Display::None,
-                &[],
-                &cargo_path(),
-                &strings(&["test", "--workspace"]),
-            )
-        },
-    )?;
+    s.step("cargo test --workspace (D-Bus session, gnome-keyring)", || {
+        session::with_keyring(Display::None, &[], &cargo_path(), &strings(&["test", "--workspace"]))
+    })?;
     if root().join("crates/awf-cli/tests/no_keyring.rs").is_file() {
-        s.step(
-            "cargo test -p awf-cli --test no_keyring (no D-Bus session)",
-            no_keyring,
-        )?;
+        s.step("cargo test --workspace --test no_keyring (awf-cli; no D-Bus session)", no_keyring)?;
     } else {
-        s.skip(
-            "no-keyring test",
-            "crates/awf-cli/tests/no_keyring.rs does not exist yet",
-        );
+        s.skip("no-keyring test", "crates/awf-cli/tests/no_keyring.rs does not exist yet");
     }
     if quick {
         s.skip("end-to-end suites", "--quick");
     } else {
-        s.step(
-            "cargo build --workspace --bins (for the end-to-end suites)",
-            || cargo().args(["build", "--workspace", "--bins"]).run(),
-        )?;
-        s.step(
-            "browser e2e: npm run test:e2e (Playwright, Chromium, HTTP bridge)",
-            e2e_web,
-        )?;
-        s.step(
-            "desktop e2e: tauri-driver + WebKitWebDriver, Xvfb, gnome-keyring",
-            e2e_desktop,
-        )?;
+        s.step("cargo build --workspace --bins (for the end-to-end suites)", || {
+            cargo().args(["build", "--workspace", "--bins"]).run()
+        })?;
+        s.step("browser e2e: npm run test:e2e (Playwright, Chromium, HTTP bridge)", e2e_web)?;
+        s.step("desktop e2e: tauri-driver + WebKitWebDriver, Xvfb, gnome-keyring", e2e_desktop)?;
     }
     s.finish();
     Ok(())
@@ -262,7 +210,9 @@ fn strings(words: &[&str]) -> Vec<String> {
 /// (so D-Bus cannot autolaunch one through X11).
 fn no_keyring() -> Result {
     cargo()
-        .args(["test", "-p", "awf-cli", "--test", "no_keyring"])
+        // `--workspace` keeps the feature set of the workspace test build: `-p awf-cli` alone
+        // would unify features differently and rebuild half the dependency tree.
+        .args(["test", "--workspace", "--test", "no_keyring"])
         .env("AWF_TEST_NO_KEYRING", "1")
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .env_remove("DISPLAY")
@@ -276,17 +226,9 @@ fn e2e_web() -> Result {
     }
     let env = [
         ("AWF_BIN", awf.display().to_string()),
-        (
-            "AWF_ARTIFACTS_DIR",
-            artifacts_dir().join("e2e-web").display().to_string(),
-        ),
+        ("AWF_ARTIFACTS_DIR", artifacts_dir().join("e2e-web").display().to_string()),
     ];
-    session::with_keyring(
-        Display::None,
-        &env,
-        npm(),
-        &strings(&["--prefix", "ui", "run", "test:e2e"]),
-    )
+    session::with_keyring(Display::None, &env, npm(), &strings(&["--prefix", "ui", "run", "test:e2e"]))
 }
 
 fn e2e_desktop() -> Result {
@@ -294,20 +236,11 @@ fn e2e_desktop() -> Result {
     if !app.is_file() {
         return Err(format!("{} was not built", app.display()));
     }
-    let driver =
-        which("tauri-driver").ok_or("tauri-driver is not installed: run `cargo xtask setup`")?;
+    let driver = which("tauri-driver").ok_or("tauri-driver is not installed: run `cargo xtask setup`")?;
     let env = [
         ("AWF_DESKTOP_BIN", app.display().to_string()),
         ("AWF_TAURI_DRIVER", driver.display().to_string()),
-        (
-            "AWF_ARTIFACTS_DIR",
-            artifacts_dir().join("e2e-desktop").display().to_string(),
-        ),
+        ("AWF_ARTIFACTS_DIR", artifacts_dir().join("e2e-desktop").display().to_string()),
     ];
-    session::with_keyring(
-        Display::Xvfb,
-        &env,
-        "node",
-        &strings(&["tests/e2e-desktop/run.mjs"]),
-    )
+    session::with_keyring(Display::Xvfb, &env, "node", &strings(&["tests/e2e-desktop/run.mjs"]))
 }

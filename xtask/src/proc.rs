@@ -25,10 +25,7 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 /// The repository root (the parent of this crate's directory).
 pub fn root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .expect("xtask lives one level below the repository root")
-        .to_path_buf()
+    manifest.parent().expect("xtask lives one level below the repository root").to_path_buf()
 }
 
 /// The Cargo target directory, honouring `CARGO_TARGET_DIR` (relative paths are taken from the
@@ -49,9 +46,7 @@ pub fn target_dir() -> PathBuf {
 
 /// The path of a debug binary built from this workspace.
 pub fn debug_bin(name: &str) -> PathBuf {
-    target_dir()
-        .join("debug")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    target_dir().join("debug").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// `npm` is a script on Windows and must be called through its `.cmd` shim.
@@ -67,13 +62,10 @@ pub fn npm() -> &'static str {
 /// things, and which a fresh shell may not have on `PATH` yet).
 pub fn which(program: &str) -> Option<PathBuf> {
     let file = format!("{program}{}", std::env::consts::EXE_SUFFIX);
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     dirs.push(cargo_bin_dir());
-    dirs.into_iter()
-        .map(|d| d.join(&file))
-        .find(|p| p.is_file())
+    dirs.into_iter().map(|d| d.join(&file)).find(|p| p.is_file())
 }
 
 /// `$CARGO_HOME/bin`, by default `~/.cargo/bin`.
@@ -81,9 +73,7 @@ pub fn cargo_bin_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("CARGO_HOME") {
         return PathBuf::from(home).join("bin");
     }
-    let home = std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .unwrap_or_default();
+    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")).unwrap_or_default();
     PathBuf::from(home).join(".cargo").join("bin")
 }
 
@@ -103,11 +93,7 @@ pub fn newest_mtime(dir: &Path) -> Option<SystemTime> {
         if path.file_name() == Some(OsStr::new("node_modules")) {
             continue;
         }
-        let t = if path.is_dir() {
-            newest_mtime(&path)
-        } else {
-            mtime(&path)
-        };
+        let t = if path.is_dir() { newest_mtime(&path) } else { mtime(&path) };
         newest = newest.max(t);
     }
     newest
@@ -125,10 +111,7 @@ impl Cmd {
         let program = program.as_ref();
         let mut inner = Command::new(program);
         inner.current_dir(root());
-        Cmd {
-            inner,
-            shown: program.to_string_lossy().into_owned(),
-        }
+        Cmd { inner, shown: program.to_string_lossy().into_owned() }
     }
 
     /// Displays the program under a shorter name (e.g. `cargo` for the full toolchain path).
@@ -168,11 +151,7 @@ impl Cmd {
     pub fn dir(mut self, dir: impl AsRef<Path>) -> Self {
         let dir = root().join(dir);
         if dir != root() {
-            let rel = dir
-                .strip_prefix(root())
-                .unwrap_or(&dir)
-                .display()
-                .to_string();
+            let rel = dir.strip_prefix(root()).unwrap_or(&dir).display().to_string();
             self.shown = format!("(cd {rel} && {})", self.shown);
         }
         self.inner.current_dir(dir);
@@ -180,11 +159,7 @@ impl Cmd {
     }
 
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
-        self.shown = format!(
-            "{key}={} {}",
-            shell_quote(&value.as_ref().to_string_lossy()),
-            self.shown
-        );
+        self.shown = format!("{key}={} {}", shell_quote(&value.as_ref().to_string_lossy()), self.shown);
         self.inner.env(key, value);
         self
     }
@@ -199,10 +174,7 @@ impl Cmd {
     /// Runs to completion with the terminal inherited; a non-zero exit is an error.
     pub fn run(mut self) -> Result {
         println!("{}", paint("2", &format!("$ {}", self.shown)));
-        let status = self
-            .inner
-            .status()
-            .map_err(|e| format!("could not start `{}`: {e}", self.shown))?;
+        let status = self.inner.status().map_err(|e| format!("could not start `{}`: {e}", self.shown))?;
         if status.success() {
             Ok(())
         } else {
@@ -212,14 +184,8 @@ impl Cmd {
 
     /// Runs silently and returns stdout, or `None` when the program is missing or fails.
     pub fn read(mut self) -> Option<String> {
-        let out = self
-            .inner
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        let out = self.inner.stderr(std::process::Stdio::null()).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 }
 
@@ -231,10 +197,7 @@ impl fmt::Display for Cmd {
 
 /// Quotes a word for display the way a POSIX shell would need it.
 pub fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c));
+    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c));
     if plain {
         word.to_string()
     } else {

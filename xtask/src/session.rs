@@ -36,18 +36,10 @@ pub enum Display {
 }
 
 /// Runs `cmd` with `args` inside a fresh D-Bus session with an unlocked gnome-keyring.
-pub fn with_keyring(
-    display: Display,
-    env: &[(&str, String)],
-    cmd: &str,
-    args: &[String],
-) -> Result {
+pub fn with_keyring(display: Display, env: &[(&str, String)], cmd: &str, args: &[String]) -> Result {
     if !cfg!(target_os = "linux") {
         // macOS Keychain and Windows Credential Manager need no session of their own.
-        return env
-            .iter()
-            .fold(Cmd::new(cmd).args(args), |c, (k, v)| c.env(k, v))
-            .run();
+        return env.iter().fold(Cmd::new(cmd).args(args), |c, (k, v)| c.env(k, v)).run();
     }
     let dir = SessionDir::create()?;
     let runtime = dir.0.join("runtime");
@@ -57,27 +49,20 @@ pub fn with_keyring(
     }
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
     }
     let mut c = match display {
         Display::None => Cmd::new("dbus-run-session"),
-        Display::Xvfb => {
-            Cmd::new("xvfb-run").args(["-a", "-s", "-screen 0 1280x800x24", "dbus-run-session"])
-        }
+        Display::Xvfb => Cmd::new("xvfb-run").args(["-a", "-s", "-screen 0 1280x800x24", "dbus-run-session"]),
     };
     c = c
         .args(["--", "bash", "-c"])
         .arg_shown(KEYRING_SESSION, "<unlock a fresh gnome-keyring, then run>")
         .args(["bash", cmd])
         .args(args);
-    c = c
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .env("XDG_DATA_HOME", &data);
+    c = c.env("XDG_RUNTIME_DIR", &runtime).env("XDG_DATA_HOME", &data);
     // A keyring of the surrounding desktop must not leak in.
-    c = c
-        .env_remove("GNOME_KEYRING_CONTROL")
-        .env_remove("SSH_AUTH_SOCK");
+    c = c.env_remove("GNOME_KEYRING_CONTROL").env_remove("SSH_AUTH_SOCK");
     for (k, v) in env {
         c = c.env(k, v);
     }
@@ -89,13 +74,10 @@ struct SessionDir(PathBuf);
 
 impl SessionDir {
     fn create() -> Result<Self> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let dir = std::env::temp_dir().join(format!("awf-session-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         Ok(SessionDir(dir))
     }
 }

@@ -42,11 +42,7 @@ pub struct Scope {
     pub rebuild_stale_ui: bool,
 }
 
-pub const FULL: Scope = Scope {
-    system: true,
-    tauri_driver: true,
-    rebuild_stale_ui: true,
-};
+pub const FULL: Scope = Scope { system: true, tauri_driver: true, rebuild_stale_ui: true };
 
 pub fn setup(scope: Scope) -> Result {
     if scope.system {
@@ -65,26 +61,16 @@ pub fn setup(scope: Scope) -> Result {
 
 /// rustfmt and clippy: a minimal toolchain profile has neither.
 fn rust_components() -> Result {
-    let fmt = Cmd::new("cargo")
-        .args(["fmt", "--version"])
-        .read()
-        .is_some();
-    let clippy = Cmd::new("cargo")
-        .args(["clippy", "--version"])
-        .read()
-        .is_some();
+    let fmt = Cmd::new("cargo").args(["fmt", "--version"]).read().is_some();
+    let clippy = Cmd::new("cargo").args(["clippy", "--version"]).read().is_some();
     if fmt && clippy {
         return Ok(());
     }
     if which("rustup").is_none() {
-        return Err(
-            "cargo fmt / cargo clippy are missing and rustup is not available to add them".into(),
-        );
+        return Err("cargo fmt / cargo clippy are missing and rustup is not available to add them".into());
     }
     println!("setup: adding the rustfmt and clippy components");
-    Cmd::new("rustup")
-        .args(["component", "add", "rustfmt", "clippy"])
-        .run()
+    Cmd::new("rustup").args(["component", "add", "rustfmt", "clippy"]).run()
 }
 
 fn is_debian_like() -> bool {
@@ -97,9 +83,7 @@ fn is_debian_like() -> bool {
         .map(|v| v.trim_matches('"').to_string())
         .collect::<Vec<_>>()
         .join(" ");
-    (ids.contains("debian") || ids.contains("ubuntu"))
-        && which("dpkg-query").is_some()
-        && which("apt-get").is_some()
+    (ids.contains("debian") || ids.contains("ubuntu")) && which("dpkg-query").is_some() && which("apt-get").is_some()
 }
 
 /// Whether dpkg considers the package installed. `dpkg-query -W -f='${Status}'` prints
@@ -114,16 +98,11 @@ pub fn dpkg_installed(package: &str) -> bool {
 }
 
 fn status_says_installed(dpkg_status: &str) -> bool {
-    dpkg_status
-        .lines()
-        .any(|l| l.split_whitespace().nth(2) == Some("installed"))
+    dpkg_status.lines().any(|l| l.split_whitespace().nth(2) == Some("installed"))
 }
 
 fn is_root() -> bool {
-    Cmd::new("id")
-        .arg("-u")
-        .read()
-        .is_some_and(|uid| uid.trim() == "0")
+    Cmd::new("id").arg("-u").read().is_some_and(|uid| uid.trim() == "0")
 }
 
 /// The apt packages, on Debian/Ubuntu. Installs the missing ones as root; otherwise prints the
@@ -133,25 +112,16 @@ fn system_packages() -> Result {
         return Ok(());
     }
     if !is_debian_like() {
-        println!(
-            "setup: not Debian/Ubuntu: install your distribution's equivalents of: {}",
-            APT_PACKAGES.join(" ")
-        );
+        println!("setup: not Debian/Ubuntu: install your distribution's equivalents of: {}", APT_PACKAGES.join(" "));
         return Ok(());
     }
-    let missing: Vec<&str> = APT_PACKAGES
-        .iter()
-        .copied()
-        .filter(|p| !dpkg_installed(p))
-        .collect();
+    let missing: Vec<&str> = APT_PACKAGES.iter().copied().filter(|p| !dpkg_installed(p)).collect();
     if missing.is_empty() {
         println!("setup: system packages present ({})", APT_PACKAGES.len());
         return Ok(());
     }
-    let install = format!(
-        "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {}",
-        missing.join(" ")
-    );
+    let install =
+        format!("DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {}", missing.join(" "));
     if !is_root() {
         return Err(format!(
             "missing system packages: {}\ninstall them with:\n  sudo apt-get update && sudo {install}\nthen run this command again",
@@ -159,10 +129,7 @@ fn system_packages() -> Result {
         ));
     }
     println!("setup: installing system packages: {}", missing.join(" "));
-    Cmd::new("apt-get")
-        .arg("update")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .run()?;
+    Cmd::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive").run()?;
     Cmd::new("apt-get")
         .args(["install", "-y", "--no-install-recommends"])
         .args(&missing)
@@ -172,10 +139,7 @@ fn system_packages() -> Result {
     if still.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "apt-get finished but these packages are still not installed: {}",
-            still.join(" ")
-        ))
+        Err(format!("apt-get finished but these packages are still not installed: {}", still.join(" ")))
     }
 }
 
@@ -187,9 +151,7 @@ fn npm_dependencies(dir: &str) -> Result {
         return Ok(());
     }
     if which(npm()).is_none() {
-        return Err(
-            "npm is not installed: install Node.js 20 or newer (https://nodejs.org)".into(),
-        );
+        return Err("npm is not installed: install Node.js 20 or newer (https://nodejs.org)".into());
     }
     let lock = abs.join("package-lock.json");
     let modules = abs.join("node_modules");
@@ -257,13 +219,8 @@ fn tauri_driver() -> Result {
     if cfg!(target_os = "macos") || which("tauri-driver").is_some() {
         return Ok(());
     }
-    println!(
-        "setup: installing tauri-driver into {}",
-        cargo_bin_dir().display()
-    );
-    Cmd::new("cargo")
-        .args(["install", "tauri-driver", "--locked", "--version", "^2"])
-        .run()
+    println!("setup: installing tauri-driver into {}", cargo_bin_dir().display());
+    Cmd::new("cargo").args(["install", "tauri-driver", "--locked", "--version", "^2"]).run()
 }
 
 #[cfg(test)]
@@ -274,9 +231,7 @@ mod tests {
     fn dpkg_status_lines() {
         assert!(status_says_installed("install ok installed\n"));
         assert!(status_says_installed("hold ok installed\n"));
-        assert!(status_says_installed(
-            "install ok installed\ninstall ok installed\n"
-        ));
+        assert!(status_says_installed("install ok installed\ninstall ok installed\n"));
         assert!(!status_says_installed("deinstall ok config-files\n"));
         assert!(!status_says_installed("install ok half-configured\n"));
         assert!(!status_says_installed(""));

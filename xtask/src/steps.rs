@@ -14,37 +14,19 @@ pub struct Steps {
 
 impl Steps {
     pub fn new(task: &'static str) -> Self {
-        Steps {
-            task,
-            started: Instant::now(),
-            done: Vec::new(),
-            skipped: Vec::new(),
-        }
+        Steps { task, started: Instant::now(), done: Vec::new(), skipped: Vec::new() }
     }
 
     /// Runs one step. On failure prints the failure banner and the summary, and returns the
     /// error so the caller stops.
     pub fn step(&mut self, name: &str, f: impl FnOnce() -> Result) -> Result {
         let n = self.done.len() + 1;
-        println!(
-            "\n{}",
-            paint("1;34", &format!("==> [{}:{n}] {name}", self.task))
-        );
+        println!("\n{}", paint("1;34", &format!("==> [{}:{n}] {name}", self.task)));
         let t = Instant::now();
         match f() {
             Ok(()) => {
                 let took = t.elapsed();
-                println!(
-                    "{}",
-                    paint(
-                        "1;32",
-                        &format!(
-                            "<== [{}:{n}] ok: {name} ({})",
-                            self.task,
-                            fmt_duration(took)
-                        )
-                    )
-                );
+                println!("{}", paint("1;32", &format!("<== [{}:{n}] ok: {name} ({})", self.task, fmt_duration(took))));
                 self.done.push((name.to_string(), took));
                 Ok(())
             }
@@ -52,14 +34,7 @@ impl Steps {
                 let took = t.elapsed();
                 println!(
                     "\n{}",
-                    paint(
-                        "1;31",
-                        &format!(
-                            "!!! [{}:{n}] FAILED: {name} ({})",
-                            self.task,
-                            fmt_duration(took)
-                        )
-                    )
+                    paint("1;31", &format!("!!! [{}:{n}] FAILED: {name} ({})", self.task, fmt_duration(took)))
                 );
                 self.print_table();
                 println!("{} passed, 1 failed", self.done.len());
@@ -70,27 +45,14 @@ impl Steps {
 
     /// Records a step that was not run, and why.
     pub fn skip(&mut self, name: &str, why: &str) {
-        println!(
-            "\n{}",
-            paint(
-                "1;33",
-                &format!("--- [{}] skipped: {name} ({why})", self.task)
-            )
-        );
+        println!("\n{}", paint("1;33", &format!("--- [{}] skipped: {name} ({why})", self.task)));
         self.skipped.push((name.to_string(), why.to_string()));
     }
 
     pub fn finish(self) {
         println!(
             "\n{}",
-            paint(
-                "1;32",
-                &format!(
-                    "=== {}: all steps passed in {}",
-                    self.task,
-                    fmt_duration(self.started.elapsed())
-                )
-            )
+            paint("1;32", &format!("=== {}: all steps passed in {}", self.task, fmt_duration(self.started.elapsed())))
         );
         self.print_table();
         println!("{} passed, 0 failed", self.done.len());
