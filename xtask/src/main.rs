@@ -138,12 +138,9 @@ fn bench(rest: &[String]) -> Result {
     if !root().join("crates/awf-core/benches").is_dir() {
         return Err("crates/awf-core has no benches/ yet: the `store` bench is not written".into());
     }
-    cargo().args(["bench", "-p", "awf-core", "--bench", "store"]).args(rest).run()?;
-    let report = proc::target_dir().join("criterion/report/index.html");
-    if report.is_file() {
-        println!("bench: HTML report at {}", report.display());
-    }
-    Ok(())
+    // The bench prints its report (measured values, ratios, SPEC targets) and where it wrote
+    // the JSON version.
+    cargo().args(["bench", "-p", "awf-core", "--bench", "store"]).args(rest).run()
 }
 
 fn session_cmd(rest: &[String]) -> Result {
