@@ -29,6 +29,9 @@ pub const APT_PACKAGES: &[&str] = &[
     "chromium",
     "chromium-driver",
     "pkg-config",
+    // Fonts for the zh-CN UI and emoji icons in the end-to-end screenshots.
+    "fonts-noto-cjk",
+    "fonts-noto-color-emoji",
 ];
 
 /// Which parts of the setup a task needs.
