@@ -56,6 +56,11 @@ pub fn generate() -> String {
         out.push_str(&d);
         out.push('\n');
     }
+    out.push_str("/** Every error code, for runtime checks of what a transport returned. */\nexport const ERROR_CODES: readonly ErrorCode[] = [\n");
+    for c in ErrorCode::ALL {
+        out.push_str(&format!("  \"{}\",\n", c.as_str()));
+    }
+    out.push_str("];\n\n");
     out.push_str("/** Every command: its request and response types. */\nexport interface Commands {\n");
     for c in commands::table() {
         for line in c.doc.lines() {

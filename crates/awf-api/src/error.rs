@@ -33,6 +33,36 @@ pub enum ErrorCode {
     Internal,
 }
 
+impl ErrorCode {
+    /// Every code, in declaration order (exported to TypeScript as `ERROR_CODES`).
+    pub const ALL: [ErrorCode; 19] = [
+        ErrorCode::UnknownCommand,
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthorized,
+        ErrorCode::NotFound,
+        ErrorCode::InvalidInput,
+        ErrorCode::TooLarge,
+        ErrorCode::Conflict,
+        ErrorCode::ProfileLocked,
+        ErrorCode::ProfileNotOpen,
+        ErrorCode::KeyringUnavailable,
+        ErrorCode::KeyMissing,
+        ErrorCode::PassphraseRequired,
+        ErrorCode::WrongPassphrase,
+        ErrorCode::SchemaTooNew,
+        ErrorCode::StoreCorrupt,
+        ErrorCode::ReadOnly,
+        ErrorCode::DiskFull,
+        ErrorCode::Io,
+        ErrorCode::Internal,
+    ];
+
+    /// The code's wire name (`not_found`, …).
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).expect("codes serialise as strings")
+    }
+}
+
 /// An error as every front end receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
 #[error("{message}")]
@@ -92,5 +122,45 @@ impl From<CoreError> for ApiError {
             CoreError::Io { .. } => ApiError::new(C::Io, message).hint("Check the data directory's permissions and disk."),
             _ => ApiError::new(C::Internal, message),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    /// Adding a variant breaks this exhaustive match, which points here and to `ALL`.
+    fn position(code: ErrorCode) -> usize {
+        use ErrorCode::*;
+        match code {
+            UnknownCommand => 0,
+            BadRequest => 1,
+            Unauthorized => 2,
+            NotFound => 3,
+            InvalidInput => 4,
+            TooLarge => 5,
+            Conflict => 6,
+            ProfileLocked => 7,
+            ProfileNotOpen => 8,
+            KeyringUnavailable => 9,
+            KeyMissing => 10,
+            PassphraseRequired => 11,
+            WrongPassphrase => 12,
+            SchemaTooNew => 13,
+            StoreCorrupt => 14,
+            ReadOnly => 15,
+            DiskFull => 16,
+            Io => 17,
+            Internal => 18,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_code_once_in_order() {
+        for (i, c) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(position(*c), i, "{c:?}");
+        }
+        let names: std::collections::HashSet<String> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
     }
 }

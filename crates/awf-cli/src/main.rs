@@ -102,16 +102,12 @@ enum AgentsCmd {
 fn main() {
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
-        eprintln!("error[{}]: {}", code_name(e.code), e.message);
+        eprintln!("error[{}]: {}", e.code.as_str(), e.message);
         if let Some(h) = &e.hint {
             eprintln!("  hint: {h}");
         }
         std::process::exit(1);
     }
-}
-
-fn code_name(code: ErrorCode) -> String {
-    serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| format!("{code:?}"))
 }
 
 fn usage(msg: impl Into<String>) -> ApiError {

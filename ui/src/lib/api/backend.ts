@@ -3,6 +3,7 @@
 // Two transports implement `Backend`: Tauri IPC inside the desktop app (`tauri.ts`) and the
 // loopback HTTP bridge for browser tests and web mode (`http.ts`). Both reject with an
 // `ApiError`, so components branch on `error.code` whatever the transport.
+import { ERROR_CODES } from "./bindings";
 import type { ApiError, Commands, ErrorCode } from "./bindings";
 
 export type CommandName = keyof Commands;
@@ -14,27 +15,7 @@ export interface Backend {
   call<K extends CommandName>(command: K, request: RequestOf<K>): Promise<ResponseOf<K>>;
 }
 
-const ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  "unknown_command",
-  "bad_request",
-  "unauthorized",
-  "not_found",
-  "invalid_input",
-  "too_large",
-  "conflict",
-  "profile_locked",
-  "profile_not_open",
-  "keyring_unavailable",
-  "key_missing",
-  "passphrase_required",
-  "wrong_passphrase",
-  "schema_too_new",
-  "store_corrupt",
-  "read_only",
-  "disk_full",
-  "io",
-  "internal",
-]);
+const KNOWN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(ERROR_CODES);
 
 /** Whether `value` has the shape of an `ApiError` with a known code. */
 export function isApiError(value: unknown): value is ApiError {
@@ -42,7 +23,7 @@ export function isApiError(value: unknown): value is ApiError {
   const v = value as Record<string, unknown>;
   return (
     typeof v.code === "string" &&
-    ERROR_CODES.has(v.code as ErrorCode) &&
+    KNOWN_CODES.has(v.code as ErrorCode) &&
     typeof v.message === "string" &&
     (v.hint === null || v.hint === undefined || typeof v.hint === "string") &&
     (v.field === null || v.field === undefined || typeof v.field === "string")

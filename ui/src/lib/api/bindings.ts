@@ -154,6 +154,29 @@ export type DiffLine = { kind: DiffKind, text: string, };
  */
 export type DiffKind = "equal" | "insert" | "delete";
 
+/** Every error code, for runtime checks of what a transport returned. */
+export const ERROR_CODES: readonly ErrorCode[] = [
+  "unknown_command",
+  "bad_request",
+  "unauthorized",
+  "not_found",
+  "invalid_input",
+  "too_large",
+  "conflict",
+  "profile_locked",
+  "profile_not_open",
+  "keyring_unavailable",
+  "key_missing",
+  "passphrase_required",
+  "wrong_passphrase",
+  "schema_too_new",
+  "store_corrupt",
+  "read_only",
+  "disk_full",
+  "io",
+  "internal",
+];
+
 /** Every command: its request and response types. */
 export interface Commands {
   /** Whether the profile is open, and if not, why and what to do. */
