@@ -11,7 +11,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -170,6 +170,27 @@ async function expectAllFields(page, instructions = expected.instructions) {
   assert(await page.locator(tid("variable-required-0")).isChecked(), "variable 0 is required");
   await expectValue(page, "agent-plugin-ids", expected.plugins.join("\n"));
   await expectValue(page, "agent-dataset-ids", expected.datasets.join("\n"));
+}
+
+/**
+ * Serious or critical WCAG 2 A/AA violations on the current page, by axe-core. axe is evaluated
+ * through DevTools, which the page's CSP does not govern; the page itself still runs under it.
+ * @param {import("playwright-core").Page} page
+ * @returns {Promise<string[]>}
+ */
+async function axeViolations(page) {
+  const axeSource = await readFile(require.resolve("axe-core/axe.min.js"), "utf8");
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    // @ts-expect-error axe is injected above
+    const result = await window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa"] });
+    return result.violations
+      .filter((/** @type {{impact: string}} */ v) => v.impact === "serious" || v.impact === "critical")
+      .map(
+        (/** @type {{id: string, impact: string, nodes: {target: string[]}[]}} */ v) =>
+          `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+      );
+  });
 }
 
 async function main() {
@@ -358,6 +379,14 @@ async function main() {
       await expectAllFields(page);
     });
 
+    await step("no serious accessibility violations in the editor and history (axe-core, WCAG 2 A/AA)", async () => {
+      await page.locator(tid("history-toggle")).click();
+      await page.locator(tid("history-entry")).first().waitFor();
+      const violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations:\n${violations.join("\n")}`);
+      await page.locator(tid("history-close")).click();
+    });
+
     await step("switches the language to Chinese", async () => {
       await page.locator(tid("language-select")).selectOption("zh-CN");
       await page.locator(tid("new-agent"), { hasText: "新建智能体" }).waitFor();
@@ -377,6 +406,8 @@ async function main() {
       await page.locator(tid("history-toggle")).click();
       await page.locator(tid("history-entry")).first().click();
       await shot("07-history-dark");
+      const violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations in dark theme:\n${violations.join("\n")}`);
     });
   } finally {
     await browser.close().catch(() => {});
