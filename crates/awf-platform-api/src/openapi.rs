@@ -1,1 +1,314 @@
 //! The OpenAPI 3.1 document of the platform API, generated from the contract types.
+//!
+//! The routes are declared here, on documentation-only functions, so that the document can be
+//! produced without the server: the contract crate is the single source of truth, and the
+//! reference platform (`awf-platform`) is checked against the committed document by
+//! schemathesis (`cargo xtask schemathesis`). What every route shares — the
+//! [`PURPOSE_HEADER`](crate::PURPOSE_HEADER) parameter, the 400 answer to an unknown purpose,
+//! the 500 answer, and the anonymous-identifier cookie that any response may set — is added by
+//! [`CrossCutting`] rather than repeated on each route, so that no route can forget it.
+
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use crate::{
+    AccountProfile, AgeBand, Capabilities, ErrorBody, GuardianConsent, GuardianRecord, Limits, LoginRequest,
+    PlatformErrorCode, PolicyDocument, ProfilePatch, Purpose, RefreshRequest, Region, RegisterRequest, RequestStats,
+    SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage, TokenPair, ANONYMOUS_ID_COOKIE, PURPOSE_HEADER,
+    SESSION_COOKIE,
+};
+
+/// Name of the bearer security scheme (`Authorization: Bearer awfa_…`).
+pub const BEARER_SCHEME: &str = "bearer";
+/// Name of the session-cookie security scheme (the [`SESSION_COOKIE`] cookie).
+pub const SESSION_COOKIE_SCHEME: &str = "session_cookie";
+
+/// The OpenAPI document of every `/v1` route.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// [`document`] as pretty JSON with a trailing newline: the exact bytes of the committed
+/// `openapi.json`.
+pub fn document_json() -> String {
+    // Serialising a document built from our own types cannot fail: every map key is a string.
+    let mut json = document().to_pretty_json().expect("the OpenAPI document serialises to JSON");
+    json.push('\n');
+    json
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "AiWellFlow platform API",
+        version = "1",
+        description = "The platform HTTP API that AiWellFlow Studio talks to, version 1. Every request \
+            declares its purpose in the `x-awf-purpose` header; every error is an `ErrorBody` with a \
+            closed `code`. Times are RFC 3339 in UTC; dates of birth are `YYYY-MM-DD`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    servers((url = "http://127.0.0.1:47800", description = "The reference platform on loopback (default port)")),
+    paths(
+        routes::get_capabilities,
+        routes::get_region,
+        routes::get_policy,
+        routes::post_sms_code,
+        routes::post_register,
+        routes::post_login,
+        routes::post_refresh,
+        routes::post_logout,
+        routes::get_profile,
+        routes::patch_profile,
+        routes::get_dev_sms_outbox,
+        routes::get_dev_stats,
+    ),
+    components(schemas(
+        Purpose, Capabilities, Limits, Region, PolicyDocument, SmsCodeRequest, SmsCodeSent, GuardianConsent,
+        RegisterRequest, LoginRequest, RefreshRequest, TokenPair, SessionGrant, AgeBand, GuardianRecord,
+        AccountProfile, ProfilePatch, ErrorBody, PlatformErrorCode, SmsMessage, RequestStats,
+    )),
+    modifiers(&CrossCutting),
+    tags(
+        (name = "service", description = "Service information: readable before any consent, sends no identifier"),
+        (name = "auth", description = "Registration, log-in, token refresh and log-out"),
+        (name = "account", description = "The account's profile (view, correct, supplement)"),
+        (name = "dev", description = "Development-only endpoints, served only with `awf-platform --dev` (404 otherwise)"),
+    ),
+)]
+struct ApiDoc;
+
+/// Adds what every operation shares, and the security schemes.
+struct CrossCutting;
+
+impl Modify for CrossCutting {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER_SCHEME,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("awfa_…")
+                    .description(Some("An access token from register, log-in or refresh."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            SESSION_COOKIE_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SESSION_COOKIE,
+                "The session cookie set by register, log-in and refresh; equivalent to the bearer token.",
+            ))),
+        );
+
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post, &mut item.patch].into_iter().flatten() {
+                add_shared(op);
+            }
+        }
+    }
+}
+
+fn add_shared(op: &mut Operation) {
+    let purpose = ParameterBuilder::new()
+        .name(PURPOSE_HEADER)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Why the request is made (a `Purpose` wire name). The platform counts requests by purpose \
+             (`none` when absent) and answers 400 `invalid_input` to an unknown one.",
+        ))
+        .schema(Some(Ref::from_schema_name("Purpose")))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).insert(0, purpose);
+
+    let responses = &mut op.responses.responses;
+    responses.entry("400".into()).or_insert_with(|| error_response("Unknown `x-awf-purpose` value"));
+    responses.entry("500".into()).or_insert_with(|| error_response("The platform failed"));
+
+    // Any response may carry the anonymous-identifier cookie (except to service-information
+    // requests, which carry no identifier; see `awf-platform`).
+    for response in responses.values_mut() {
+        if let RefOr::T(response) = response {
+            response.headers.entry("Set-Cookie".into()).or_insert_with(|| {
+                HeaderBuilder::new()
+                    .schema(Object::with_type(Type::String))
+                    .description(Some(format!(
+                        "May set `{ANONYMOUS_ID_COOKIE}`, the anonymous identifier, when the request had none \
+                         (never for purpose `service_information`); auth responses also set or clear \
+                         `{SESSION_COOKIE}`."
+                    )))
+                    .build()
+            });
+        }
+    }
+}
+
+fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build(),
+    )
+}
+
+/// Documentation-only route functions: the server lives in `awf-platform`.
+#[allow(dead_code)]
+mod routes {
+    use crate::{
+        AccountProfile, Capabilities, ErrorBody, LoginRequest, PolicyDocument, ProfilePatch, RefreshRequest, Region,
+        RegisterRequest, RequestStats, SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage,
+    };
+
+    /// What this platform offers. Read first by every client.
+    #[utoipa::path(
+        get, path = "/v1/capabilities", tag = "service", operation_id = "get_capabilities",
+        responses((status = 200, description = "The platform's capabilities", body = Capabilities)),
+    )]
+    fn get_capabilities() {}
+
+    /// Where this platform stores personal information (§3.1).
+    #[utoipa::path(
+        get, path = "/v1/region", tag = "service", operation_id = "get_region",
+        responses((status = 200, description = "The storage region", body = Region)),
+    )]
+    fn get_region() {}
+
+    /// The privacy policy in force, in Chinese and English.
+    #[utoipa::path(
+        get, path = "/v1/policy", tag = "service", operation_id = "get_policy",
+        responses((status = 200, description = "The current policy", body = PolicyDocument)),
+    )]
+    fn get_policy() {}
+
+    /// Sends a 6-digit verification code to a phone, for sign-up. One code per phone per 30 s.
+    #[utoipa::path(
+        post, path = "/v1/auth/sms-code", tag = "auth", operation_id = "send_sms_code",
+        request_body(content = SmsCodeRequest, content_type = "application/json"),
+        responses(
+            (status = 202, description = "The code was sent", body = SmsCodeSent),
+            (status = 400, description = "Malformed body, or an invalid phone (`field`: `phone`), or an unknown purpose", body = ErrorBody),
+            (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+            (status = 429, description = "A code was sent to this phone less than 30 s ago", body = ErrorBody,
+                headers(("Retry-After" = u64, description = "Seconds until a new code can be requested"))),
+        ),
+    )]
+    fn post_sms_code() {}
+
+    /// Registers an account, confirmed by the SMS code; under 18 needs a guardian's attested
+    /// consent, under 14 makes the account's data sensitive personal information (§7).
+    #[utoipa::path(
+        post, path = "/v1/auth/register", tag = "auth", operation_id = "register",
+        request_body(content = RegisterRequest, content_type = "application/json"),
+        responses(
+            (status = 201, description = "Registered and signed in", body = SessionGrant,
+                headers(("Set-Cookie" = String, description = "Sets `awf_session` (HttpOnly, SameSite=Strict, Path=/v1), and `awf_anon` when the request had none"))),
+            (status = 400, description = "`invalid_input` (with `field`), `sms_code_invalid`, `sms_code_expired` or `guardian_required`", body = ErrorBody),
+            (status = 409, description = "`account_exists`, `phone_in_use` or `policy_outdated`", body = ErrorBody),
+            (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+        ),
+    )]
+    fn post_register() {}
+
+    /// Logs in with the account name or phone and the password. At most 5 failed log-ins per
+    /// minute per login name and per client address; the next attempt gets 429.
+    #[utoipa::path(
+        post, path = "/v1/auth/login", tag = "auth", operation_id = "login",
+        request_body(content = LoginRequest, content_type = "application/json"),
+        responses(
+            (status = 200, description = "Signed in", body = SessionGrant,
+                headers(("Set-Cookie" = String, description = "Sets `awf_session` (HttpOnly, SameSite=Strict, Path=/v1), and `awf_anon` when the request had none"))),
+            (status = 400, description = "Malformed body or unknown purpose", body = ErrorBody),
+            (status = 401, description = "`invalid_credentials`", body = ErrorBody),
+            (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+            (status = 429, description = "`rate_limited`: too many failed log-ins", body = ErrorBody,
+                headers(("Retry-After" = u64, description = "Seconds until a log-in can be tried again"))),
+        ),
+    )]
+    fn post_login() {}
+
+    /// Exchanges a refresh token for a new token pair; the old refresh token is revoked.
+    #[utoipa::path(
+        post, path = "/v1/auth/refresh", tag = "auth", operation_id = "refresh",
+        request_body(content = RefreshRequest, content_type = "application/json"),
+        responses(
+            (status = 200, description = "A new token pair", body = SessionGrant,
+                headers(("Set-Cookie" = String, description = "Sets `awf_session` (HttpOnly, SameSite=Strict, Path=/v1)"))),
+            (status = 400, description = "Malformed body or unknown purpose", body = ErrorBody),
+            (status = 401, description = "`unauthorized` (unknown or already used token) or `token_expired`", body = ErrorBody),
+            (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+        ),
+    )]
+    fn post_refresh() {}
+
+    /// Ends the session: revokes its access and refresh tokens and clears the session cookie.
+    #[utoipa::path(
+        post, path = "/v1/auth/logout", tag = "auth", operation_id = "logout",
+        security(("bearer" = []), ("session_cookie" = [])),
+        responses(
+            (status = 204, description = "Logged out",
+                headers(("Set-Cookie" = String, description = "Clears `awf_session` (Max-Age=0)"))),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+        ),
+    )]
+    fn post_logout() {}
+
+    /// What the platform holds about the account (§6: view).
+    #[utoipa::path(
+        get, path = "/v1/account/profile", tag = "account", operation_id = "get_profile",
+        security(("bearer" = []), ("session_cookie" = [])),
+        responses(
+            (status = 200, description = "The profile", body = AccountProfile),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+        ),
+    )]
+    fn get_profile() {}
+
+    /// Corrects and supplements the profile (§6). Absent fields are unchanged; an empty string
+    /// clears `display_name`, `email` or `organisation`.
+    #[utoipa::path(
+        patch, path = "/v1/account/profile", tag = "account", operation_id = "patch_profile",
+        security(("bearer" = []), ("session_cookie" = [])),
+        request_body(content = ProfilePatch, content_type = "application/json"),
+        responses(
+            (status = 200, description = "The updated profile", body = AccountProfile),
+            (status = 400, description = "`invalid_input` (with `field`), or unknown purpose", body = ErrorBody),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 409, description = "`account_exists`: the new account name is taken", body = ErrorBody),
+            (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+        ),
+    )]
+    fn patch_profile() {}
+
+    /// Development only: the SMS messages the platform "sent", oldest first.
+    #[utoipa::path(
+        get, path = "/v1/dev/sms-outbox", tag = "dev", operation_id = "get_dev_sms_outbox",
+        params(("phone" = Option<String>, Query, description = "Only the messages to this phone")),
+        responses(
+            (status = 200, description = "The messages, newest last", body = Vec<SmsMessage>),
+            (status = 404, description = "`not_found`: the platform is not in development mode", body = ErrorBody),
+        ),
+    )]
+    fn get_dev_sms_outbox() {}
+
+    /// Development only: requests received, by purpose and by route (requests to `/v1/dev/…`
+    /// are not counted).
+    #[utoipa::path(
+        get, path = "/v1/dev/stats", tag = "dev", operation_id = "get_dev_stats",
+        responses(
+            (status = 200, description = "The counts", body = RequestStats),
+            (status = 404, description = "`not_found`: the platform is not in development mode", body = ErrorBody),
+        ),
+    )]
+    fn get_dev_stats() {}
+}
