@@ -31,9 +31,18 @@ pub trait KeyVault: Send + Sync {
     fn get(&self, name: &str) -> Result<Option<DataKey>>;
     /// Stores a key, replacing any previous one.
     fn put(&self, name: &str, key: &DataKey) -> Result<()>;
-    /// Deletes a key; deleting a missing key is not an error.
+    /// Deletes a key or secret; deleting a missing entry is not an error.
     fn delete(&self, name: &str) -> Result<()>;
+    /// Reads a secret string (a token); `Ok(None)` when no entry exists.
+    fn get_secret(&self, name: &str) -> Result<Option<SecretString>>;
+    /// Stores a secret string, replacing any previous one.
+    fn put_secret(&self, name: &str, value: &SecretString) -> Result<()>;
 }
+
+/// Windows caps a credential blob at 2,560 bytes; longer secrets are split into numbered parts
+/// (`name#1`, `name#2`, …) with a header entry `name` = `awf-parts:N`, never truncated.
+const SECRET_PART_BYTES: usize = 2_000;
+const PARTS_PREFIX: &str = "awf-parts:";
 
 /// The OS keyring, through the `keyring` crate with its platform stores enabled.
 #[derive(Debug, Default, Clone, Copy)]
@@ -43,7 +52,75 @@ fn keyring_error(e: keyring::Error) -> CoreError {
     CoreError::KeyringUnavailable { detail: e.to_string() }
 }
 
+fn keyring_get_password(name: &str) -> Result<Option<zeroize::Zeroizing<String>>> {
+    let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(keyring_error)?;
+    match entry.get_password() {
+        Ok(v) => Ok(Some(zeroize::Zeroizing::new(v))),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(keyring_error(e)),
+    }
+}
+
+fn keyring_set_password(name: &str, value: &str) -> Result<()> {
+    let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(keyring_error)?;
+    entry.set_password(value).map_err(keyring_error)
+}
+
+fn keyring_delete(name: &str) -> Result<()> {
+    let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(keyring_error)?;
+    match entry.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(keyring_error(e)),
+    }
+}
+
+/// Splits a secret into keyring-sized parts on character boundaries.
+pub(crate) fn split_secret(value: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = value;
+    while rest.len() > SECRET_PART_BYTES {
+        let mut cut = SECRET_PART_BYTES;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (head, tail) = rest.split_at(cut);
+        parts.push(head);
+        rest = tail;
+    }
+    parts.push(rest);
+    parts
+}
+
 impl KeyVault for OsKeyring {
+    fn get_secret(&self, name: &str) -> Result<Option<SecretString>> {
+        let Some(head) = keyring_get_password(name)? else { return Ok(None) };
+        let Some(n) = head.strip_prefix(PARTS_PREFIX) else {
+            return Ok(Some(SecretString::new(head.to_string())));
+        };
+        let n: usize = n.parse().map_err(|_| CoreError::Corrupt {
+            detail: format!("the keyring entry `{name}` has a malformed part count"),
+        })?;
+        let mut whole = zeroize::Zeroizing::new(String::new());
+        for i in 1..=n {
+            let part = keyring_get_password(&format!("{name}#{i}"))?.ok_or_else(|| CoreError::Corrupt {
+                detail: format!("part {i} of {n} of the keyring entry `{name}` is missing"),
+            })?;
+            whole.push_str(&part);
+        }
+        Ok(Some(SecretString::new(whole.to_string())))
+    }
+
+    fn put_secret(&self, name: &str, value: &SecretString) -> Result<()> {
+        let parts = split_secret(value.expose());
+        if parts.len() == 1 && !value.expose().starts_with(PARTS_PREFIX) {
+            return keyring_set_password(name, value.expose());
+        }
+        for (i, part) in parts.iter().enumerate() {
+            keyring_set_password(&format!("{name}#{}", i + 1), part)?;
+        }
+        keyring_set_password(name, &format!("{PARTS_PREFIX}{}", parts.len()))
+    }
+
     fn get(&self, name: &str) -> Result<Option<DataKey>> {
         let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(keyring_error)?;
         match entry.get_secret() {
@@ -75,11 +152,14 @@ impl KeyVault for OsKeyring {
     }
 
     fn delete(&self, name: &str) -> Result<()> {
-        let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(keyring_error)?;
-        match entry.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(keyring_error(e)),
+        if let Some(head) = keyring_get_password(name).ok().flatten() {
+            if let Some(n) = head.strip_prefix(PARTS_PREFIX).and_then(|n| n.parse::<usize>().ok()) {
+                for i in 1..=n {
+                    keyring_delete(&format!("{name}#{i}"))?;
+                }
+            }
         }
+        keyring_delete(name)
     }
 }
 
@@ -205,7 +285,7 @@ pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
 /// An in-memory vault for unit tests only; the product and integration tests use the OS keyring.
 #[cfg(test)]
 #[derive(Default)]
-pub(crate) struct MemoryVault(std::sync::Mutex<std::collections::HashMap<String, [u8; 32]>>);
+pub(crate) struct MemoryVault(std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>);
 
 #[cfg(test)]
 impl KeyVault for MemoryVault {
@@ -213,7 +293,14 @@ impl KeyVault for MemoryVault {
         Ok(self.0.lock().unwrap().get(name).map(|k| DataKey::from_slice(k).unwrap()))
     }
     fn put(&self, name: &str, key: &DataKey) -> Result<()> {
-        self.0.lock().unwrap().insert(name.to_string(), *key.expose());
+        self.0.lock().unwrap().insert(name.to_string(), key.expose().to_vec());
+        Ok(())
+    }
+    fn get_secret(&self, name: &str) -> Result<Option<SecretString>> {
+        Ok(self.0.lock().unwrap().get(name).map(|v| SecretString::new(String::from_utf8(v.clone()).unwrap())))
+    }
+    fn put_secret(&self, name: &str, value: &SecretString) -> Result<()> {
+        self.0.lock().unwrap().insert(name.to_string(), value.expose().as_bytes().to_vec());
         Ok(())
     }
     fn delete(&self, name: &str) -> Result<()> {
@@ -225,6 +312,16 @@ impl KeyVault for MemoryVault {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_secrets_split_on_char_boundaries_and_rejoin() {
+        let long = "令牌".repeat(1_500) + "tail";
+        let parts = split_secret(&long);
+        assert!(parts.len() > 1);
+        assert!(parts.iter().all(|p| p.len() <= SECRET_PART_BYTES));
+        assert_eq!(parts.concat(), long);
+        assert_eq!(split_secret("short"), vec!["short"]);
+    }
 
     #[test]
     fn passphrase_wrap_round_trip_and_wrong_passphrase() {

@@ -11,6 +11,7 @@
 
 pub mod agents;
 pub mod clock;
+pub mod consent;
 pub mod crypto;
 pub mod diff;
 pub mod error;
@@ -20,12 +21,17 @@ mod migrate;
 pub mod paths;
 pub mod profile;
 pub mod secret;
+pub mod settings;
 pub mod storage;
+pub mod transmissions;
 
 pub use agents::{
     Agent, AgentDraft, AgentSummary, ListQuery, ModelSettings, ResponseFormat, Revision, RevisionSummary, Variable,
 };
+pub use consent::{ConsentMethod, ConsentRecord, Purpose};
 pub use error::{CoreError, Result};
 pub use keys::{KeyVault, OsKeyring};
 pub use profile::{OpenOptions, Profile};
 pub use secret::SecretString;
+pub use settings::Settings;
+pub use transmissions::{LogQuery, Outcome, TransmissionRecord};

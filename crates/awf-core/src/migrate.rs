@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result};
 use crate::storage::{Batch, Storage, Tree};
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
@@ -14,7 +14,7 @@ const VERSION_KEY: &[u8] = b"schema_version";
 type Step = fn(&Storage) -> Result<Batch>;
 
 /// `STEPS[n - 1]` migrates from version `n`.
-const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2];
+const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2, v2_to_v3];
 
 pub(crate) fn read_version(s: &Storage) -> Result<Option<u32>> {
     match s.get(Tree::Meta, VERSION_KEY)? {
@@ -69,4 +69,10 @@ fn v1_to_v2(s: &Storage) -> Result<Batch> {
         batch.put(Tree::AgentSummaries, key, serde_json::to_vec(&agent.summary()).expect("summary serialises"));
     }
     Ok(batch)
+}
+
+/// v3 adds the `consents` and `transmissions` trees (egress gate). Both start empty: an older
+/// profile has never sent anything and has given no consent.
+fn v2_to_v3(_: &Storage) -> Result<Batch> {
+    Ok(Batch::default())
 }

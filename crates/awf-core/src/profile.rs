@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::agents::Agents;
+use crate::consent::Consents;
 use crate::error::{CoreError, Result};
 use crate::keys::{self, KeyFile, KeyVault, OsKeyring};
 use crate::lock::ProfileLock;
 use crate::migrate;
 use crate::secret::{DataKey, SecretString};
+use crate::settings::Settings;
 use crate::storage::{Batch, Storage, Tree};
+use crate::transmissions::Transmissions;
 
 const KEY_CHECK: &[u8] = b"key_check";
 const KEY_CHECK_VALUE: &[u8] = b"aiwellflow-studio";
@@ -69,6 +72,8 @@ pub struct Profile {
     profile_id: String,
     migrated_from: Option<u32>,
     agent_state: crate::agents::AgentState,
+    log_state: crate::transmissions::LogState,
+    vault: Arc<dyn KeyVault>,
     _lock: ProfileLock,
 }
 
@@ -161,6 +166,8 @@ impl Profile {
             profile_id: file.profile_id().to_string(),
             migrated_from: (found < migrate::SCHEMA_VERSION).then_some(found),
             agent_state: Default::default(),
+            log_state: Default::default(),
+            vault: opts.vault,
             _lock: lock,
         })
     }
@@ -196,6 +203,92 @@ impl Profile {
     /// Bytes the store occupies on disk.
     pub fn store_size(&self) -> u64 {
         self.storage.size_on_disk()
+    }
+
+    /// Consent state per purpose.
+    pub fn consents(&self) -> Consents<'_> {
+        Consents { storage: &self.storage }
+    }
+
+    /// The transmission log.
+    pub fn transmissions(&self) -> Transmissions<'_> {
+        Transmissions { storage: &self.storage, state: &self.log_state }
+    }
+
+    /// The profile's settings.
+    pub fn settings(&self) -> Result<Settings> {
+        crate::settings::load(&self.storage)
+    }
+
+    /// Saves the profile's settings.
+    pub fn save_settings(&self, settings: &Settings) -> Result<()> {
+        crate::settings::save(&self.storage, settings)
+    }
+
+    /// Reads a secret (an access token, say) of this profile. In keyring mode it lives in the OS
+    /// keyring as `<name>/<profile id>`; in passphrase mode (no keyring service) it is sealed in
+    /// the store under the passphrase-derived key: never in plaintext either way.
+    pub fn secret(&self, name: &str) -> Result<Option<SecretString>> {
+        match self.key_mode {
+            KeyMode::Keyring => self.vault.get_secret(&self.secret_entry(name)),
+            KeyMode::Passphrase => Ok(self
+                .storage
+                .get(Tree::Meta, self.secret_key(name).as_bytes())?
+                .map(|v| SecretString::new(String::from_utf8_lossy(&zeroize::Zeroizing::new(v)).into_owned()))),
+        }
+    }
+
+    /// Stores a secret of this profile (see [`Profile::secret`]).
+    pub fn put_secret(&self, name: &str, value: &SecretString) -> Result<()> {
+        match self.key_mode {
+            KeyMode::Keyring => self.vault.put_secret(&self.secret_entry(name), value),
+            KeyMode::Passphrase => {
+                let mut b = Batch::default();
+                b.put(Tree::Meta, self.secret_key(name), value.expose().as_bytes().to_vec());
+                self.storage.commit(b)
+            }
+        }
+    }
+
+    /// Deletes a secret of this profile; deleting a missing one is not an error.
+    pub fn delete_secret(&self, name: &str) -> Result<()> {
+        match self.key_mode {
+            KeyMode::Keyring => self.vault.delete(&self.secret_entry(name)),
+            KeyMode::Passphrase => {
+                let mut b = Batch::default();
+                b.delete(Tree::Meta, self.secret_key(name));
+                self.storage.commit(b)
+            }
+        }
+    }
+
+    /// Reads a small JSON record kept in the store (a cached account profile, say).
+    pub fn record<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
+        match self.storage.get(Tree::Meta, format!("record/{name}").as_bytes())? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| CoreError::Corrupt { detail: format!("record `{name}`: {e}") }),
+        }
+    }
+
+    /// Saves (or with `None`, deletes) a small JSON record durably.
+    pub fn save_record<T: serde::Serialize>(&self, name: &str, value: Option<&T>) -> Result<()> {
+        let key = format!("record/{name}");
+        let mut b = Batch::default();
+        match value {
+            Some(v) => b.put(Tree::Meta, key, serde_json::to_vec(v).expect("records serialise")),
+            None => b.delete(Tree::Meta, key),
+        };
+        self.storage.commit(b)
+    }
+
+    fn secret_entry(&self, name: &str) -> String {
+        format!("{name}/{}", self.profile_id)
+    }
+
+    fn secret_key(&self, name: &str) -> String {
+        format!("secret/{name}")
     }
 }
 
@@ -329,5 +422,108 @@ mod tests {
         assert_eq!(names("beta"), vec!["Beta"]);
         p.agents().delete(&a.id).unwrap();
         assert!(names("").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod egress_state_tests {
+    use super::*;
+    use crate::consent::{ConsentMethod, Purpose};
+    use crate::keys::MemoryVault;
+    use crate::transmissions::{LogQuery, Outcome, TransmissionRecord};
+
+    fn record(purpose: Purpose, outcome: Outcome) -> TransmissionRecord {
+        TransmissionRecord {
+            seq: 0,
+            at: crate::clock::now(),
+            method: "POST".into(),
+            path: "/v1/auth/login".into(),
+            host: "127.0.0.1:1".into(),
+            purpose,
+            outcome,
+            status: None,
+            bytes_up: 10,
+            bytes_down: 0,
+            preview: "{}".into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn consent_is_off_until_granted_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        {
+            let p = Profile::open(OpenOptions::new(dir.path()).vault(vault.clone())).unwrap();
+            assert!(p.consents().allows(Purpose::ServiceInformation).unwrap());
+            assert!(!p.consents().allows(Purpose::AccountOperation).unwrap());
+            p.consents().set(Purpose::AccountOperation, true, 1, ConsentMethod::SignUpForm).unwrap();
+            p.consents().set(Purpose::Marketing, false, 1, ConsentMethod::ConsentCentre).unwrap();
+            assert!(p.consents().set(Purpose::ServiceInformation, false, 1, ConsentMethod::Cli).is_err());
+        }
+        let p = Profile::open(OpenOptions::new(dir.path()).vault(vault)).unwrap();
+        assert!(p.consents().allows(Purpose::AccountOperation).unwrap());
+        assert!(!p.consents().allows(Purpose::Marketing).unwrap());
+        assert_eq!(p.consents().list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn transmission_log_numbers_filters_and_continues_after_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        {
+            let p = Profile::open(OpenOptions::new(dir.path()).vault(vault.clone())).unwrap();
+            for i in 0..300 {
+                let purpose = if i % 3 == 0 { Purpose::Marketing } else { Purpose::AccountOperation };
+                p.transmissions().append(record(purpose, Outcome::Sent)).unwrap();
+            }
+        }
+        let p = Profile::open(OpenOptions::new(dir.path()).vault(vault)).unwrap();
+        let r = p.transmissions().append(record(Purpose::AccountOperation, Outcome::Refused)).unwrap();
+        assert_eq!(r.seq, 301);
+        let all = p.transmissions().list(&LogQuery { limit: Some(5000), ..Default::default() }).unwrap();
+        assert_eq!(all.len(), 301);
+        assert!(all.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+        let marketing = p
+            .transmissions()
+            .list(&LogQuery { purpose: Some(Purpose::Marketing), limit: Some(5000), ..Default::default() })
+            .unwrap();
+        assert_eq!(marketing.len(), 100);
+        let refused =
+            p.transmissions().list(&LogQuery { outcome: Some(Outcome::Refused), ..Default::default() }).unwrap();
+        assert_eq!(refused.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![301]);
+        let page = p.transmissions().list(&LogQuery { before_seq: Some(10), ..Default::default() }).unwrap();
+        assert_eq!(page.first().map(|r| r.seq), Some(9));
+    }
+
+    #[test]
+    fn secrets_in_passphrase_mode_are_sealed_in_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = || Some(SecretString::new("a long passphrase".into()));
+        {
+            let p = Profile::open(OpenOptions::new(dir.path()).passphrase(pass())).unwrap();
+            p.put_secret("platform-tokens", &SecretString::new("awfa_marker_token_value".into())).unwrap();
+        }
+        for entry in walk(dir.path()) {
+            let bytes = std::fs::read(&entry).unwrap();
+            assert!(!bytes.windows(18).any(|w| w == b"awfa_marker_token_"), "token in {}", entry.display());
+        }
+        let p = Profile::open(OpenOptions::new(dir.path()).passphrase(pass())).unwrap();
+        assert_eq!(p.secret("platform-tokens").unwrap().unwrap().expose(), "awfa_marker_token_value");
+        p.delete_secret("platform-tokens").unwrap();
+        assert!(p.secret("platform-tokens").unwrap().is_none());
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
     }
 }

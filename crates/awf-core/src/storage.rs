@@ -19,10 +19,15 @@ pub enum Tree {
     Agents,
     AgentSummaries,
     Revisions,
+    /// The current consent state per purpose (schema 3).
+    Consents,
+    /// The transmission log: every request the egress gate sent or refused (schema 3).
+    Transmissions,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 4] = [Tree::Meta, Tree::Agents, Tree::AgentSummaries, Tree::Revisions];
+    pub const ALL: [Tree; 6] =
+        [Tree::Meta, Tree::Agents, Tree::AgentSummaries, Tree::Revisions, Tree::Consents, Tree::Transmissions];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -30,6 +35,8 @@ impl Tree {
             Tree::Agents => "agents",
             Tree::AgentSummaries => "agent_summaries",
             Tree::Revisions => "revisions",
+            Tree::Consents => "consents",
+            Tree::Transmissions => "transmissions",
         }
     }
 
@@ -119,6 +126,28 @@ impl Storage {
     /// Keys only, in key order (no decryption).
     pub fn keys_prefix(&self, t: Tree, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
         self.tree(t).scan_prefix(prefix).keys().map(|k| k.map(|k| k.to_vec()).map_err(|e| self.sled_err(e))).collect()
+    }
+
+    /// The greatest key of a tree (no decryption).
+    pub fn last_key(&self, t: Tree) -> Result<Option<Vec<u8>>> {
+        Ok(self.tree(t).last().map_err(|e| self.sled_err(e))?.map(|(k, _)| k.to_vec()))
+    }
+
+    /// Reads and opens up to `limit` values whose keys are below `before` (all when `None`),
+    /// greatest key first.
+    pub fn scan_back(&self, t: Tree, before: Option<&[u8]>, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let iter = match before {
+            Some(b) => self.tree(t).range(..b.to_vec()),
+            None => self.tree(t).iter(),
+        };
+        iter.rev()
+            .take(limit)
+            .map(|item| {
+                let (k, v) = item.map_err(|e| self.sled_err(e))?;
+                let plain = self.open_value(t, &k, &v)?;
+                Ok((k.to_vec(), plain))
+            })
+            .collect()
     }
 
     /// Number of records in a tree.

@@ -33,6 +33,7 @@ pub const ANONYMOUS_ID_COOKIE: &str = "awf_anon";
 /// Why a request is made. Closed: every request Studio sends declares one, and the egress gate
 /// refuses a request whose purpose lacks the user's consent (see the privacy policy clause noted
 /// on each variant).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
@@ -97,6 +98,7 @@ impl Purpose {
 }
 
 /// `GET /v1/capabilities`: what this platform offers; read first by every client.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Capabilities {
     /// Always `"v1"` for this contract.
@@ -115,6 +117,7 @@ pub struct Capabilities {
 }
 
 /// Token lifetimes and authentication limits.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Limits {
     pub access_token_ttl_secs: u64,
@@ -126,6 +129,7 @@ pub struct Limits {
 }
 
 /// The storage region of the platform (`GET /v1/region`, also inside [`Capabilities`]).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Region {
     /// Short code, e.g. `cn-north-1` or `local`.
@@ -137,6 +141,7 @@ pub struct Region {
 }
 
 /// `GET /v1/policy`: the privacy policy in force.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PolicyDocument {
     pub version: u32,
@@ -156,6 +161,7 @@ pub struct SmsCodeRequest {
 }
 
 /// The code was sent (in dev mode: written to the SMS outbox and the platform's log).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SmsCodeSent {
     pub expires_in_secs: u64,
@@ -164,6 +170,7 @@ pub struct SmsCodeSent {
 }
 
 /// A guardian's consent for a user under 18 (§7).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GuardianConsent {
     pub name: String,
@@ -234,6 +241,7 @@ pub struct SessionGrant {
 }
 
 /// Age band derived from the date of birth (§7).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AgeBand {
@@ -246,6 +254,7 @@ pub enum AgeBand {
 }
 
 /// The guardian recorded for a minor (no attestation flag: it was required to register).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GuardianRecord {
     pub name: String,
@@ -255,6 +264,7 @@ pub struct GuardianRecord {
 }
 
 /// `GET /v1/account/profile`: what the platform holds about the account (§6: view).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AccountProfile {
     pub account_id: String,
@@ -279,6 +289,7 @@ pub struct AccountProfile {
 
 /// `PATCH /v1/account/profile` (§6: correct and supplement). Absent fields are left as they are;
 /// an empty string clears an optional field.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ProfilePatch {
     /// 3–32 characters, as at registration; unique.

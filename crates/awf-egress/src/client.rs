@@ -1,0 +1,313 @@
+//! [`PlatformClient`]: the typed calls of the platform contract, and the signed-in session.
+//!
+//! Tokens are kept as one secret of the profile (the OS keyring; sealed under the passphrase key
+//! on machines without a keyring service), read only when a call needs them, refreshed before
+//! they expire or when the platform says they have, and deleted at log-out.
+
+use std::sync::Mutex;
+
+use awf_core::SecretString;
+use awf_platform_api::{
+    AccountProfile, Capabilities, ErrorBody, LoginRequest, PlatformErrorCode, PolicyDocument, ProfilePatch, Purpose,
+    RefreshRequest, RegisterRequest, SessionGrant, SmsCodeRequest, SmsCodeSent,
+};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::EgressError;
+use crate::gate::{Auth, Gate};
+
+/// The profile secret holding the platform tokens.
+const TOKENS_SECRET: &str = "platform-tokens";
+/// The cached copy of the account profile, for showing offline.
+const ACCOUNT_RECORD: &str = "platform-account";
+/// Refresh this many seconds before the access token expires.
+const REFRESH_MARGIN_SECS: i64 = 30;
+
+/// The stored form of the tokens (serialised only into a [`SecretString`]).
+#[derive(Serialize, Deserialize)]
+struct StoredTokens {
+    access_token: String,
+    refresh_token: String,
+    /// Unix seconds.
+    access_expires_at: i64,
+}
+
+impl Drop for StoredTokens {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.access_token.zeroize();
+        self.refresh_token.zeroize();
+    }
+}
+
+/// The signed-in state as far as this machine knows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// Tokens are held for this profile.
+    pub signed_in: bool,
+    /// The account as last fetched from the platform.
+    pub account: Option<AccountProfile>,
+}
+
+/// Typed platform calls over the [`Gate`].
+pub struct PlatformClient {
+    gate: Gate,
+    /// Serialises token refreshes so two calls never spend one refresh token twice.
+    refresh_lock: Mutex<()>,
+}
+
+fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+impl PlatformClient {
+    pub fn new(gate: Gate) -> PlatformClient {
+        PlatformClient { gate, refresh_lock: Mutex::new(()) }
+    }
+
+    /// The gate every call goes through.
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    fn interpret<T: DeserializeOwned>(path: &str, status: u16, body: &[u8]) -> Result<T, EgressError> {
+        if status >= 400 {
+            return Err(match serde_json::from_slice::<ErrorBody>(body) {
+                Ok(body) => EgressError::Platform { status, body },
+                Err(e) => EgressError::BadResponse {
+                    path: path.to_string(),
+                    detail: format!("HTTP {status} without a valid error body: {e}"),
+                },
+            });
+        }
+        // A 204 has no body; callers expecting `()` accept `null`.
+        let body = if body.is_empty() { b"null".as_slice() } else { body };
+        serde_json::from_slice(body)
+            .map_err(|e| EgressError::BadResponse { path: path.to_string(), detail: e.to_string() })
+    }
+
+    fn call<T: DeserializeOwned>(
+        &self,
+        purpose: Purpose,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        auth: Auth<'_>,
+    ) -> Result<T, EgressError> {
+        let answer = self.gate.send(purpose, method, path, body, auth)?;
+        Self::interpret(path, answer.status, &answer.body)
+    }
+
+    // --- service information (no consent needed, nothing personal sent) ---
+
+    /// `GET /v1/capabilities`; also serves as the connectivity probe.
+    pub fn capabilities(&self) -> Result<Capabilities, EgressError> {
+        self.call(Purpose::ServiceInformation, Method::GET, "/v1/capabilities", None, Auth::None)
+    }
+
+    /// `GET /v1/policy`: the policy in force at the platform.
+    pub fn policy(&self) -> Result<PolicyDocument, EgressError> {
+        self.call(Purpose::ServiceInformation, Method::GET, "/v1/policy", None, Auth::None)
+    }
+
+    // --- account operation ---
+
+    /// Asks the platform to send a sign-up code to `phone`.
+    pub fn request_sms_code(&self, phone: &str) -> Result<SmsCodeSent, EgressError> {
+        let body = serde_json::to_value(SmsCodeRequest { phone: phone.to_string() }).expect("serialises");
+        self.call(Purpose::AccountOperation, Method::POST, "/v1/auth/sms-code", Some(&body), Auth::None)
+    }
+
+    /// Registers an account and signs in.
+    pub fn register(&self, request: RegisterRequest) -> Result<AccountProfile, EgressError> {
+        let mut body = serde_json::to_value(request).expect("serialises");
+        let grant: Result<SessionGrant, _> =
+            self.call(Purpose::AccountOperation, Method::POST, "/v1/auth/register", Some(&body), Auth::None);
+        wipe(&mut body);
+        self.adopt(grant?)
+    }
+
+    /// Signs in with an account name (or phone) and password.
+    pub fn login(&self, request: LoginRequest) -> Result<AccountProfile, EgressError> {
+        let mut body = serde_json::to_value(request).expect("serialises");
+        let grant: Result<SessionGrant, _> =
+            self.call(Purpose::AccountOperation, Method::POST, "/v1/auth/login", Some(&body), Auth::None);
+        wipe(&mut body);
+        self.adopt(grant?)
+    }
+
+    /// Signs out: the platform revokes the session, and the tokens, cookies and cached account
+    /// are deleted here whatever the platform answered (an unreachable platform must not keep a
+    /// user signed in on this machine). Returns the platform's error, if any, after cleaning up.
+    pub fn logout(&self) -> Result<(), EgressError> {
+        let remote = match self.load_tokens()? {
+            Some(t) => {
+                let access = SecretString::new(t.access_token.clone());
+                self.call::<Value>(
+                    Purpose::AccountOperation,
+                    Method::POST,
+                    "/v1/auth/logout",
+                    None,
+                    Auth::Bearer(&access),
+                )
+                .map(|_| ())
+            }
+            None => Ok(()),
+        };
+        self.forget()?;
+        match remote {
+            // Already expired or revoked at the platform: signing out here is all that was left.
+            Err(EgressError::Platform { status: 401, .. }) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// The account profile, fetched from the platform (and cached for offline display).
+    pub fn profile(&self) -> Result<AccountProfile, EgressError> {
+        let account: AccountProfile =
+            self.authed(Purpose::AccountOperation, Method::GET, "/v1/account/profile", None)?;
+        self.gate.profile().save_record(ACCOUNT_RECORD, Some(&account))?;
+        Ok(account)
+    }
+
+    /// Corrects or supplements the profile (§6).
+    pub fn update_profile(&self, patch: &ProfilePatch) -> Result<AccountProfile, EgressError> {
+        let body = serde_json::to_value(patch).expect("serialises");
+        let account: AccountProfile =
+            self.authed(Purpose::AccountOperation, Method::PATCH, "/v1/account/profile", Some(&body))?;
+        self.gate.profile().save_record(ACCOUNT_RECORD, Some(&account))?;
+        Ok(account)
+    }
+
+    /// What this machine knows of the session, without asking the platform.
+    pub fn session(&self) -> Result<Session, EgressError> {
+        let signed_in = self.gate.profile().secret(TOKENS_SECRET)?.is_some();
+        let account = self.gate.profile().record(ACCOUNT_RECORD)?;
+        Ok(Session { signed_in, account })
+    }
+
+    // --- session plumbing ---
+
+    fn adopt(&self, grant: SessionGrant) -> Result<AccountProfile, EgressError> {
+        let stored = StoredTokens {
+            access_token: grant.tokens.access_token.clone(),
+            refresh_token: grant.tokens.refresh_token.clone(),
+            access_expires_at: now_unix() + grant.tokens.expires_in_secs as i64,
+        };
+        self.save_tokens(&stored)?;
+        let SessionGrant { account, mut tokens } = grant;
+        use zeroize::Zeroize;
+        tokens.access_token.zeroize();
+        tokens.refresh_token.zeroize();
+        self.gate.profile().save_record(ACCOUNT_RECORD, Some(&account))?;
+        Ok(account)
+    }
+
+    fn forget(&self) -> Result<(), EgressError> {
+        self.gate.profile().delete_secret(TOKENS_SECRET)?;
+        self.gate.profile().save_record::<AccountProfile>(ACCOUNT_RECORD, None)?;
+        self.gate.clear_cookies();
+        Ok(())
+    }
+
+    fn save_tokens(&self, t: &StoredTokens) -> Result<(), EgressError> {
+        let json = SecretString::new(serde_json::to_string(t).expect("tokens serialise"));
+        self.gate.profile().put_secret(TOKENS_SECRET, &json)?;
+        Ok(())
+    }
+
+    fn load_tokens(&self) -> Result<Option<StoredTokens>, EgressError> {
+        let Some(secret) = self.gate.profile().secret(TOKENS_SECRET)? else { return Ok(None) };
+        serde_json::from_str(secret.expose()).map(Some).map_err(|_| {
+            EgressError::Core(awf_core::CoreError::Corrupt {
+                detail: "the stored platform tokens are malformed".into(),
+            })
+        })
+    }
+
+    fn refresh(&self, stale: &StoredTokens) -> Result<StoredTokens, EgressError> {
+        let _guard = self.refresh_lock.lock().expect("refresh lock");
+        // Another call may have refreshed while this one waited.
+        if let Some(current) = self.load_tokens()? {
+            if current.refresh_token != stale.refresh_token {
+                return Ok(current);
+            }
+        }
+        let mut body =
+            serde_json::to_value(RefreshRequest { refresh_token: stale.refresh_token.clone() }).expect("serialises");
+        let grant: Result<SessionGrant, _> =
+            self.call(Purpose::AccountOperation, Method::POST, "/v1/auth/refresh", Some(&body), Auth::None);
+        wipe(&mut body);
+        match grant {
+            Ok(grant) => {
+                let fresh = StoredTokens {
+                    access_token: grant.tokens.access_token.clone(),
+                    refresh_token: grant.tokens.refresh_token.clone(),
+                    access_expires_at: now_unix() + grant.tokens.expires_in_secs as i64,
+                };
+                self.save_tokens(&fresh)?;
+                self.gate.profile().save_record(ACCOUNT_RECORD, Some(&grant.account))?;
+                Ok(fresh)
+            }
+            Err(EgressError::Platform { status: 401, .. }) => {
+                self.forget()?;
+                Err(EgressError::NotSignedIn)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A call with the access token: refreshed first when about to expire, and once more when
+    /// the platform reports it expired.
+    fn authed<T: DeserializeOwned>(
+        &self,
+        purpose: Purpose,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<T, EgressError> {
+        // The consent check happens in the gate too; checking first avoids a refresh request
+        // for a call that would be refused anyway.
+        if !self.gate.profile().consents().allows(purpose)? {
+            return self.call(purpose, method, path, body, Auth::None);
+        }
+        let mut tokens = self.load_tokens()?.ok_or(EgressError::NotSignedIn)?;
+        if tokens.access_expires_at - REFRESH_MARGIN_SECS <= now_unix() {
+            tokens = self.refresh(&tokens)?;
+        }
+        let access = SecretString::new(tokens.access_token.clone());
+        match self.call(purpose, method.clone(), path, body, Auth::Bearer(&access)) {
+            Err(EgressError::Platform { status: 401, body: err }) if err.code == PlatformErrorCode::TokenExpired => {
+                let fresh = self.refresh(&tokens)?;
+                let access = SecretString::new(fresh.access_token.clone());
+                self.call(purpose, method, path, body, Auth::Bearer(&access)).or_else(|e| self.signed_out_on_401(e))
+            }
+            Err(e) => self.signed_out_on_401(e),
+            ok => ok,
+        }
+    }
+
+    fn signed_out_on_401<T>(&self, e: EgressError) -> Result<T, EgressError> {
+        match e {
+            EgressError::Platform { status: 401, .. } => {
+                self.forget()?;
+                Err(EgressError::NotSignedIn)
+            }
+            other => Err(other),
+        }
+    }
+}
+
+/// Overwrites every string of a request body that held a password or token.
+fn wipe(v: &mut Value) {
+    use zeroize::Zeroize;
+    match v {
+        Value::String(s) => s.zeroize(),
+        Value::Array(a) => a.iter_mut().for_each(wipe),
+        Value::Object(m) => m.values_mut().for_each(wipe),
+        _ => {}
+    }
+}

@@ -1,0 +1,305 @@
+//! [`Gate`]: purpose check, transmission log, cookies and connectivity around one HTTP client.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use awf_core::{clock, Outcome, Profile, SecretString, TransmissionRecord};
+use awf_platform_api::{ErrorBody, Purpose, ANONYMOUS_ID_COOKIE, PURPOSE_HEADER, SESSION_COOKIE};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::address::PlatformAddress;
+use crate::error::EgressError;
+use crate::redact::redact_preview;
+
+/// Largest answer the gate reads; a larger one is a contract violation, not a reason to run out
+/// of memory.
+const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// How a request authenticates.
+pub enum Auth<'a> {
+    /// No credentials (cookies still go with consented purposes).
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(&'a SecretString),
+}
+
+/// Whether the platform answered lately.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Connectivity {
+    /// True when the last attempt got an answer (any status).
+    pub online: bool,
+    /// When the last attempt was made (RFC 3339); `None` before the first.
+    pub last_checked: Option<String>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+/// An answer from the platform, before interpretation.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// The egress gate of one profile.
+pub struct Gate {
+    profile: Arc<Profile>,
+    address: RwLock<PlatformAddress>,
+    http: reqwest::blocking::Client,
+    /// Cookies the platform set, by name. Sent only with consented purposes, never with
+    /// `service_information`, which carries no identifier.
+    cookies: Mutex<BTreeMap<String, String>>,
+    connectivity: Mutex<Connectivity>,
+}
+
+impl Gate {
+    /// A gate for `profile` talking to `address`.
+    pub fn new(profile: Arc<Profile>, address: PlatformAddress) -> Gate {
+        let http = reqwest::blocking::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            // A redirect would send the request somewhere the gate did not vet.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("AiWellFlow-Studio/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds with static settings");
+        Gate {
+            profile,
+            address: RwLock::new(address),
+            http,
+            cookies: Mutex::new(BTreeMap::new()),
+            connectivity: Mutex::new(Connectivity { online: false, last_checked: None, last_error: None }),
+        }
+    }
+
+    /// The profile whose consents and log this gate uses.
+    pub fn profile(&self) -> &Arc<Profile> {
+        &self.profile
+    }
+
+    /// The platform address in use.
+    pub fn address(&self) -> PlatformAddress {
+        self.address.read().expect("address lock").clone()
+    }
+
+    /// Points the gate at another platform; cookies of the old one are dropped.
+    pub fn set_address(&self, address: PlatformAddress) {
+        *self.address.write().expect("address lock") = address;
+        self.cookies.lock().expect("cookie lock").clear();
+        *self.connectivity.lock().expect("connectivity lock") =
+            Connectivity { online: false, last_checked: None, last_error: None };
+    }
+
+    /// Whether the platform answered the last request.
+    pub fn connectivity(&self) -> Connectivity {
+        self.connectivity.lock().expect("connectivity lock").clone()
+    }
+
+    /// Names of the cookies held for the platform (values stay inside the gate).
+    pub fn cookie_names(&self) -> Vec<String> {
+        self.cookies.lock().expect("cookie lock").keys().cloned().collect()
+    }
+
+    /// Forgets the platform's cookies (log-out, cookie deletion).
+    pub fn clear_cookies(&self) {
+        self.cookies.lock().expect("cookie lock").clear();
+    }
+
+    fn log(&self, record: TransmissionRecord) -> Result<(), EgressError> {
+        self.profile.transmissions().append(record)?;
+        Ok(())
+    }
+
+    /// Sends one request through the gate. Refused (and logged as refused) when `purpose`
+    /// lacks consent; otherwise sent, logged with its sizes and outcome, and answered.
+    pub(crate) fn send(
+        &self,
+        purpose: Purpose,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        auth: Auth<'_>,
+    ) -> Result<Answer, EgressError> {
+        let address = self.address();
+        let mut record = TransmissionRecord {
+            seq: 0,
+            at: clock::now(),
+            method: method.as_str().to_string(),
+            path: path.to_string(),
+            host: address.host(),
+            purpose,
+            outcome: Outcome::Refused,
+            status: None,
+            bytes_up: 0,
+            bytes_down: 0,
+            preview: redact_preview(body),
+            error: None,
+        };
+        if !self.profile.consents().allows(purpose)? {
+            record.error = Some(format!("no consent for {}", purpose.as_str()));
+            self.log(record)?;
+            return Err(EgressError::ConsentRequired { purpose });
+        }
+
+        let url = address.join(path);
+        let body_bytes = body.map(|b| serde_json::to_vec(b).expect("JSON values serialise"));
+        let mut headers = HeaderMap::new();
+        headers.insert(PURPOSE_HEADER, HeaderValue::from_static(purpose.as_str()));
+        if body_bytes.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        if let Auth::Bearer(token) = auth {
+            let mut v =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| EgressError::NotSignedIn)?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        if purpose != Purpose::ServiceInformation {
+            let jar = self.cookies.lock().expect("cookie lock");
+            if !jar.is_empty() {
+                let line = jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+                if let Ok(mut v) = HeaderValue::from_str(&line) {
+                    v.set_sensitive(true);
+                    headers.insert(COOKIE, v);
+                }
+            }
+        }
+        let mut request = self.http.request(method.clone(), url.clone()).headers(headers);
+        if let Some(b) = &body_bytes {
+            request = request.body(b.clone());
+        }
+        let request = request
+            .build()
+            .map_err(|e| EgressError::InvalidAddress { url: address.as_str(), reason: e.to_string() })?;
+        record.bytes_up = request_size(&request, &address, body_bytes.as_ref().map_or(0, Vec::len));
+
+        let result = self.http.execute(request);
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let detail = describe(&e);
+                record.outcome = Outcome::Failed;
+                record.error = Some(detail.clone());
+                self.set_connectivity(false, Some(detail.clone()));
+                self.log(record)?;
+                return Err(EgressError::Unreachable { url: address.as_str(), detail });
+            }
+        };
+        let status = response.status().as_u16();
+        let header_bytes = response_head_size(&response);
+        if purpose != Purpose::ServiceInformation {
+            self.take_cookies(response.headers());
+        }
+        let body = read_limited(response);
+        record.outcome = Outcome::Sent;
+        record.status = Some(status);
+        self.set_connectivity(true, None);
+        let body = match body {
+            Ok(b) => b,
+            Err(detail) => {
+                record.bytes_down = header_bytes;
+                record.error = Some(detail.clone());
+                self.log(record)?;
+                return Err(EgressError::BadResponse { path: path.to_string(), detail });
+            }
+        };
+        record.bytes_down = header_bytes + body.len() as u64;
+        if status >= 400 {
+            record.error = Some(match serde_json::from_slice::<ErrorBody>(&body) {
+                Ok(e) => {
+                    serde_json::to_value(e.code).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+                }
+                Err(_) => format!("HTTP {status}"),
+            });
+        }
+        self.log(record)?;
+        Ok(Answer { status, body })
+    }
+
+    fn set_connectivity(&self, online: bool, error: Option<String>) {
+        *self.connectivity.lock().expect("connectivity lock") =
+            Connectivity { online, last_checked: Some(clock::now()), last_error: error };
+    }
+
+    fn take_cookies(&self, headers: &HeaderMap) {
+        let mut jar = self.cookies.lock().expect("cookie lock");
+        for v in headers.get_all(SET_COOKIE) {
+            let Ok(text) = v.to_str() else { continue };
+            let mut parts = text.split(';');
+            let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else { continue };
+            let name = name.trim();
+            // Only the platform's own cookies are kept; anything else is ignored.
+            if name != SESSION_COOKIE && name != ANONYMOUS_ID_COOKIE {
+                continue;
+            }
+            let expired = parts.any(|a| {
+                let a = a.trim().to_ascii_lowercase();
+                a == "max-age=0" || a.starts_with("max-age=-")
+            });
+            if expired || value.trim().is_empty() {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_string(), value.trim().to_string());
+            }
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "the request timed out".into()
+    } else if e.is_connect() {
+        "the connection was refused or could not be made".into()
+    } else {
+        let mut s = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(inner) = src {
+            s.push_str(": ");
+            s.push_str(&inner.to_string());
+            src = inner.source();
+        }
+        s
+    }
+}
+
+/// Bytes of an HTTP/1.1 request as it goes on the wire: request line, headers (including the
+/// `Host` and `Content-Length` the transport adds) and body.
+fn request_size(req: &reqwest::blocking::Request, address: &PlatformAddress, body: usize) -> u64 {
+    let url = req.url();
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let mut n = req.method().as_str().len() + 1 + target.len() + " HTTP/1.1\r\n".len();
+    for (name, value) in req.headers() {
+        n += name.as_str().len() + 2 + value.len() + 2;
+    }
+    n += "host: ".len() + address.host().len() + 2;
+    if body > 0 {
+        n += "content-length: ".len() + body.to_string().len() + 2;
+    }
+    n += 2 + body;
+    n as u64
+}
+
+fn response_head_size(resp: &reqwest::blocking::Response) -> u64 {
+    let mut n = "HTTP/1.1 200 OK\r\n".len();
+    for (name, value) in resp.headers() {
+        n += name.as_str().len() + 2 + value.len() + 2;
+    }
+    (n + 2) as u64
+}
+
+fn read_limited(resp: reqwest::blocking::Response) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut limited = resp.take(MAX_RESPONSE_BYTES as u64 + 1);
+    limited.read_to_end(&mut out).map_err(|e| format!("reading the answer failed: {e}"))?;
+    if out.len() > MAX_RESPONSE_BYTES {
+        return Err(format!("the answer is larger than {} MiB", MAX_RESPONSE_BYTES / (1024 * 1024)));
+    }
+    Ok(out)
+}
