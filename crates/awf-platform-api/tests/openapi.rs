@@ -56,11 +56,9 @@ fn every_operation_declares_purpose_header_and_error_responses() {
                 let schema = &responses[status]["content"]["application/json"]["schema"]["$ref"];
                 assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
             }
-            if method == "post" || method == "patch" {
-                if path != "/v1/auth/logout" {
-                    assert!(responses.contains_key("413"), "{method} {path} lacks 413");
-                    assert!(op["requestBody"]["content"]["application/json"].is_object(), "{method} {path} body");
-                }
+            if (method == "post" || method == "patch") && path != "/v1/auth/logout" {
+                assert!(responses.contains_key("413"), "{method} {path} lacks 413");
+                assert!(op["requestBody"]["content"]["application/json"].is_object(), "{method} {path} body");
             }
         }
     }

@@ -1,0 +1,195 @@
+//! HTTP plumbing shared by every route: the JSON extractor whose rejections are `ErrorBody`
+//! answers, the caller's address and cookies, and the one middleware that validates and counts
+//! the purpose header, logs the request line, and hands out the anonymous-identifier cookie.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use awf_platform_api::{PlatformErrorCode, Purpose, ANONYMOUS_ID_COOKIE, PURPOSE_HEADER};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::Platform;
+
+/// `Json<T>` whose every rejection is an `ErrorBody`: 415 for a missing or wrong content type,
+/// 413 for a body over the limit, 400 for malformed JSON or a missing or mistyped field.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection) -> ApiError {
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            PlatformErrorCode::PayloadTooLarge,
+            format!("The body is larger than {} bytes.", crate::MAX_BODY_BYTES),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PlatformErrorCode::InvalidInput,
+            "Send the body as JSON with `Content-Type: application/json`.",
+        ),
+        _ => {
+            let text = rejection.body_text();
+            let mut e = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                PlatformErrorCode::InvalidInput,
+                format!("The body is not valid JSON for this request: {}", detail(&text)),
+            );
+            if let Some(field) = missing_field(&text) {
+                e = e.with_field(field);
+            }
+            e
+        }
+    }
+}
+
+/// serde_json's message without axum's prefix.
+fn detail(text: &str) -> &str {
+    text.rsplit_once(": ").map_or(text, |(_, d)| d)
+}
+
+/// The field named by serde's "missing field `x`" message.
+fn missing_field(text: &str) -> Option<String> {
+    let rest = text.split_once("missing field `")?.1;
+    Some(rest.split_once('`')?.0.to_string())
+}
+
+/// The caller's IP address, when the server knows it (not in router-only tests).
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+    }
+}
+
+/// The value of the cookie `name` in the request, if any.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// Appends a `Set-Cookie` header.
+pub fn set_cookie(headers: &mut HeaderMap, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.append(header::SET_COOKIE, v);
+    }
+}
+
+/// Validates and counts the purpose header, logs the request line, and sets the anonymous
+/// identifier cookie on a caller that has none — except for `service_information` requests,
+/// which by the contract carry no identifier, and the `/v1/dev/…` endpoints, which are not part
+/// of the product. Requests to `/v1/dev/…` are not counted, so that reading the stats does not
+/// change them.
+pub async fn middleware(State(state): State<Arc<Platform>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let is_dev = path.starts_with("/v1/dev/");
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let purpose_header = req.headers().get(PURPOSE_HEADER).map(|v| v.to_str().ok().and_then(Purpose::parse));
+    let had_anon = cookie(req.headers(), ANONYMOUS_ID_COOKIE).is_some();
+
+    if !is_dev {
+        let mut stats = state.stats.lock().unwrap_or_else(|p| p.into_inner());
+        stats.total += 1;
+        // Unknown values are counted together as `invalid`, so a stream of junk headers cannot
+        // grow the table without bound.
+        let purpose = match purpose_header {
+            None => "none",
+            Some(Some(p)) => p.as_str(),
+            Some(None) => "invalid",
+        };
+        *stats.by_purpose.entry(purpose.to_string()).or_default() += 1;
+        let route = format!("{method} {}", route.as_deref().unwrap_or("(no route)"));
+        *stats.by_route.entry(route).or_default() += 1;
+    }
+
+    let mut response = match purpose_header {
+        Some(None) => ApiError::invalid(
+            PURPOSE_HEADER,
+            "Unknown purpose: the header must name one of the contract's purposes (e.g. account_operation).",
+        )
+        .into_response(),
+        _ => next.run(req).await,
+    };
+
+    let service_information = matches!(purpose_header, Some(Some(Purpose::ServiceInformation)));
+    if !had_anon && !service_information && !is_dev {
+        let id = auth::new_token("");
+        set_cookie(
+            response.headers_mut(),
+            &format!("{ANONYMOUS_ID_COOKIE}={id}; Max-Age=31536000; Path=/; HttpOnly; SameSite=Lax"),
+        );
+    }
+
+    // Method, path (no query string: it may hold a phone) and status only.
+    eprintln!("{method} {path} {} {}ms", response.status().as_u16(), started.elapsed().as_millis());
+    response
+}
+
+/// Unknown route.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+/// Known route, wrong method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, PlatformErrorCode::InvalidInput, "This method is not allowed here.")
+}
+
+/// A handler panicked: answer 500 `ErrorBody` instead of dropping the connection.
+pub fn panic_response(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    eprintln!("awf-platform: a handler panicked");
+    ApiError::internal().into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_among_several() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("a=1; awf_anon=xyz"));
+        h.append(header::COOKIE, HeaderValue::from_static("awf_session=s1"));
+        assert_eq!(cookie(&h, "awf_anon").as_deref(), Some("xyz"));
+        assert_eq!(cookie(&h, "awf_session").as_deref(), Some("s1"));
+        assert_eq!(cookie(&h, "awf"), None);
+    }
+
+    #[test]
+    fn missing_field_is_named() {
+        assert_eq!(
+            missing_field("Failed to deserialize: missing field `phone` at line 1 column 2").as_deref(),
+            Some("phone")
+        );
+        assert_eq!(missing_field("expected value"), None);
+    }
+}

@@ -1,0 +1,134 @@
+//! `awf-platform`: the reference platform's binary. Parses flags, opens the store, binds, prints
+//! `AWF_PLATFORM_URL=http://HOST:PORT` as its one line of stdout (dev-mode SMS lines follow),
+//! and serves until SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use awf_platform::{local_region, App, PlatformConfig};
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "awf-platform",
+    version,
+    about = "The AiWellFlow reference platform: the platform API over an embedded sled store."
+)]
+struct Cli {
+    /// Directory of the platform's store. Default: the per-user data directory
+    /// (`…/ai.aiwellflow.platform`).
+    #[arg(long, value_name = "DIR", conflicts_with = "ephemeral")]
+    data_dir: Option<PathBuf>,
+    /// Keep the store in a temporary directory deleted at exit.
+    #[arg(long)]
+    ephemeral: bool,
+    /// Port to listen on; 0 picks a free one (see the printed URL).
+    #[arg(long, default_value_t = 47800)]
+    port: u16,
+    /// Address to bind. Only loopback addresses unless --allow-remote.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    bind: IpAddr,
+    /// Allow binding a non-loopback address (self-hosting behind TLS termination).
+    #[arg(long)]
+    allow_remote: bool,
+    /// Development mode: SMS codes are printed and kept in the dev outbox; /v1/dev/… is served.
+    #[arg(long)]
+    dev: bool,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..))]
+    access_ttl_secs: u64,
+    /// Lifetime of refresh tokens, in seconds.
+    #[arg(long, default_value_t = 30 * 24 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    refresh_ttl_secs: u64,
+    /// Lifetime of SMS codes, in seconds.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    sms_code_ttl_secs: u64,
+    /// The storage region this platform declares.
+    #[arg(long, value_name = "CODE", default_value = "local")]
+    region: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("awf-platform: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    if !cli.bind.is_loopback() && !cli.allow_remote {
+        return Err(format!("refusing to bind {}: not a loopback address (pass --allow-remote to allow it)", cli.bind));
+    }
+    let mut _temp = None;
+    let data_dir = match (cli.data_dir, cli.ephemeral) {
+        (Some(dir), _) => dir,
+        (None, true) => {
+            let t = tempfile::Builder::new()
+                .prefix("awf-platform-")
+                .tempdir()
+                .map_err(|e| format!("temporary directory: {e}"))?;
+            let path = t.path().to_path_buf();
+            _temp = Some(t);
+            path
+        }
+        (None, false) => directories::BaseDirs::new()
+            .map(|b| b.data_dir().join("ai.aiwellflow.platform"))
+            .ok_or("no per-user data directory on this system: pass --data-dir DIR")?,
+    };
+    std::fs::create_dir_all(&data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+
+    let mut config = PlatformConfig::new(data_dir);
+    config.dev = cli.dev;
+    config.access_ttl_secs = cli.access_ttl_secs;
+    config.refresh_ttl_secs = cli.refresh_ttl_secs;
+    config.sms_code_ttl_secs = cli.sms_code_ttl_secs;
+    config.region = local_region(&cli.region);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let app = App::open(config).map_err(|e| e.to_string())?;
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.bind, cli.port))
+            .await
+            .map_err(|e| format!("cannot listen on {}:{}: {e}", cli.bind, cli.port))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "AWF_PLATFORM_URL=http://{addr}").map_err(|e| e.to_string())?;
+            out.flush().map_err(|e| e.to_string())?;
+        }
+        if cli.dev {
+            eprintln!("awf-platform: development mode: SMS codes are printed and kept in /v1/dev/sms-outbox");
+        }
+        app.serve(listener, shutdown_signal()).await.map_err(|e| e.to_string())
+    })?;
+    eprintln!("awf-platform: stopped");
+    Ok(())
+}
+
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
