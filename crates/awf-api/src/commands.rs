@@ -91,4 +91,30 @@ command_table! {
     agent_archive(ArchiveRequest) -> Agent = |api, r| Ok(api.profile()?.agents().set_archived(&r.id, r.archived)?);
     /// Deletes an agent and its history.
     agent_delete(AgentRef) -> () = |api, r| Ok(api.profile()?.agents().delete(&r.id)?);
+    /// Connectivity and session as known now (no request is made).
+    platform_status(()) -> PlatformStatus = |api, ()| api.platform_status();
+    /// Asks the platform for its capabilities; a platform that is down is reported as offline, not as an error.
+    platform_check(()) -> PlatformStatus = |api, ()| api.platform_check();
+    /// The privacy policy shipped with the app (zh-CN and English).
+    policy_current(()) -> PolicyText = |api, ()| Ok(api.policy_text());
+    /// Accepts the privacy policy: grants the account-operation purpose.
+    account_accept_policy(AcceptPolicyRequest) -> ConsentRecord = |api, r| api.accept_policy(r);
+    /// Asks the platform to text a sign-up code.
+    account_request_sms_code(PhoneRequest) -> SmsCodeSent = |api, r| api.request_sms_code(r.phone);
+    /// Registers an account (age gate: under 18 needs a guardian) and signs in.
+    account_register(RegisterForm) -> AccountProfile = |api, f| api.register(f);
+    /// Signs in with account name (or phone) and password.
+    account_login(LoginForm) -> AccountProfile = |api, f| api.login(f);
+    /// Signs out; tokens are deleted from the keyring even when the platform is unreachable.
+    account_logout(()) -> PlatformStatus = |api, ()| api.logout();
+    /// The account profile, fetched from the platform.
+    account_profile(()) -> AccountProfile = |api, ()| Ok(api.platform()?.profile()?);
+    /// Corrects or supplements the account profile.
+    account_update_profile(ProfilePatch) -> AccountProfile = |api, p| Ok(api.platform()?.update_profile(&p)?);
+    /// The settings.
+    settings_get(()) -> SettingsView = |api, ()| api.settings_view();
+    /// Sets the platform address (`null` restores the default); plain http:// only to this computer.
+    settings_set_platform_url(SetPlatformUrl) -> SettingsView = |api, r| api.set_platform_url(r);
+    /// The transmission log: every request sent, refused or failed, newest first.
+    transmissions_list(LogQuery) -> Vec<TransmissionRecord> = |api, q| Ok(api.profile()?.transmissions().list(&q)?);
 }

@@ -74,3 +74,117 @@ pub struct ArchiveRequest {
     pub id: String,
     pub archived: bool,
 }
+
+// --- account and platform ---
+
+pub use awf_core::{ConsentMethod, ConsentRecord, LogQuery, Outcome, Purpose, TransmissionRecord};
+pub use awf_platform_api::{
+    AccountProfile, AgeBand, GuardianConsent, GuardianRecord, ProfilePatch, Region, SmsCodeSent,
+};
+
+/// What the app knows of the platform it talks to.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PlatformInfo {
+    pub server: String,
+    pub api_version: String,
+    pub region: Region,
+    pub policy_version: u32,
+    pub dev_mode: bool,
+}
+
+/// Connectivity and session, for the offline indicator and the account screen.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PlatformStatus {
+    pub platform_url: String,
+    /// The platform answered the last request.
+    pub online: bool,
+    pub last_checked: Option<String>,
+    /// Why the last request got no answer.
+    pub last_error: Option<String>,
+    /// From the last successful capabilities check.
+    pub platform: Option<PlatformInfo>,
+    /// Tokens are held for this profile.
+    pub signed_in: bool,
+    /// The account as last fetched (shown offline too).
+    pub account: Option<AccountProfile>,
+    /// The privacy policy has been accepted (the account-operation purpose is granted).
+    pub policy_accepted: bool,
+}
+
+/// The privacy policy as shipped with the app.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PolicyText {
+    pub version: u32,
+    pub zh_cn: String,
+    pub en: String,
+}
+
+/// "I have read and accept the privacy policy".
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptPolicyRequest {
+    pub policy_version: u32,
+    /// Where it was accepted (default: the sign-up form).
+    #[serde(default)]
+    pub method: Option<ConsentMethod>,
+}
+
+/// A phone to send a sign-up code to.
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneRequest {
+    pub phone: String,
+}
+
+/// The sign-up form.
+#[derive(Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterForm {
+    pub account_name: String,
+    pub phone: String,
+    pub password: String,
+    pub sms_code: String,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: String,
+    /// Required under 18.
+    #[serde(default)]
+    pub guardian: Option<GuardianConsent>,
+}
+
+/// The log-in form.
+#[derive(Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct LoginForm {
+    /// Account name or phone.
+    pub login: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for RegisterForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterForm").field("account_name", &self.account_name).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm").field("login", &self.login).finish_non_exhaustive()
+    }
+}
+
+/// The settings screen.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SettingsView {
+    /// The platform address in use.
+    pub platform_url: String,
+    /// Whether the user chose it (else it is the default).
+    pub custom_platform_url: bool,
+    pub default_platform_url: String,
+}
+
+/// Sets the platform address; `null` or empty restores the default.
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct SetPlatformUrl {
+    pub url: Option<String>,
+}

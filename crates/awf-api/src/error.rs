@@ -31,11 +31,39 @@ pub enum ErrorCode {
     DiskFull,
     Io,
     Internal,
+    /// The request's purpose has no consent: nothing was sent.
+    ConsentRequired,
+    /// A plain http:// platform address that is not this computer.
+    InsecureAddress,
+    /// The platform did not answer (offline, down, timeout).
+    PlatformUnreachable,
+    /// The platform failed or answered with an error Studio does not know.
+    PlatformError,
+    /// The platform's answer does not match the contract.
+    BadResponse,
+    /// The command needs a signed-in platform session.
+    NotSignedIn,
+    /// Wrong account or password.
+    InvalidCredentials,
+    /// Too many attempts; `retry_after_secs` says when to try again.
+    RateLimited,
+    /// The account name is taken.
+    AccountExists,
+    /// The phone belongs to another account.
+    PhoneInUse,
+    /// The SMS code is wrong or was not requested.
+    SmsCodeInvalid,
+    /// The SMS code has expired.
+    SmsCodeExpired,
+    /// Under 18: a guardian's attested consent is needed (§7).
+    GuardianRequired,
+    /// The accepted policy is not the one in force.
+    PolicyOutdated,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order (exported to TypeScript as `ERROR_CODES`).
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 33] = [
         ErrorCode::UnknownCommand,
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
@@ -55,6 +83,20 @@ impl ErrorCode {
         ErrorCode::DiskFull,
         ErrorCode::Io,
         ErrorCode::Internal,
+        ErrorCode::ConsentRequired,
+        ErrorCode::InsecureAddress,
+        ErrorCode::PlatformUnreachable,
+        ErrorCode::PlatformError,
+        ErrorCode::BadResponse,
+        ErrorCode::NotSignedIn,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::RateLimited,
+        ErrorCode::AccountExists,
+        ErrorCode::PhoneInUse,
+        ErrorCode::SmsCodeInvalid,
+        ErrorCode::SmsCodeExpired,
+        ErrorCode::GuardianRequired,
+        ErrorCode::PolicyOutdated,
     ];
 
     /// The code's wire name (`not_found`, …).
@@ -74,11 +116,15 @@ pub struct ApiError {
     pub hint: Option<String>,
     /// The input field at fault, as a path (`model.temperature`, `variables[2].name`).
     pub field: Option<String>,
+    /// With `rate_limited`: seconds until a retry can succeed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), hint: None, field: None }
+        ApiError { code, message: message.into(), hint: None, field: None, retry_after_secs: None }
     }
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
@@ -87,6 +133,65 @@ impl ApiError {
     pub fn field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self
+    }
+}
+
+impl From<awf_egress::EgressError> for ApiError {
+    fn from(e: awf_egress::EgressError) -> Self {
+        use awf_egress::EgressError as E;
+        use awf_platform_api::PlatformErrorCode as P;
+        use ErrorCode as C;
+        let message = e.to_string();
+        match e {
+            E::ConsentRequired { .. } => ApiError::new(C::ConsentRequired, message)
+                .hint("Give the consent this needs in the privacy settings (for your account: accept the privacy policy), then try again."),
+            E::InsecureAddress { .. } => ApiError::new(C::InsecureAddress, message)
+                .field("platform_url")
+                .hint("Use the platform's https:// address; plain http:// is allowed only to 127.0.0.1 or localhost."),
+            E::InvalidAddress { .. } => ApiError::new(C::InvalidInput, message)
+                .field("platform_url")
+                .hint("Enter an address such as https://platform.example.com or http://127.0.0.1:47800."),
+            E::Unreachable { .. } => ApiError::new(C::PlatformUnreachable, message).hint(
+                "Check your connection and the platform address in Settings. Local authoring keeps working; Studio reconnects by itself.",
+            ),
+            E::BadResponse { .. } => ApiError::new(C::BadResponse, message)
+                .hint("The platform may be a different version than this app; nothing was changed here."),
+            E::NotSignedIn => ApiError::new(C::NotSignedIn, message).hint("Log in to the platform and try again."),
+            E::Core(core) => core.into(),
+            E::Platform { status, body } => {
+                let mut err = match body.code {
+                    P::InvalidCredentials => ApiError::new(C::InvalidCredentials, "The account name (or phone) or the password is wrong.")
+                        .hint("Check both and try again; after 5 failed attempts in a minute you must wait."),
+                    P::RateLimited => {
+                        let secs = body.retry_after_secs.unwrap_or(60);
+                        let mut e = ApiError::new(C::RateLimited, body.message.clone())
+                            .hint(format!("Too many attempts. Try again in {secs} seconds."));
+                        e.retry_after_secs = Some(secs);
+                        e
+                    }
+                    P::AccountExists => ApiError::new(C::AccountExists, body.message.clone()).hint("Choose another account name, or log in if it is yours."),
+                    P::PhoneInUse => ApiError::new(C::PhoneInUse, body.message.clone()).hint("Log in with this phone instead, or use another phone."),
+                    P::SmsCodeInvalid => ApiError::new(C::SmsCodeInvalid, body.message.clone()).hint("Enter the 6-digit code sent to your phone, or request a new one."),
+                    P::SmsCodeExpired => ApiError::new(C::SmsCodeExpired, body.message.clone()).hint("Request a new code."),
+                    P::GuardianRequired => ApiError::new(C::GuardianRequired, body.message.clone())
+                        .hint("Users under 18 need a guardian's consent: enter the guardian's name and phone and have them confirm."),
+                    P::PolicyOutdated => ApiError::new(C::PolicyOutdated, body.message.clone()).hint("Read and accept the current privacy policy, then try again."),
+                    P::InvalidInput => ApiError::new(C::InvalidInput, body.message.clone()).hint("Correct the highlighted field."),
+                    P::Unauthorized | P::TokenExpired => ApiError::new(C::NotSignedIn, body.message.clone()).hint("Log in again."),
+                    P::ConsentRequired => ApiError::new(C::ConsentRequired, body.message.clone())
+                        .hint("The platform holds no consent for this; give it in the privacy settings."),
+                    P::NotFound => ApiError::new(C::NotFound, body.message.clone()),
+                    P::PayloadTooLarge => ApiError::new(C::TooLarge, body.message.clone()),
+                    P::Internal => ApiError::new(C::PlatformError, format!("The platform failed ({status}): {}", body.message))
+                        .hint("Try again later; nothing was changed here."),
+                };
+                if err.field.is_none() {
+                    err.field = body.field;
+                }
+                err
+            }
+            _ => ApiError::new(C::PlatformError, message),
+        }
     }
 }
 
@@ -152,6 +257,20 @@ mod tests {
             DiskFull => 16,
             Io => 17,
             Internal => 18,
+            ConsentRequired => 19,
+            InsecureAddress => 20,
+            PlatformUnreachable => 21,
+            PlatformError => 22,
+            BadResponse => 23,
+            NotSignedIn => 24,
+            InvalidCredentials => 25,
+            RateLimited => 26,
+            AccountExists => 27,
+            PhoneInUse => 28,
+            SmsCodeInvalid => 29,
+            SmsCodeExpired => 30,
+            GuardianRequired => 31,
+            PolicyOutdated => 32,
         }
     }
 

@@ -7,6 +7,7 @@
 //!
 //! API boundary: nothing below this crate (the core) knows about these DTOs or codes.
 
+mod account;
 pub mod bindings;
 pub mod commands;
 pub mod dto;

@@ -3,7 +3,7 @@
 //! answering `app_status` with the reason, so the UI can offer the way out instead of failing.
 
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use awf_core::profile::Probe;
 use awf_core::{KeyVault, OpenOptions, OsKeyring, Profile, SecretString};
@@ -36,13 +36,23 @@ pub struct Api {
     data_dir: PathBuf,
     vault: Arc<dyn KeyVault>,
     state: RwLock<State>,
+    /// The open profile's egress gate and platform client, built on first use.
+    platform: Mutex<Option<Arc<awf_egress::PlatformClient>>>,
+    /// What the last successful capabilities check said.
+    platform_info: Mutex<Option<crate::dto::PlatformInfo>>,
 }
 
 impl Api {
     /// Tries to open the profile; never fails: a profile that does not open is reported by
     /// [`Api::status`] and by `profile_not_open` errors from the other commands.
     pub fn open(config: ApiConfig) -> Api {
-        let api = Api { data_dir: config.data_dir, vault: config.vault, state: RwLock::new(State::Closed(not_open())) };
+        let api = Api {
+            data_dir: config.data_dir,
+            vault: config.vault,
+            state: RwLock::new(State::Closed(not_open())),
+            platform: Mutex::new(None),
+            platform_info: Mutex::new(None),
+        };
         api.try_open(config.passphrase);
         api
     }
@@ -68,6 +78,14 @@ impl Api {
             State::Open(p) => Ok(p.clone()),
             State::Closed(reason) => Err(reason.clone()),
         }
+    }
+
+    pub(crate) fn platform_slot(&self) -> &Mutex<Option<Arc<awf_egress::PlatformClient>>> {
+        &self.platform
+    }
+
+    pub(crate) fn platform_info_cache(&self) -> &Mutex<Option<crate::dto::PlatformInfo>> {
+        &self.platform_info
     }
 
     /// Where this API's profile lives.

@@ -206,6 +206,12 @@ impl PlatformClient {
         Ok(account)
     }
 
+    /// Signs out on this machine only (tokens, cookies, cached account), without telling the
+    /// platform: used when switching to another platform address.
+    pub fn forget_session(&self) -> Result<(), EgressError> {
+        self.forget()
+    }
+
     fn forget(&self) -> Result<(), EgressError> {
         self.gate.profile().delete_secret(TOKENS_SECRET)?;
         self.gate.profile().save_record::<AccountProfile>(ACCOUNT_RECORD, None)?;

@@ -4,7 +4,7 @@
 /**
  * Every error a command can return. Closed: adding a code is an API change.
  */
-export type ErrorCode = "unknown_command" | "bad_request" | "unauthorized" | "not_found" | "invalid_input" | "too_large" | "conflict" | "profile_locked" | "profile_not_open" | "keyring_unavailable" | "key_missing" | "passphrase_required" | "wrong_passphrase" | "schema_too_new" | "store_corrupt" | "read_only" | "disk_full" | "io" | "internal";
+export type ErrorCode = "unknown_command" | "bad_request" | "unauthorized" | "not_found" | "invalid_input" | "too_large" | "conflict" | "profile_locked" | "profile_not_open" | "keyring_unavailable" | "key_missing" | "passphrase_required" | "wrong_passphrase" | "schema_too_new" | "store_corrupt" | "read_only" | "disk_full" | "io" | "internal" | "consent_required" | "insecure_address" | "platform_unreachable" | "platform_error" | "bad_response" | "not_signed_in" | "invalid_credentials" | "rate_limited" | "account_exists" | "phone_in_use" | "sms_code_invalid" | "sms_code_expired" | "guardian_required" | "policy_outdated";
 
 /**
  * An error as every front end receives it.
@@ -21,7 +21,11 @@ hint: string | null,
 /**
  * The input field at fault, as a path (`model.temperature`, `variables[2].name`).
  */
-field: string | null, };
+field: string | null, 
+/**
+ * With `rate_limited`: seconds until a retry can succeed.
+ */
+retry_after_secs?: bigint, };
 
 /**
  * Whether the profile is open, and if not, why.
@@ -154,6 +158,275 @@ export type DiffLine = { kind: DiffKind, text: string, };
  */
 export type DiffKind = "equal" | "insert" | "delete";
 
+/**
+ * Connectivity and session, for the offline indicator and the account screen.
+ */
+export type PlatformStatus = { platform_url: string, 
+/**
+ * The platform answered the last request.
+ */
+online: boolean, last_checked: string | null, 
+/**
+ * Why the last request got no answer.
+ */
+last_error: string | null, 
+/**
+ * From the last successful capabilities check.
+ */
+platform: PlatformInfo | null, 
+/**
+ * Tokens are held for this profile.
+ */
+signed_in: boolean, 
+/**
+ * The account as last fetched (shown offline too).
+ */
+account: AccountProfile | null, 
+/**
+ * The privacy policy has been accepted (the account-operation purpose is granted).
+ */
+policy_accepted: boolean, };
+
+/**
+ * What the app knows of the platform it talks to.
+ */
+export type PlatformInfo = { server: string, api_version: string, region: Region, policy_version: number, dev_mode: boolean, };
+
+/**
+ * The privacy policy as shipped with the app.
+ */
+export type PolicyText = { version: number, zh_cn: string, en: string, };
+
+/**
+ * "I have read and accept the privacy policy".
+ */
+export type AcceptPolicyRequest = { policy_version: number, 
+/**
+ * Where it was accepted (default: the sign-up form).
+ */
+method: ConsentMethod | null, };
+
+/**
+ * A phone to send a sign-up code to.
+ */
+export type PhoneRequest = { phone: string, };
+
+/**
+ * The sign-up form.
+ */
+export type RegisterForm = { account_name: string, phone: string, password: string, sms_code: string, 
+/**
+ * `YYYY-MM-DD`.
+ */
+date_of_birth: string, 
+/**
+ * Required under 18.
+ */
+guardian: GuardianConsent | null, };
+
+/**
+ * The log-in form.
+ */
+export type LoginForm = { 
+/**
+ * Account name or phone.
+ */
+login: string, password: string, };
+
+/**
+ * The settings screen.
+ */
+export type SettingsView = { 
+/**
+ * The platform address in use.
+ */
+platform_url: string, 
+/**
+ * Whether the user chose it (else it is the default).
+ */
+custom_platform_url: boolean, default_platform_url: string, };
+
+/**
+ * Sets the platform address; `null` or empty restores the default.
+ */
+export type SetPlatformUrl = { url: string | null, };
+
+/**
+ * The current state of one purpose.
+ */
+export type ConsentRecord = { purpose: Purpose, granted: boolean, 
+/**
+ * When it was last changed.
+ */
+at: string, 
+/**
+ * The policy version in force when it was given or withdrawn.
+ */
+policy_version: number, method: ConsentMethod, };
+
+/**
+ * How a consent was given or withdrawn.
+ */
+export type ConsentMethod = "sign_up_form" | "log_in_form" | "consent_centre" | "cli";
+
+/**
+ * Why a request is made. Closed: every request Studio sends declares one, and the egress gate
+ * refuses a request whose purpose lacks the user's consent (see the privacy policy clause noted
+ * on each variant).
+ */
+export type Purpose = "service_information" | "account_operation" | "security_device_info" | "usage_analytics" | "crash_reports" | "marketing" | "research" | "developer_data_hosting" | "cross_border_transfer" | "third_party_sharing";
+
+/**
+ * One request as the log keeps it.
+ */
+export type TransmissionRecord = { seq: bigint, 
+/**
+ * When the request was made.
+ */
+at: string, method: string, 
+/**
+ * Path on the platform, e.g. `/v1/auth/login`.
+ */
+path: string, 
+/**
+ * The platform address it went (or would have gone) to.
+ */
+host: string, purpose: Purpose, outcome: Outcome, 
+/**
+ * HTTP status, when an answer came.
+ */
+status: number | null, 
+/**
+ * Bytes sent: request line, headers and body.
+ */
+bytes_up: bigint, 
+/**
+ * Bytes received: status line, headers and body.
+ */
+bytes_down: bigint, 
+/**
+ * The request body with secrets replaced by `<redacted>`, cut to a few hundred characters.
+ */
+preview: string, 
+/**
+ * Why it was refused or failed, or the platform's error code.
+ */
+error: string | null, };
+
+/**
+ * Which records to list.
+ */
+export type LogQuery = { purpose: Purpose | null, outcome: Outcome | null, 
+/**
+ * Only records at or after this RFC 3339 time.
+ */
+since: string | null, 
+/**
+ * Only records with a sequence number below this (paging).
+ */
+before_seq: bigint | null, 
+/**
+ * At most this many (default 200, at most 5,000).
+ */
+limit: number | null, };
+
+/**
+ * What became of a request.
+ */
+export type Outcome = "sent" | "refused" | "failed";
+
+/**
+ * `GET /v1/account/profile`: what the platform holds about the account (§6: view).
+ */
+export type AccountProfile = { account_id: string, account_name: string, phone: string, display_name: string | null, email: string | null, organisation: string | null, date_of_birth: string, age_band: AgeBand, 
+/**
+ * True for a child under 14: the account's data is handled as sensitive personal information.
+ */
+sensitive_personal_information: boolean, guardian: GuardianRecord | null, 
+/**
+ * Region code where the account's data is stored.
+ */
+region: string, policy_version_accepted: number, 
+/**
+ * RFC 3339.
+ */
+created_at: string, 
+/**
+ * RFC 3339.
+ */
+updated_at: string, };
+
+/**
+ * Age band derived from the date of birth (§7).
+ */
+export type AgeBand = "adult" | "minor" | "child";
+
+/**
+ * A guardian's consent for a user under 18 (§7).
+ */
+export type GuardianConsent = { name: string, phone: string, 
+/**
+ * The guardian attests that they are the user's guardian and consent to the policy.
+ */
+attestation: boolean, };
+
+/**
+ * The guardian recorded for a minor (no attestation flag: it was required to register).
+ */
+export type GuardianRecord = { name: string, phone: string, 
+/**
+ * RFC 3339: when the guardian's consent was given.
+ */
+consented_at: string, };
+
+/**
+ * `PATCH /v1/account/profile` (§6: correct and supplement). Absent fields are left as they are;
+ * an empty string clears an optional field.
+ */
+export type ProfilePatch = { 
+/**
+ * 3–32 characters, as at registration; unique.
+ */
+account_name?: string | null, 
+/**
+ * Up to 64 characters.
+ */
+display_name?: string | null, 
+/**
+ * An address with one `@`, up to 254 characters.
+ */
+email?: string | null, 
+/**
+ * Up to 128 characters.
+ */
+organisation?: string | null, };
+
+/**
+ * The storage region of the platform (`GET /v1/region`, also inside [`Capabilities`]).
+ */
+export type Region = { 
+/**
+ * Short code, e.g. `cn-north-1` or `local`.
+ */
+code: string, 
+/**
+ * Human-readable name.
+ */
+name: string, 
+/**
+ * Country or jurisdiction whose law governs the stored data.
+ */
+jurisdiction: string, };
+
+/**
+ * The code was sent (in dev mode: written to the SMS outbox and the platform's log).
+ */
+export type SmsCodeSent = { expires_in_secs: bigint, 
+/**
+ * A new code for this phone can be requested after this many seconds.
+ */
+resend_after_secs: bigint, };
+
 /** Every error code, for runtime checks of what a transport returned. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "unknown_command",
@@ -175,6 +448,20 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "disk_full",
   "io",
   "internal",
+  "consent_required",
+  "insecure_address",
+  "platform_unreachable",
+  "platform_error",
+  "bad_response",
+  "not_signed_in",
+  "invalid_credentials",
+  "rate_limited",
+  "account_exists",
+  "phone_in_use",
+  "sms_code_invalid",
+  "sms_code_expired",
+  "guardian_required",
+  "policy_outdated",
 ];
 
 /** Every command: its request and response types. */
@@ -209,6 +496,32 @@ export interface Commands {
   agent_archive: { request: ArchiveRequest; response: Agent };
   /** Deletes an agent and its history. */
   agent_delete: { request: AgentRef; response: null };
+  /** Connectivity and session as known now (no request is made). */
+  platform_status: { request: null; response: PlatformStatus };
+  /** Asks the platform for its capabilities; a platform that is down is reported as offline, not as an error. */
+  platform_check: { request: null; response: PlatformStatus };
+  /** The privacy policy shipped with the app (zh-CN and English). */
+  policy_current: { request: null; response: PolicyText };
+  /** Accepts the privacy policy: grants the account-operation purpose. */
+  account_accept_policy: { request: AcceptPolicyRequest; response: ConsentRecord };
+  /** Asks the platform to text a sign-up code. */
+  account_request_sms_code: { request: PhoneRequest; response: SmsCodeSent };
+  /** Registers an account (age gate: under 18 needs a guardian) and signs in. */
+  account_register: { request: RegisterForm; response: AccountProfile };
+  /** Signs in with account name (or phone) and password. */
+  account_login: { request: LoginForm; response: AccountProfile };
+  /** Signs out; tokens are deleted from the keyring even when the platform is unreachable. */
+  account_logout: { request: null; response: PlatformStatus };
+  /** The account profile, fetched from the platform. */
+  account_profile: { request: null; response: AccountProfile };
+  /** Corrects or supplements the account profile. */
+  account_update_profile: { request: ProfilePatch; response: AccountProfile };
+  /** The settings. */
+  settings_get: { request: null; response: SettingsView };
+  /** Sets the platform address (`null` restores the default); plain http:// only to this computer. */
+  settings_set_platform_url: { request: SetPlatformUrl; response: SettingsView };
+  /** The transmission log: every request sent, refused or failed, newest first. */
+  transmissions_list: { request: LogQuery; response: Array<TransmissionRecord> };
 }
 
 /** Every command name. */
@@ -228,4 +541,17 @@ export const COMMAND_NAMES = [
   "agent_duplicate",
   "agent_archive",
   "agent_delete",
+  "platform_status",
+  "platform_check",
+  "policy_current",
+  "account_accept_policy",
+  "account_request_sms_code",
+  "account_register",
+  "account_login",
+  "account_logout",
+  "account_profile",
+  "account_update_profile",
+  "settings_get",
+  "settings_set_platform_url",
+  "transmissions_list",
 ] as const;
