@@ -13,6 +13,7 @@
 //! - every error is an [`ErrorBody`] with a closed [`PlatformErrorCode`];
 //! - times are RFC 3339 strings in UTC; dates of birth are `YYYY-MM-DD`.
 
+pub mod age;
 pub mod openapi;
 
 use serde::{Deserialize, Serialize};
