@@ -30,6 +30,24 @@ export function isApiError(value: unknown): value is ApiError {
   );
 }
 
+/** Copies an `ApiError`, keeping `retry_after_secs` (as a number) when it is there. */
+export function normaliseApiError(e: ApiError): ApiError {
+  const out: ApiError = { code: e.code, message: e.message, hint: e.hint ?? null, field: e.field ?? null };
+  const retry: unknown = (e as { retry_after_secs?: unknown }).retry_after_secs;
+  if (typeof retry === "number" || typeof retry === "bigint") {
+    // Generated as `bigint`, but JSON (IPC and HTTP alike) carries a plain number.
+    out.retry_after_secs = retry as unknown as bigint;
+  }
+  return out;
+}
+
+/** Seconds to wait from a `rate_limited` error, or null. */
+export function retryAfterSecs(e: ApiError): number | null {
+  const retry: unknown = (e as { retry_after_secs?: unknown }).retry_after_secs;
+  if (typeof retry === "number" || typeof retry === "bigint") return Number(retry);
+  return null;
+}
+
 /** Builds an `ApiError` for failures that did not come from the command surface itself. */
 export function internalError(message: string, hint: string | null = null): ApiError {
   return { code: "internal", message, hint, field: null };
@@ -37,9 +55,7 @@ export function internalError(message: string, hint: string | null = null): ApiE
 
 /** Normalises anything a transport rejected with into an `ApiError`. */
 export function toApiError(reason: unknown): ApiError {
-  if (isApiError(reason)) {
-    return { code: reason.code, message: reason.message, hint: reason.hint ?? null, field: reason.field ?? null };
-  }
+  if (isApiError(reason)) return normaliseApiError(reason);
   if (reason instanceof Error) return internalError(reason.message);
   if (typeof reason === "string") return internalError(reason);
   return internalError("Unexpected error from the backend.");

@@ -1,6 +1,18 @@
 // The typed client components use: one method per command, so command names live here only.
 import type { Backend } from "./backend";
 import type {
+  AcceptPolicyRequest,
+  AccountProfile,
+  ConsentRecord,
+  LoginForm,
+  LogQuery,
+  PlatformStatus,
+  PolicyText,
+  ProfilePatch,
+  RegisterForm,
+  SettingsView,
+  SmsCodeSent,
+  TransmissionRecord,
   Agent,
   AgentDraft,
   AgentSummary,
@@ -60,6 +72,46 @@ export class Api {
   }
   agentDelete(id: string): Promise<null> {
     return this.backend.call("agent_delete", { id });
+  }
+
+  platformStatus(): Promise<PlatformStatus> {
+    return this.backend.call("platform_status", null);
+  }
+  platformCheck(): Promise<PlatformStatus> {
+    return this.backend.call("platform_check", null);
+  }
+  policyCurrent(): Promise<PolicyText> {
+    return this.backend.call("policy_current", null);
+  }
+  acceptPolicy(policyVersion: number, method: AcceptPolicyRequest["method"]): Promise<ConsentRecord> {
+    return this.backend.call("account_accept_policy", { policy_version: policyVersion, method });
+  }
+  requestSmsCode(phone: string): Promise<SmsCodeSent> {
+    return this.backend.call("account_request_sms_code", { phone });
+  }
+  register(form: RegisterForm): Promise<AccountProfile> {
+    return this.backend.call("account_register", form);
+  }
+  login(form: LoginForm): Promise<AccountProfile> {
+    return this.backend.call("account_login", form);
+  }
+  logout(): Promise<PlatformStatus> {
+    return this.backend.call("account_logout", null);
+  }
+  accountProfile(): Promise<AccountProfile> {
+    return this.backend.call("account_profile", null);
+  }
+  updateProfile(patch: ProfilePatch): Promise<AccountProfile> {
+    return this.backend.call("account_update_profile", patch);
+  }
+  settingsGet(): Promise<SettingsView> {
+    return this.backend.call("settings_get", null);
+  }
+  setPlatformUrl(url: string | null): Promise<SettingsView> {
+    return this.backend.call("settings_set_platform_url", { url });
+  }
+  transmissions(query: LogQuery): Promise<TransmissionRecord[]> {
+    return this.backend.call("transmissions_list", query);
   }
 }
 

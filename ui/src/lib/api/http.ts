@@ -3,7 +3,7 @@
 // The bridge hands the token over once, in the URL fragment (`#token=<hex>`), which never
 // reaches a server log. `takeToken` moves it into sessionStorage and scrubs it from the
 // visible URL, so a reload keeps working and a copied address does not leak it.
-import { internalError, isApiError, type Backend, type CommandName, type RequestOf, type ResponseOf } from "./backend";
+import { internalError, isApiError, normaliseApiError, type Backend, type CommandName, type RequestOf, type ResponseOf } from "./backend";
 
 export const TOKEN_KEY = "awf.bridge-token";
 
@@ -63,7 +63,7 @@ export class HttpBackend implements Backend {
       // Not JSON: synthesised below.
     }
     if (isApiError(body)) {
-      throw { code: body.code, message: body.message, hint: body.hint ?? null, field: body.field ?? null };
+      throw normaliseApiError(body);
     }
     const snippet = text.trim().slice(0, 200);
     throw internalError(`The bridge answered ${command} with HTTP ${response.status}${snippet ? `: ${snippet}` : "."}`);
