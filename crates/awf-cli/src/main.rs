@@ -41,6 +41,90 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+    /// Create a platform account: `signup code` texts a code, `signup create` registers.
+    #[command(subcommand)]
+    Signup(SignupCmd),
+    /// Log in to the platform (tokens go to the OS keyring).
+    Login {
+        /// Account name or phone.
+        #[arg(long)]
+        login: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+        #[command(flatten)]
+        policy: AcceptPolicyFlag,
+    },
+    /// Show the signed-in account (asks the platform; falls back to the cached copy offline).
+    Whoami {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Log out: the platform revokes the session; tokens are deleted from the keyring.
+    Logout,
+    /// The transmission log: every request to the platform, sent, refused or failed.
+    Log {
+        /// Only this purpose (e.g. account_operation, usage_analytics).
+        #[arg(long)]
+        purpose: Option<String>,
+        /// Only this outcome: sent, refused or failed.
+        #[arg(long)]
+        outcome: Option<String>,
+        /// At most this many records (newest first).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+}
+
+#[derive(Args)]
+struct PasswordArgs {
+    /// Read the account password from standard input (else AWF_PLATFORM_PASSWORD).
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Args)]
+struct AcceptPolicyFlag {
+    /// Accept the privacy policy shipped with this build (grants the account-operation purpose).
+    #[arg(long)]
+    accept_policy: bool,
+}
+
+#[derive(Subcommand)]
+enum SignupCmd {
+    /// Ask the platform to text a sign-up code to a phone.
+    Code {
+        #[arg(long)]
+        phone: String,
+        #[command(flatten)]
+        policy: AcceptPolicyFlag,
+    },
+    /// Register with the code received.
+    Create {
+        #[arg(long)]
+        account_name: String,
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        sms_code: String,
+        /// YYYY-MM-DD. Under 18 needs the guardian options.
+        #[arg(long)]
+        date_of_birth: String,
+        #[arg(long)]
+        guardian_name: Option<String>,
+        #[arg(long)]
+        guardian_phone: Option<String>,
+        /// The guardian confirms they consent (required under 18).
+        #[arg(long)]
+        guardian_consents: bool,
+        #[command(flatten)]
+        password: PasswordArgs,
+        #[command(flatten)]
+        policy: AcceptPolicyFlag,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
 }
 
 #[derive(Args)]
@@ -142,7 +226,175 @@ fn run(cli: Cli) -> Result<(), ApiError> {
     match cli.command {
         Command::Agents(cmd) => agents(&api, cmd),
         Command::Bridge { ui_dir, port } => bridge(api, ui_dir, port),
+        Command::Signup(cmd) => signup(&api, cmd, cli.passphrase_stdin),
+        Command::Login { login, password, policy } => {
+            accept_policy(&api, &policy)?;
+            let password = read_password(&password, cli.passphrase_stdin)?;
+            let a = api.login(awf_api::dto::LoginForm { login, password })?;
+            println!("Logged in as {} ({}).", a.account_name, a.account_id);
+            Ok(())
+        }
+        Command::Whoami { out } => whoami(&api, out.json),
+        Command::Logout => {
+            let status = api.logout()?;
+            if !status.signed_in {
+                println!("Logged out; the tokens were deleted from this machine.");
+            }
+            Ok(())
+        }
+        Command::Log { purpose, outcome, limit, out } => log(&api, purpose, outcome, limit, out.json),
     }
+}
+
+fn accept_policy(api: &Api, flag: &AcceptPolicyFlag) -> Result<(), ApiError> {
+    if flag.accept_policy {
+        api.accept_policy(awf_api::dto::AcceptPolicyRequest {
+            policy_version: api.policy_text().version,
+            method: Some(awf_core::ConsentMethod::Cli),
+        })?;
+    }
+    Ok(())
+}
+
+fn read_password(args: &PasswordArgs, stdin_taken: bool) -> Result<String, ApiError> {
+    if args.password_stdin {
+        if stdin_taken {
+            return Err(usage("--password-stdin and --passphrase-stdin cannot both read standard input.")
+                .hint("Pass the profile passphrase in AWF_PASSPHRASE instead."));
+        }
+        let mut s = String::new();
+        std::io::stdin()
+            .read_line(&mut s)
+            .map_err(|e| ApiError::new(ErrorCode::Io, format!("reading the password: {e}")))?;
+        return Ok(s.trim_end_matches(['\n', '\r']).to_string());
+    }
+    std::env::var("AWF_PLATFORM_PASSWORD").ok().filter(|p| !p.is_empty()).ok_or_else(|| {
+        usage("No password given.")
+            .field("password")
+            .hint("Pipe it with --password-stdin, or set AWF_PLATFORM_PASSWORD.")
+    })
+}
+
+fn signup(api: &Api, cmd: SignupCmd, stdin_taken: bool) -> Result<(), ApiError> {
+    match cmd {
+        SignupCmd::Code { phone, policy } => {
+            accept_policy(api, &policy)?;
+            let sent = api.request_sms_code(phone)?;
+            println!(
+                "Code sent; it is valid for {} s. (The development platform prints it in its console.)",
+                sent.expires_in_secs
+            );
+        }
+        SignupCmd::Create {
+            account_name,
+            phone,
+            sms_code,
+            date_of_birth,
+            guardian_name,
+            guardian_phone,
+            guardian_consents,
+            password,
+            policy,
+            out,
+        } => {
+            accept_policy(api, &policy)?;
+            let password = read_password(&password, stdin_taken)?;
+            let guardian = (guardian_name.is_some() || guardian_phone.is_some() || guardian_consents).then(|| {
+                awf_api::dto::GuardianConsent {
+                    name: guardian_name.unwrap_or_default(),
+                    phone: guardian_phone.unwrap_or_default(),
+                    attestation: guardian_consents,
+                }
+            });
+            let a = api.register(awf_api::dto::RegisterForm {
+                account_name,
+                phone,
+                password,
+                sms_code,
+                date_of_birth,
+                guardian,
+            })?;
+            if out.json {
+                print_json(&a);
+            } else {
+                println!("Registered and logged in as {} ({}).", a.account_name, a.account_id);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn whoami(api: &Api, json: bool) -> Result<(), ApiError> {
+    let (account, cached) = match api.platform()?.profile() {
+        Ok(a) => (a, false),
+        Err(awf_egress::EgressError::Unreachable { .. }) => match api.platform_status()?.account {
+            Some(a) => (a, true),
+            None => return Err(ApiError::from(awf_egress::EgressError::NotSignedIn)),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    if json {
+        print_json(&account);
+        return Ok(());
+    }
+    println!("{} ({})", account.account_name, account.account_id);
+    println!("phone: {}", account.phone);
+    if let Some(n) = &account.display_name {
+        println!("display name: {n}");
+    }
+    if let Some(e) = &account.email {
+        println!("email: {e}");
+    }
+    println!("age band: {:?}; region: {}", account.age_band, account.region);
+    if cached {
+        println!("(the platform is unreachable: this is the copy saved at the last sign-in)");
+    }
+    Ok(())
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(what: &str, value: Option<String>) -> Result<Option<T>, ApiError> {
+    value
+        .map(|v| {
+            serde_json::from_value(serde_json::Value::String(v.clone()))
+                .map_err(|_| usage(format!("`{v}` is not a known {what}.")).field(what.to_string()))
+        })
+        .transpose()
+}
+
+fn log(api: &Api, purpose: Option<String>, outcome: Option<String>, limit: u32, json: bool) -> Result<(), ApiError> {
+    let q = awf_core::LogQuery {
+        purpose: parse_enum("purpose", purpose)?,
+        outcome: parse_enum("outcome", outcome)?,
+        limit: Some(limit),
+        ..Default::default()
+    };
+    let records = api.profile()?.transmissions().list(&q)?;
+    if json {
+        print_json(&records);
+        return Ok(());
+    }
+    if records.is_empty() {
+        println!("Nothing has been sent.");
+    }
+    for r in records {
+        let status = r.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+        println!(
+            "{}  {:<7} {:<6} {} {}  {}  ↑{} ↓{}  {}",
+            r.at,
+            format!("{:?}", r.outcome).to_lowercase(),
+            r.method,
+            r.host,
+            r.path,
+            r.purpose.as_str(),
+            r.bytes_up,
+            r.bytes_down,
+            status
+        );
+        if let Some(e) = r.error {
+            println!("    {e}");
+        }
+    }
+    Ok(())
 }
 
 fn agents(api: &Api, cmd: AgentsCmd) -> Result<(), ApiError> {

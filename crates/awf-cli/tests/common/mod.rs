@@ -44,3 +44,4 @@ pub fn files(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+pub mod platform;
