@@ -2,11 +2,33 @@
 // (versions, conflicts, coded validation errors, instruction revisions) closely enough for
 // the UI's behaviour to be exercised, and records every call so tests can assert on them.
 import type { Backend, CommandName, RequestOf, ResponseOf } from "../backend";
-import type { Agent, AgentDraft, ApiError, AppStatus, DiffLine, Revision } from "../bindings";
+import type {
+  AccountProfile,
+  Agent,
+  AgentDraft,
+  ApiError,
+  AppStatus,
+  DiffLine,
+  PlatformStatus,
+  PolicyText,
+  Revision,
+  SettingsView,
+  TransmissionRecord,
+} from "../bindings";
 
 export interface RecordedCall {
   command: CommandName;
   request: unknown;
+}
+
+/** The SMS code the fake platform "sends" to every phone. */
+export const FAKE_SMS_CODE = "123456";
+
+function ageOf(dob: string, today = new Date()): number {
+  const [y, m, d] = dob.split("-").map(Number) as [number, number, number];
+  let age = today.getFullYear() - y;
+  if (today.getMonth() + 1 < m || (today.getMonth() + 1 === m && today.getDate() < d)) age -= 1;
+  return age;
 }
 
 function fail(code: ApiError["code"], message: string, field: string | null = null, hint: string | null = null): never {
@@ -72,6 +94,18 @@ export class FakeBackend implements Backend {
   /** Milliseconds each call waits before answering (lets tests observe "Saving…"). */
   latency = 0;
   private nextId = 1;
+
+  // --- The platform side (account commands) ---
+  /** Whether the platform answers; `platform_check` reports it, account calls fail when false. */
+  online = true;
+  platformUrl = "http://127.0.0.1:9";
+  defaultPlatformUrl = "https://platform.aiwellflow.example";
+  customPlatformUrl = false;
+  policyAccepted = false;
+  signedIn: AccountProfile | null = null;
+  accounts = new Map<string, AccountProfile & { password: string }>();
+  transmissionLog: TransmissionRecord[] = [];
+  policy: PolicyText = { version: 1, zh_cn: "隐私政策（测试）第 7 条 未成年人条款", en: "Privacy policy (test). 7 Terms for Minors" };
   private clock = Date.parse("2025-01-01T00:00:00Z");
 
   private now(): string {
@@ -142,6 +176,146 @@ export class FakeBackend implements Backend {
     const seq = list.length + 1;
     list.push({ seq, instructions, created_at: agent.updated_at, restored_from: restoredFrom });
     agent.latest_revision = seq;
+  }
+
+  platformStatus(): PlatformStatus {
+    return {
+      platform_url: this.platformUrl,
+      online: this.online,
+      last_checked: "2025-01-01T00:00:00Z",
+      last_error: this.online ? null : "connection refused",
+      platform: this.online
+        ? {
+            server: "fake",
+            api_version: "v1",
+            region: { code: "local", name: "Local", jurisdiction: "CN" },
+            policy_version: this.policy.version,
+            dev_mode: true,
+          }
+        : null,
+      signed_in: this.signedIn !== null,
+      account: this.signedIn,
+      policy_accepted: this.policyAccepted,
+    };
+  }
+
+  private settingsView(): SettingsView {
+    return {
+      platform_url: this.platformUrl,
+      custom_platform_url: this.customPlatformUrl,
+      default_platform_url: this.defaultPlatformUrl,
+    };
+  }
+
+  /** An account request: refused without consent, failed when offline. */
+  private accountRequest(): void {
+    if (!this.policyAccepted)
+      fail("consent_required", "Accept the privacy policy first.", null, "Tick the privacy policy box.");
+    if (!this.online) fail("platform_unreachable", "The platform cannot be reached.", null, "Try again later.");
+  }
+
+  private profileOf(account: AccountProfile & { password: string }): AccountProfile {
+    const { password: _p, ...profile } = account;
+    return profile;
+  }
+
+  private accountDispatch(command: CommandName, request: unknown): unknown {
+    switch (command) {
+      case "platform_status":
+      case "platform_check":
+        return this.platformStatus();
+      case "policy_current":
+        return this.policy;
+      case "account_accept_policy": {
+        const r = request as RequestOf<"account_accept_policy">;
+        if (r.policy_version !== this.policy.version) fail("policy_outdated", "Outdated policy.", "policy_version");
+        this.policyAccepted = true;
+        return {
+          purpose: "account_operation",
+          granted: true,
+          at: "2025-01-01T00:00:00Z",
+          policy_version: r.policy_version,
+          method: r.method ?? "sign_up_form",
+        };
+      }
+      case "account_request_sms_code":
+        this.accountRequest();
+        return { expires_in_secs: 300, resend_after_secs: 60 };
+      case "account_register": {
+        const r = request as RequestOf<"account_register">;
+        if (ageOf(r.date_of_birth) < 18 && !r.guardian?.attestation)
+          fail("guardian_required", "A guardian's consent is required.", "guardian");
+        this.accountRequest();
+        if (r.sms_code !== FAKE_SMS_CODE) fail("sms_code_invalid", "The code is wrong.", "sms_code");
+        if (this.accounts.has(r.account_name)) fail("account_exists", "Taken.", "account_name");
+        const age = ageOf(r.date_of_birth);
+        const account = {
+          account_id: `acc-${this.accounts.size + 1}`,
+          account_name: r.account_name,
+          phone: r.phone,
+          display_name: null,
+          email: null,
+          organisation: null,
+          date_of_birth: r.date_of_birth,
+          age_band: age < 14 ? "child" : age < 18 ? "minor" : "adult",
+          sensitive_personal_information: age < 14,
+          guardian: r.guardian ? { name: r.guardian.name, phone: r.guardian.phone, consented_at: "2025-01-01T00:00:00Z" } : null,
+          region: "local",
+          policy_version_accepted: this.policy.version,
+          created_at: "2025-01-01T00:00:00Z",
+          updated_at: "2025-01-01T00:00:00Z",
+          password: r.password,
+        } satisfies AccountProfile & { password: string };
+        this.accounts.set(r.account_name, account);
+        this.signedIn = this.profileOf(account);
+        return this.signedIn;
+      }
+      case "account_login": {
+        const r = request as RequestOf<"account_login">;
+        this.accountRequest();
+        const account = [...this.accounts.values()].find((a) => a.account_name === r.login || a.phone === r.login);
+        if (!account || account.password !== r.password)
+          fail("invalid_credentials", "Wrong account name or password.", null, "Check both and try again.");
+        this.signedIn = this.profileOf(account);
+        return this.signedIn;
+      }
+      case "account_logout":
+        this.signedIn = null;
+        return this.platformStatus();
+      case "account_profile":
+        if (!this.signedIn) fail("not_signed_in", "Not signed in.");
+        this.accountRequest();
+        return this.signedIn;
+      case "account_update_profile": {
+        if (!this.signedIn) fail("not_signed_in", "Not signed in.");
+        this.accountRequest();
+        const patch = request as RequestOf<"account_update_profile">;
+        const next = { ...this.signedIn };
+        if (patch.account_name !== undefined && patch.account_name !== null) next.account_name = patch.account_name;
+        for (const key of ["display_name", "email", "organisation"] as const) {
+          const v = patch[key];
+          if (v !== undefined && v !== null) next[key] = v === "" ? null : v;
+        }
+        this.signedIn = next;
+        return next;
+      }
+      case "settings_get":
+        return this.settingsView();
+      case "settings_set_platform_url": {
+        const { url } = request as RequestOf<"settings_set_platform_url">;
+        if (url && url.startsWith("http://") && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])/.test(url))
+          fail("insecure_address", "Plain http:// is only allowed to this computer.", "platform_url", "Use https://.");
+        this.customPlatformUrl = Boolean(url);
+        this.platformUrl = url || this.defaultPlatformUrl;
+        return this.settingsView();
+      }
+      case "transmissions_list": {
+        const q = request as RequestOf<"transmissions_list">;
+        return this.transmissionLog.filter((r) => !q.purpose || r.purpose === q.purpose);
+      }
+      default:
+        return undefined;
+    }
   }
 
   private dispatch(command: CommandName, request: unknown): unknown {
@@ -250,6 +424,8 @@ export class FakeBackend implements Backend {
         this.revisions.delete(id);
         return null;
       }
+      default:
+        return this.accountDispatch(command, request);
     }
   }
 }
