@@ -9,6 +9,7 @@
 //! - `bench`    the store benchmark
 
 mod proc;
+mod schemathesis;
 mod session;
 mod setup;
 mod steps;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         "codegen" => no_args(rest).and_then(|()| codegen()),
         "bench" => bench(rest),
         "session" => session_cmd(rest),
+        "schemathesis" => no_args(rest).and_then(|()| schemathesis::run(true)),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
@@ -90,19 +92,53 @@ fn run(app_args: &[String]) -> Result {
     setup::setup(setup::Scope { system: true, tauri_driver: false, rebuild_stale_ui: false })?;
     println!("run: building the UI");
     setup::build_ui()?;
-    let _platform = start_reference_platform()?;
-    cargo().args(["run", "-p", "aiwellflow-studio", "--"]).args(app_args).run()
+    let platform = start_reference_platform()?;
+    cargo().args(["run", "-p", "aiwellflow-studio", "--"]).args(app_args).env("AWF_PLATFORM_URL", &platform.url).run()
 }
 
-/// The reference platform the app talks to on loopback (SPEC §3: sign-up, sync and
-/// cancellation work at once). It is not part of the workspace yet; when its crate lands, build
-/// and spawn `awf-platform --dev --port …` here, hand its address to the app, and return a guard
-/// that stops it when the app exits.
-fn start_reference_platform() -> Result<Option<std::process::Child>> {
-    if root().join("crates/awf-platform/Cargo.toml").is_file() {
-        println!("run: crates/awf-platform exists but `cargo xtask run` does not start it yet");
+/// The reference platform's port for `cargo xtask run` (also the app's built-in default).
+const PLATFORM_PORT: u16 = 47800;
+
+/// A reference platform started for the app; stopped when dropped (the app exited).
+struct PlatformGuard {
+    url: String,
+    child: Option<std::process::Child>,
+}
+
+impl Drop for PlatformGuard {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.child {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
-    Ok(None)
+}
+
+/// Starts the reference platform on loopback (SPEC §3: sign-up works at once) with its own
+/// persistent data directory (the per-user `ai.aiwellflow.platform`), in development mode so the
+/// SMS codes of sign-up are printed in this console. A platform already listening on the port
+/// (from an earlier run) is reused.
+fn start_reference_platform() -> Result<PlatformGuard> {
+    let url = format!("http://127.0.0.1:{PLATFORM_PORT}");
+    if std::net::TcpStream::connect(("127.0.0.1", PLATFORM_PORT)).is_ok() {
+        println!("run: something already listens on {url}; using it as the platform");
+        return Ok(PlatformGuard { url, child: None });
+    }
+    println!("run: building and starting the reference platform on {url}");
+    cargo().args(["build", "-p", "awf-platform", "--bin", "awf-platform"]).run()?;
+    let child = std::process::Command::new(debug_bin("awf-platform"))
+        .args(["--dev", "--port", &PLATFORM_PORT.to_string()])
+        .spawn()
+        .map_err(|e| format!("starting awf-platform: {e}"))?;
+    let guard = PlatformGuard { url: url.clone(), child: Some(child) };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", PLATFORM_PORT)).is_ok() {
+            println!("run: the platform is up. Sign-up SMS codes appear in this console (\"SMS to …\").");
+            return Ok(guard);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(format!("the reference platform did not start listening on {url} within 10 s").into())
 }
 
 fn check() -> Result {
@@ -181,6 +217,7 @@ fn test(rest: &[String]) -> Result {
     s.step("cargo test --workspace (D-Bus session, gnome-keyring)", || {
         session::with_keyring(Display::None, &[], &cargo_path(), &strings(&["test", "--workspace"]))
     })?;
+    s.step("schemathesis: the reference platform against its OpenAPI document", || schemathesis::run(false))?;
     if root().join("crates/awf-cli/tests/no_keyring.rs").is_file() {
         s.step("cargo test --workspace --test no_keyring (awf-cli; no D-Bus session)", no_keyring)?;
     } else {
