@@ -10,7 +10,7 @@
 
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::schema::{Object, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -105,11 +105,95 @@ impl Modify for CrossCutting {
             ))),
         );
 
+        for (schema, property, rule) in CONSTRAINTS {
+            constrain(components, schema, property, rule);
+        }
+
         for item in openapi.paths.paths.values_mut() {
             for op in [&mut item.get, &mut item.post, &mut item.patch].into_iter().flatten() {
                 add_shared(op);
             }
         }
+    }
+}
+
+/// A validation rule of the platform, stated in JSON Schema.
+struct Rule {
+    pattern: Option<&'static str>,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+    format: Option<&'static str>,
+}
+
+const fn pattern(p: &'static str) -> Rule {
+    Rule { pattern: Some(p), min_length: None, max_length: None, format: None }
+}
+
+/// No C0 or C1 control characters (what Rust's `char::is_control` rejects).
+const NO_CONTROLS: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+
+/// The field rules the platform enforces, so that the document states them (and schemathesis
+/// generates data on both sides of them). They live here, not as attributes on the wire types,
+/// because they describe the platform's validation rather than the shape of the data; the
+/// reference platform's validators (`awf-platform/src/validate.rs`) enforce exactly these.
+const CONSTRAINTS: &[(&str, &str, Rule)] = &[
+    ("SmsCodeRequest", "phone", pattern("^\\+?[0-9]{6,15}$")),
+    ("RegisterRequest", "account_name", pattern("^[A-Za-z0-9_.-]{3,32}$")),
+    ("RegisterRequest", "phone", pattern("^\\+?[0-9]{6,15}$")),
+    ("RegisterRequest", "password", Rule { pattern: None, min_length: Some(8), max_length: Some(128), format: None }),
+    ("RegisterRequest", "sms_code", pattern("^[0-9]{6}$")),
+    (
+        "RegisterRequest",
+        "date_of_birth",
+        Rule {
+            pattern: Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+            min_length: None,
+            max_length: None,
+            format: Some("date"),
+        },
+    ),
+    ("GuardianConsent", "phone", pattern("^\\+?[0-9]{6,15}$")),
+    (
+        "GuardianConsent",
+        "name",
+        Rule { pattern: Some(NO_CONTROLS), min_length: Some(1), max_length: Some(64), format: None },
+    ),
+    ("ProfilePatch", "account_name", pattern("^[A-Za-z0-9_.-]{3,32}$")),
+    (
+        "ProfilePatch",
+        "display_name",
+        Rule { pattern: Some(NO_CONTROLS), min_length: None, max_length: Some(64), format: None },
+    ),
+    (
+        "ProfilePatch",
+        "organisation",
+        Rule { pattern: Some(NO_CONTROLS), min_length: None, max_length: Some(128), format: None },
+    ),
+    (
+        "ProfilePatch",
+        "email",
+        Rule {
+            // Empty (clears it), or one `@` between non-empty parts without spaces or controls.
+            pattern: Some("^$|^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+$"),
+            min_length: None,
+            max_length: Some(254),
+            format: None,
+        },
+    ),
+];
+
+fn constrain(components: &mut utoipa::openapi::Components, schema: &str, property: &str, rule: &Rule) {
+    let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema) else {
+        panic!("the OpenAPI document has no object schema {schema}");
+    };
+    let Some(RefOr::T(Schema::Object(field))) = object.properties.get_mut(property) else {
+        panic!("schema {schema} has no plain property {property}");
+    };
+    field.pattern = rule.pattern.map(String::from);
+    field.min_length = rule.min_length;
+    field.max_length = rule.max_length;
+    if let Some(format) = rule.format {
+        field.format = Some(SchemaFormat::Custom(format.into()));
     }
 }
 

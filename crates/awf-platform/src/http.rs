@@ -20,17 +20,39 @@ use crate::error::ApiError;
 use crate::Platform;
 
 /// `Json<T>` whose every rejection is an `ErrorBody`: 415 for a missing or wrong content type,
-/// 413 for a body over the limit, 400 for malformed JSON or a missing or mistyped field.
+/// 413 for a body over the limit, 400 for malformed JSON, a body that is not a JSON object, or a
+/// missing or mistyped field. Unknown fields are ignored.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(&rejection)),
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_rejection(&rejection)),
+        };
+        // serde also reads a struct from a JSON array of its fields in order; the contract's
+        // bodies are objects, so anything else is refused here.
+        if !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                PlatformErrorCode::InvalidInput,
+                "The body must be a JSON object.",
+            ));
         }
+        T::deserialize(value).map(ApiJson).map_err(|e| {
+            let text = e.to_string();
+            let mut err = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                PlatformErrorCode::InvalidInput,
+                format!("The body does not fit this request: {text}"),
+            );
+            if let Some(field) = missing_field(&text) {
+                err = err.with_field(field);
+            }
+            err
+        })
     }
 }
 

@@ -288,7 +288,8 @@ async fn register(State(p): S, ApiJson(req): ApiJson<RegisterRequest>) -> Result
         let g = req.guardian.as_ref().ok_or_else(required)?;
         let name = g.name.trim();
         if name.is_empty()
-            || name.chars().count() > 64
+            || g.name.chars().count() > 64
+            || g.name.chars().any(char::is_control)
             || !g.attestation
             || validate::phone_key(&g.phone, "guardian").is_err()
         {

@@ -81,31 +81,36 @@ pub fn age_band(age: i32) -> AgeBand {
     }
 }
 
-/// An optional profile text: `Ok(None)` clears it (empty string), else at most `max` characters.
+/// An optional profile text: at most `max` characters and no control characters (checked on
+/// the text as sent, as the OpenAPI document states it); stored trimmed, and `Ok(None)` (clear
+/// the field) when nothing but spaces remains.
 pub fn optional_text(value: &str, max: usize, field: &str) -> Result<Option<String>, ApiError> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
     if value.chars().count() > max {
         return Err(ApiError::invalid(field, format!("At most {max} characters.")));
     }
     if value.chars().any(char::is_control) {
         return Err(ApiError::invalid(field, "Control characters are not allowed."));
     }
-    Ok(Some(value.to_string()))
+    let value = value.trim();
+    Ok((!value.is_empty()).then(|| value.to_string()))
 }
 
-/// An e-mail address: one `@` with something on both sides, no spaces, at most 254 characters.
+/// An e-mail address: empty (clears it), or one `@` with something on both sides, no spaces or
+/// control characters, at most 254 characters.
 pub fn email(value: &str) -> Result<Option<String>, ApiError> {
-    let Some(v) = optional_text(value, 254, "email")? else { return Ok(None) };
-    let mut parts = v.split('@');
-    let ok = matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None) if !l.is_empty() && !d.is_empty())
-        && !v.contains(char::is_whitespace);
-    if !ok {
-        return Err(ApiError::invalid("email", "The e-mail address must look like name@example.com."));
+    if value.is_empty() {
+        return Ok(None);
     }
-    Ok(Some(v))
+    let mut parts = value.split('@');
+    let shape = matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None) if !l.is_empty() && !d.is_empty());
+    let clean = !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    if value.chars().count() > 254 || !shape || !clean {
+        return Err(ApiError::invalid(
+            "email",
+            "The e-mail address must look like name@example.com (at most 254 characters).",
+        ));
+    }
+    Ok(Some(value.to_string()))
 }
 
 #[cfg(test)]
@@ -179,6 +184,9 @@ mod tests {
     fn profile_texts() {
         assert_eq!(optional_text("", 64, "display_name").unwrap(), None);
         assert_eq!(optional_text(" Ann ", 64, "display_name").unwrap().as_deref(), Some("Ann"));
+        assert_eq!(optional_text("   ", 64, "display_name").unwrap(), None);
+        assert!(optional_text(&" ".repeat(65), 64, "display_name").is_err(), "length is checked before trimming");
+        assert!(optional_text("a\u{85}b", 64, "display_name").is_err(), "C1 control");
         assert!(optional_text(&"x".repeat(65), 64, "display_name").is_err());
         assert!(optional_text("a\u{0}b", 64, "display_name").is_err());
         assert_eq!(email("").unwrap(), None);
@@ -186,5 +194,7 @@ mod tests {
         assert!(email("a@b@c").is_err());
         assert!(email("@b").is_err());
         assert!(email("a b@c").is_err());
+        assert!(email(" a@b").is_err());
+        assert!(email(&format!("a@{}", "b".repeat(253))).is_err());
     }
 }

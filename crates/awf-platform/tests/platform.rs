@@ -1,0 +1,589 @@
+//! The reference platform as a real process: each test starts `awf-platform` on port 0 with a
+//! fresh data directory, reads its `AWF_PLATFORM_URL=` line, and talks HTTP to it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use awf_platform_api::{
+    AccountProfile, AgeBand, Capabilities, ErrorBody, PlatformErrorCode, RequestStats, SessionGrant, SmsMessage,
+};
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Platform {
+    child: Child,
+    url: String,
+    lines: Receiver<String>,
+    http: Client,
+}
+
+impl Platform {
+    fn start(dir: &Path, args: &[&str]) -> Platform {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_awf-platform"))
+            .args(["--port", "0", "--data-dir"])
+            .arg(dir)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start awf-platform");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = lines.recv_timeout(Duration::from_secs(30)).expect("the platform prints its URL");
+        let url = first.strip_prefix("AWF_PLATFORM_URL=http://127.0.0.1:").map(|port| {
+            assert!(port.parse::<u16>().unwrap() > 0);
+            format!("http://127.0.0.1:{port}")
+        });
+        let url = url.unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+        let http = Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        Platform { child, url, lines, http }
+    }
+
+    fn dev(dir: &Path) -> Platform {
+        Platform::start(dir, &["--dev"])
+    }
+
+    fn get(&self, path: &str) -> RequestBuilder {
+        self.http.get(format!("{}{path}", self.url)).header("x-awf-purpose", "account_operation")
+    }
+
+    fn post(&self, path: &str, body: Value) -> Response {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .header("x-awf-purpose", "account_operation")
+            .json(&body)
+            .send()
+            .unwrap()
+    }
+
+    /// Requests a code and reads it from the dev outbox.
+    fn sms_code(&self, phone: &str) -> String {
+        let r = self.post("/v1/auth/sms-code", json!({ "phone": phone }));
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let outbox: Vec<SmsMessage> =
+            self.get("/v1/dev/sms-outbox").query(&[("phone", phone)]).send().unwrap().json().unwrap();
+        outbox.last().expect("a message in the outbox").code.clone()
+    }
+
+    fn register_body(&self, name: &str, phone: &str, dob: &str, guardian: Option<Value>) -> Value {
+        let code = self.sms_code(phone);
+        json!({
+            "account_name": name, "phone": phone, "password": PASSWORD, "sms_code": code,
+            "date_of_birth": dob, "guardian": guardian, "policy_version": 1,
+        })
+    }
+
+    /// Registers an adult, then logs in: the registration's grant and the log-in's response.
+    fn register(&self, name: &str, phone: &str) -> (SessionGrant, Response) {
+        let r = self.post("/v1/auth/register", self.register_body(name, phone, "1990-05-17", None));
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let grant: SessionGrant = r.json().unwrap();
+        let login = self.login(name, PASSWORD);
+        assert_eq!(login.status(), StatusCode::OK);
+        (grant, login)
+    }
+
+    fn login(&self, login: &str, password: &str) -> Response {
+        self.post("/v1/auth/login", json!({ "login": login, "password": password }))
+    }
+
+    fn profile(&self, token: &str) -> Response {
+        self.get("/v1/account/profile").bearer_auth(token).send().unwrap()
+    }
+
+    /// SIGTERM, and the exit status (graceful shutdown exits 0).
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(status.success());
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn set_cookies(r: &Response) -> Vec<String> {
+    r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect()
+}
+
+fn error(r: Response, status: StatusCode, code: PlatformErrorCode) -> ErrorBody {
+    assert_eq!(r.status(), status);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let body: ErrorBody = r.json().expect("an ErrorBody");
+    assert_eq!(body.code, code, "{body:?}");
+    body
+}
+
+fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// A date of birth that makes someone `years` old today (birthday a week ago).
+fn dob_for_age(years: i32) -> String {
+    let today = time::OffsetDateTime::now_utc().date() - time::Duration::days(7);
+    let d = today.replace_year(today.year() - years).unwrap_or(today);
+    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+}
+
+#[test]
+fn register_login_refresh_patch_logout() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+
+    let caps: Capabilities = p.get("/v1/capabilities").send().unwrap().json().unwrap();
+    assert!(caps.dev_mode);
+    assert_eq!(caps.api_version, "v1");
+    assert!(caps.features.iter().any(|f| f == "auth"));
+    assert_eq!(caps.region.code, "local");
+
+    // The dev SMS line on stdout, exactly.
+    let code = p.sms_code("+8613800000001");
+    let line = p.lines.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(line, format!("SMS to +8613800000001: your AiWellFlow verification code is {code}"));
+    assert_eq!(code.len(), 6);
+
+    let r = p.post(
+        "/v1/auth/register",
+        json!({
+            "account_name": "alice", "phone": "+8613800000001", "password": PASSWORD, "sms_code": code,
+            "date_of_birth": "1990-05-17", "policy_version": 1, "unknown_field_is_ignored": true,
+        }),
+    );
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let cookies = set_cookies(&r);
+    let session = cookies.iter().find(|c| c.starts_with("awf_session=")).expect("session cookie");
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/v1"] {
+        assert!(session.contains(attr), "{session}");
+    }
+    assert!(cookies.iter().any(|c| c.starts_with("awf_anon=") && c.contains("Max-Age=31536000")));
+    let grant: SessionGrant = r.json().unwrap();
+    assert_eq!(grant.account.account_name, "alice");
+    assert_eq!(grant.account.age_band, AgeBand::Adult);
+    assert!(!grant.account.sensitive_personal_information);
+    assert!(grant.account.guardian.is_none());
+    assert!(grant.tokens.access_token.starts_with("awfa_"));
+    assert!(grant.tokens.refresh_token.starts_with("awfr_"));
+    assert_eq!(grant.tokens.token_type, "Bearer");
+
+    // The code was consumed.
+    let again = p.post(
+        "/v1/auth/register",
+        json!({
+            "account_name": "alice2", "phone": "+8613800000009", "password": PASSWORD, "sms_code": code,
+            "date_of_birth": "1990-05-17", "policy_version": 1,
+        }),
+    );
+    error(again, StatusCode::BAD_REQUEST, PlatformErrorCode::SmsCodeInvalid);
+
+    // Log in by name and by phone.
+    let r = p.login("alice", PASSWORD);
+    assert_eq!(r.status(), StatusCode::OK);
+    let by_name: SessionGrant = r.json().unwrap();
+    let r = p.login("+8613800000001", PASSWORD);
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie = set_cookies(&r).into_iter().find(|c| c.starts_with("awf_session=")).unwrap();
+    let cookie_value = cookie.split(';').next().unwrap().to_string();
+
+    // Refresh rotates: the old refresh token and the old access token are revoked.
+    let r = p.post("/v1/auth/refresh", json!({ "refresh_token": by_name.tokens.refresh_token }));
+    assert_eq!(r.status(), StatusCode::OK);
+    let refreshed: SessionGrant = r.json().unwrap();
+    assert_ne!(refreshed.tokens.access_token, by_name.tokens.access_token);
+    let reuse = p.post("/v1/auth/refresh", json!({ "refresh_token": by_name.tokens.refresh_token }));
+    error(reuse, StatusCode::UNAUTHORIZED, PlatformErrorCode::Unauthorized);
+    error(p.profile(&by_name.tokens.access_token), StatusCode::UNAUTHORIZED, PlatformErrorCode::Unauthorized);
+
+    // Profile: view, supplement, correct, clear.
+    let token = refreshed.tokens.access_token.clone();
+    let r = p.profile(&token);
+    assert_eq!(r.status(), StatusCode::OK);
+    let profile: AccountProfile = r.json().unwrap();
+    assert_eq!(profile.phone, "+8613800000001");
+    let patch = |body: Value| {
+        p.http.patch(format!("{}/v1/account/profile", p.url)).bearer_auth(&token).json(&body).send().unwrap()
+    };
+    let r = patch(json!({ "display_name": "Alice", "email": "alice@example.com", "organisation": "ACME" }));
+    assert_eq!(r.status(), StatusCode::OK);
+    let profile: AccountProfile = r.json().unwrap();
+    assert_eq!(profile.display_name.as_deref(), Some("Alice"));
+    assert_eq!(profile.email.as_deref(), Some("alice@example.com"));
+    // serde would read a struct from an array of its fields; the platform wants an object.
+    let r = patch(json!([null, "Mallory"]));
+    error(r, StatusCode::BAD_REQUEST, PlatformErrorCode::InvalidInput);
+    let r = patch(json!({ "email": "not an email" }));
+    assert_eq!(error(r, StatusCode::BAD_REQUEST, PlatformErrorCode::InvalidInput).field.as_deref(), Some("email"));
+    let r = patch(json!({ "email": "", "account_name": "alice_renamed" }));
+    let profile: AccountProfile = r.json().unwrap();
+    assert_eq!(profile.email, None);
+    assert_eq!(profile.display_name.as_deref(), Some("Alice"), "absent fields are unchanged");
+    assert_eq!(profile.account_name, "alice_renamed");
+    assert_eq!(p.login("alice_renamed", PASSWORD).status(), StatusCode::OK);
+    error(p.login("alice", PASSWORD), StatusCode::UNAUTHORIZED, PlatformErrorCode::InvalidCredentials);
+
+    // The session cookie alone authenticates.
+    let r = p.http.get(format!("{}/v1/account/profile", p.url)).header("cookie", &cookie_value).send().unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Log-out revokes the session and clears the cookie.
+    let r = p.http.post(format!("{}/v1/auth/logout", p.url)).bearer_auth(&token).send().unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(set_cookies(&r).iter().any(|c| c.starts_with("awf_session=;") && c.contains("Max-Age=0")));
+    error(p.profile(&token), StatusCode::UNAUTHORIZED, PlatformErrorCode::Unauthorized);
+    let r = p.post("/v1/auth/refresh", json!({ "refresh_token": refreshed.tokens.refresh_token }));
+    error(r, StatusCode::UNAUTHORIZED, PlatformErrorCode::Unauthorized);
+    let r = p.http.get(format!("{}/v1/account/profile", p.url)).send().unwrap();
+    error(r, StatusCode::UNAUTHORIZED, PlatformErrorCode::Unauthorized);
+}
+
+#[test]
+fn wrong_password_and_unknown_account_get_the_same_answer() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    p.register("bob", "+8613800000002");
+    let wrong =
+        error(p.login("bob", "wrong password!"), StatusCode::UNAUTHORIZED, PlatformErrorCode::InvalidCredentials);
+    let unknown = error(p.login("nobody", PASSWORD), StatusCode::UNAUTHORIZED, PlatformErrorCode::InvalidCredentials);
+    assert_eq!(wrong.message, unknown.message);
+}
+
+#[test]
+fn expired_tokens_are_refused_as_expired() {
+    let dir = temp();
+    let p = Platform::start(dir.path(), &["--dev", "--access-ttl-secs", "1", "--refresh-ttl-secs", "2"]);
+    let (grant, _) = p.register("carol", "+8613800000003");
+    assert_eq!(grant.tokens.expires_in_secs, 1);
+    std::thread::sleep(Duration::from_millis(2100));
+    error(p.profile(&grant.tokens.access_token), StatusCode::UNAUTHORIZED, PlatformErrorCode::TokenExpired);
+    let r = p.post("/v1/auth/refresh", json!({ "refresh_token": grant.tokens.refresh_token }));
+    error(r, StatusCode::UNAUTHORIZED, PlatformErrorCode::TokenExpired);
+}
+
+#[test]
+fn sms_codes_are_checked_throttled_voided_and_expire() {
+    let dir = temp();
+    let p = Platform::start(dir.path(), &["--dev", "--sms-code-ttl-secs", "2"]);
+    let mut body = p.register_body("dave", "+8613800000004", "1990-01-01", None);
+    let right = body["sms_code"].as_str().unwrap().to_string();
+    let wrong = if right == "000000" { "111111" } else { "000000" };
+
+    // A second code within 30 s is refused with Retry-After.
+    let r = p.post("/v1/auth/sms-code", json!({ "phone": "+8613800000004" }));
+    assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() <= 30);
+    error(r, StatusCode::TOO_MANY_REQUESTS, PlatformErrorCode::RateLimited);
+
+    // Five wrong codes void it: the right one then fails too.
+    body["sms_code"] = json!(wrong);
+    for _ in 0..5 {
+        let e = error(
+            p.post("/v1/auth/register", body.clone()),
+            StatusCode::BAD_REQUEST,
+            PlatformErrorCode::SmsCodeInvalid,
+        );
+        assert_eq!(e.field.as_deref(), Some("sms_code"));
+    }
+    body["sms_code"] = json!(right);
+    error(p.post("/v1/auth/register", body), StatusCode::BAD_REQUEST, PlatformErrorCode::SmsCodeInvalid);
+
+    // An expired code.
+    let body = p.register_body("erin", "+8613800000005", "1990-01-01", None);
+    std::thread::sleep(Duration::from_millis(2100));
+    error(p.post("/v1/auth/register", body), StatusCode::BAD_REQUEST, PlatformErrorCode::SmsCodeExpired);
+}
+
+#[test]
+fn duplicates_and_outdated_policy_conflict() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    p.register("frank", "+8613800000006");
+    let body = p.register_body("FRANK", "+8613800000007", "1990-01-01", None);
+    let e = error(p.post("/v1/auth/register", body.clone()), StatusCode::CONFLICT, PlatformErrorCode::AccountExists);
+    assert_eq!(e.field.as_deref(), Some("account_name"));
+    let mut same_phone = body.clone();
+    same_phone["account_name"] = json!("frank2");
+    same_phone["phone"] = json!("8613800000006");
+    error(p.post("/v1/auth/register", same_phone), StatusCode::CONFLICT, PlatformErrorCode::PhoneInUse);
+    let mut old_policy = body;
+    old_policy["account_name"] = json!("frank3");
+    old_policy["policy_version"] = json!(0);
+    error(p.post("/v1/auth/register", old_policy), StatusCode::CONFLICT, PlatformErrorCode::PolicyOutdated);
+}
+
+#[test]
+fn age_gate_needs_a_guardian_under_18_and_marks_children_sensitive() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    let guardian = json!({ "name": "Grace Parent", "phone": "+8613911111111", "attestation": true });
+
+    let body = p.register_body("minor_alone", "+8613800000010", &dob_for_age(16), None);
+    let e =
+        error(p.post("/v1/auth/register", body.clone()), StatusCode::BAD_REQUEST, PlatformErrorCode::GuardianRequired);
+    assert_eq!(e.field.as_deref(), Some("guardian"));
+    let mut unattested = body.clone();
+    unattested["guardian"] = json!({ "name": "Grace Parent", "phone": "+8613911111111", "attestation": false });
+    error(p.post("/v1/auth/register", unattested), StatusCode::BAD_REQUEST, PlatformErrorCode::GuardianRequired);
+    // The refusals did not consume the code: the same request with a guardian registers.
+    let mut with_guardian = body;
+    with_guardian["guardian"] = guardian.clone();
+    let r = p.post("/v1/auth/register", with_guardian);
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let minor: SessionGrant = r.json().unwrap();
+    assert_eq!(minor.account.age_band, AgeBand::Minor);
+    assert!(!minor.account.sensitive_personal_information);
+
+    let body = p.register_body("child13", "+8613800000011", &dob_for_age(13), Some(guardian));
+    let r = p.post("/v1/auth/register", body);
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let child: SessionGrant = r.json().unwrap();
+    assert_eq!(child.account.age_band, AgeBand::Child);
+    assert!(child.account.sensitive_personal_information);
+    assert_eq!(child.account.guardian.as_ref().unwrap().name, "Grace Parent");
+
+    // Adults' guardians are not stored.
+    let adult = json!({ "name": "Nobody", "phone": "+8613911111112", "attestation": true });
+    let r = p.post("/v1/auth/register", p.register_body("adult18", "+8613800000012", &dob_for_age(18), Some(adult)));
+    let adult: SessionGrant = r.json().unwrap();
+    assert_eq!(adult.account.age_band, AgeBand::Adult);
+    assert!(adult.account.guardian.is_none());
+
+    let body = p.register_body("future", "+8613800000013", "2999-01-01", None);
+    let e = error(p.post("/v1/auth/register", body), StatusCode::BAD_REQUEST, PlatformErrorCode::InvalidInput);
+    assert_eq!(e.field.as_deref(), Some("date_of_birth"));
+}
+
+#[test]
+fn sixth_failed_login_within_a_minute_is_rate_limited() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    p.register("gina", "+8613800000014");
+    for _ in 0..5 {
+        error(p.login("gina", "wrong password"), StatusCode::UNAUTHORIZED, PlatformErrorCode::InvalidCredentials);
+    }
+    let r = p.login("gina", PASSWORD);
+    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry));
+    let body = error(r, StatusCode::TOO_MANY_REQUESTS, PlatformErrorCode::RateLimited);
+    assert_eq!(body.retry_after_secs, Some(retry));
+}
+
+#[test]
+fn dev_endpoints_are_not_served_without_dev_mode() {
+    let dir = temp();
+    let p = Platform::start(dir.path(), &[]);
+    for path in ["/v1/dev/sms-outbox?phone=123456", "/v1/dev/stats"] {
+        error(p.get(path).send().unwrap(), StatusCode::NOT_FOUND, PlatformErrorCode::NotFound);
+    }
+    let caps: Capabilities = p.get("/v1/capabilities").send().unwrap().json().unwrap();
+    assert!(!caps.dev_mode);
+    // Without a gateway the request is still accepted, and no code reaches stdout.
+    assert_eq!(p.post("/v1/auth/sms-code", json!({ "phone": "123456" })).status(), StatusCode::ACCEPTED);
+    assert!(p.lines.recv_timeout(Duration::from_millis(300)).is_err());
+}
+
+#[test]
+fn stats_count_every_request_by_purpose_and_route() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    let caps = format!("{}/v1/capabilities", p.url);
+    p.http.get(&caps).header("x-awf-purpose", "service_information").send().unwrap();
+    p.http.get(&caps).header("x-awf-purpose", "service_information").send().unwrap();
+    p.http.get(&caps).send().unwrap();
+    p.http.get(format!("{}/v1/account/profile", p.url)).header("x-awf-purpose", "account_operation").send().unwrap();
+    let r = p.http.get(&caps).header("x-awf-purpose", "spying").send().unwrap();
+    assert_eq!(
+        error(r, StatusCode::BAD_REQUEST, PlatformErrorCode::InvalidInput).field.as_deref(),
+        Some("x-awf-purpose")
+    );
+    p.http.get(format!("{}/v1/nowhere", p.url)).header("x-awf-purpose", "usage_analytics").send().unwrap();
+
+    let stats: RequestStats = p.get("/v1/dev/stats").send().unwrap().json().unwrap();
+    let stats_again: RequestStats = p.get("/v1/dev/stats").send().unwrap().json().unwrap();
+    assert_eq!(stats, stats_again, "dev requests are not counted");
+    assert_eq!(stats.total, 6);
+    assert_eq!(stats.by_purpose["service_information"], 2);
+    assert_eq!(stats.by_purpose["none"], 1);
+    assert_eq!(stats.by_purpose["account_operation"], 1);
+    assert_eq!(stats.by_purpose["invalid"], 1);
+    assert_eq!(stats.by_purpose["usage_analytics"], 1);
+    assert!(!stats.by_purpose.contains_key("crash_reports"));
+    assert_eq!(stats.by_route["GET /v1/capabilities"], 4);
+    assert_eq!(stats.by_route["GET /v1/account/profile"], 1);
+    assert_eq!(stats.by_route["GET (no route)"], 1);
+}
+
+#[test]
+fn anonymous_cookie_is_set_once_and_never_for_service_information() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    let caps = format!("{}/v1/capabilities", p.url);
+    let r = p.http.get(&caps).header("x-awf-purpose", "service_information").send().unwrap();
+    assert!(set_cookies(&r).is_empty());
+    let r = p.http.get(format!("{}/v1/policy", p.url)).header("x-awf-purpose", "service_information").send().unwrap();
+    assert!(set_cookies(&r).is_empty());
+    let r = p.http.get(&caps).header("x-awf-purpose", "account_operation").send().unwrap();
+    let anon = set_cookies(&r).into_iter().find(|c| c.starts_with("awf_anon=")).expect("anon cookie");
+    let pair = anon.split(';').next().unwrap().to_string();
+    let r = p.http.get(&caps).header("x-awf-purpose", "account_operation").header("cookie", pair).send().unwrap();
+    assert!(set_cookies(&r).is_empty());
+}
+
+#[test]
+fn bad_input_gets_error_bodies_not_server_errors() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    let url = |path: &str| format!("{}{path}", p.url);
+    let raw = |path: &str, ct: &str, body: Vec<u8>| {
+        p.http.post(url(path)).header("content-type", ct).body(body).send().unwrap()
+    };
+    error(
+        raw("/v1/auth/login", "application/json", b"{not json".to_vec()),
+        StatusCode::BAD_REQUEST,
+        PlatformErrorCode::InvalidInput,
+    );
+    error(
+        raw("/v1/auth/login", "application/json", b"[]".to_vec()),
+        StatusCode::BAD_REQUEST,
+        PlatformErrorCode::InvalidInput,
+    );
+    let e = error(
+        raw("/v1/auth/login", "application/json", br#"{"login":"x"}"#.to_vec()),
+        StatusCode::BAD_REQUEST,
+        PlatformErrorCode::InvalidInput,
+    );
+    assert_eq!(e.field.as_deref(), Some("password"));
+    error(
+        raw("/v1/auth/login", "text/plain", br#"{"login":"x","password":"y"}"#.to_vec()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        PlatformErrorCode::InvalidInput,
+    );
+    let mut big = br#"{"phone":""#.to_vec();
+    big.extend(std::iter::repeat_n(b'1', 1024 * 1024 + 10));
+    big.extend(br#""}"#);
+    error(
+        raw("/v1/auth/sms-code", "application/json", big),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        PlatformErrorCode::PayloadTooLarge,
+    );
+    let e = error(
+        raw("/v1/auth/sms-code", "application/json", br#"{"phone":"12"}"#.to_vec()),
+        StatusCode::BAD_REQUEST,
+        PlatformErrorCode::InvalidInput,
+    );
+    assert_eq!(e.field.as_deref(), Some("phone"));
+    error(p.http.get(url("/v1/nope")).send().unwrap(), StatusCode::NOT_FOUND, PlatformErrorCode::NotFound);
+    error(
+        p.http.delete(url("/v1/auth/login")).send().unwrap(),
+        StatusCode::METHOD_NOT_ALLOWED,
+        PlatformErrorCode::InvalidInput,
+    );
+    let r = p.http.get(url("/v1/account/profile")).header("authorization", "Basic eDp5").send().unwrap();
+    error(r, StatusCode::UNAUTHORIZED, PlatformErrorCode::Unauthorized);
+    let r = p.http.get(url("/v1/account/profile")).bearer_auth("awfa_unknown").send().unwrap();
+    error(r, StatusCode::UNAUTHORIZED, PlatformErrorCode::Unauthorized);
+}
+
+#[test]
+fn accounts_survive_a_restart_and_sigterm_stops_cleanly() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    p.register("henry", "+8613800000015");
+    let status = p.terminate();
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+
+    let p = Platform::dev(dir.path());
+    let r = p.login("henry", PASSWORD);
+    assert_eq!(r.status(), StatusCode::OK);
+    let grant: SessionGrant = r.json().unwrap();
+    assert_eq!(grant.account.account_name, "henry");
+}
+
+/// Every byte of every file below `dir`.
+fn all_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(all_bytes(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn no_secret_reaches_the_data_directory_in_clear() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    let (grant, login) = p.register("iris", "+8613800000016");
+    let cookie = set_cookies(&login).into_iter().find(|c| c.starts_with("awf_session=")).unwrap();
+    let cookie_value = cookie.split(';').next().unwrap().trim_start_matches("awf_session=").to_string();
+    let login: SessionGrant = login.json().unwrap();
+    let r = p.post("/v1/auth/refresh", json!({ "refresh_token": login.tokens.refresh_token }));
+    let refreshed: SessionGrant = r.json().unwrap();
+    // An outstanding (unused) SMS code is stored too.
+    let pending_code = p.sms_code("+8613800000017");
+    let status = p.terminate();
+    assert!(status.success());
+
+    let files = all_bytes(dir.path());
+    assert!(files.iter().any(|(_, b)| contains(b, b"iris")), "the store was written where expected");
+    let mut secrets = vec![
+        PASSWORD.to_string(),
+        grant.tokens.access_token,
+        grant.tokens.refresh_token,
+        login.tokens.access_token,
+        refreshed.tokens.access_token,
+        refreshed.tokens.refresh_token,
+        cookie_value,
+    ];
+    // A 6-digit code could occur by chance among digits, so look for it as a JSON string.
+    secrets.push(format!("\"{pending_code}\""));
+    for (path, bytes) in &files {
+        for secret in &secrets {
+            assert!(!contains(bytes, secret.as_bytes()), "{} holds a secret in clear", path.display());
+        }
+    }
+}
+
+#[test]
+fn help_and_remote_bind_refusal() {
+    let out = Command::new(env!("CARGO_BIN_EXE_awf-platform")).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--data-dir", "--port", "--dev", "--bind", "--access-ttl-secs", "--refresh-ttl-secs", "--region"] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+    let dir = temp();
+    let out = Command::new(env!("CARGO_BIN_EXE_awf-platform"))
+        .args(["--port", "0", "--bind", "0.0.0.0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-remote"));
+    assert!(out.stdout.is_empty(), "no URL line when refusing");
+}
