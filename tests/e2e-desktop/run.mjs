@@ -1,6 +1,7 @@
 // Desktop end-to-end test: drives the real debug binary of AiWellFlow Studio (WebKitGTK on
 // Linux) through tauri-driver, and checks that an agent created in one run of the app is still
-// there in the next run on the same data directory.
+// there in the next run on the same data directory. It also starts the reference platform
+// (`awf-platform --dev`) and, in the second run, signs up and logs in through the desktop UI.
 //
 // Run it through `cargo xtask test`, which provides what it needs: an X display (Xvfb), a D-Bus
 // session with an unlocked gnome-keyring (the store key lives there, so both runs of the app must
@@ -9,13 +10,18 @@
 //   AWF_TAURI_DRIVER    tauri-driver to start (default: `tauri-driver` on PATH)
 //   AWF_ARTIFACTS_DIR   where screenshots and logs go (default: test-artifacts/e2e-desktop)
 //   AWF_TAURI_DRIVER_PORT  the driver's port (default 4444; the native driver gets the next one)
+//   AWF_PLATFORM_BIN    the reference platform (default: <repo>/target/debug/awf-platform)
+//
+// The app learns the platform address from AWF_PLATFORM_URL. tauri-driver's capabilities have no
+// way to set the app's environment, so it is set on tauri-driver, whose children inherit it.
 
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 
 import { Session, poll, sleep, waitForServer } from "./webdriver.mjs";
@@ -28,6 +34,7 @@ const driverBin = process.env.AWF_TAURI_DRIVER || "tauri-driver";
 const artifacts = path.resolve(process.env.AWF_ARTIFACTS_DIR || path.join(root, "test-artifacts/e2e-desktop"));
 const port = Number(process.env.AWF_TAURI_DRIVER_PORT || 4444);
 const base = `http://127.0.0.1:${port}`;
+const platformBin = path.resolve(process.env.AWF_PLATFORM_BIN || path.join(root, "target/debug/awf-platform"));
 
 /** The UI's test ids (defined in ui/src). */
 const sel = {
@@ -36,7 +43,9 @@ const sel = {
   agentName: "[data-testid=agent-name]",
   saveIndicator: "[data-testid=save-indicator]",
   agentRow: "[data-testid=agent-row]",
+  indicatorOnline: '[data-testid=platform-indicator][data-state="online"]',
 };
+const tid = (id) => `[data-testid="${id}"]`;
 
 /** Launching WebKitGTK under Xvfb on 2 cores, cold, takes a few seconds. */
 const APP_START_MS = 60_000;
@@ -56,8 +65,103 @@ function portInUse(p) {
   });
 }
 
+/** A TCP port nobody listens on right now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port: p } = server.address();
+      server.close(() => resolve(p));
+    });
+  });
+}
+
+/** Starts `awf-platform --dev`; resolves with the URL it prints. Its output goes to `platform.log`. */
+async function startPlatform(dataDir) {
+  const out = createWriteStream(path.join(artifacts, "platform.log"));
+  const child = spawn(platformBin, ["--dev", "--port", String(await freePort()), "--data-dir", dataDir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stderr.pipe(out);
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("awf-platform printed no URL within 30 s; see platform.log")), 30_000);
+    readline.createInterface({ input: child.stdout }).on("line", (line) => {
+      out.write(`${line}\n`);
+      const m = /^AWF_PLATFORM_URL=(\S+)$/.exec(line.trim());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`awf-platform exited (code ${code}, signal ${signal}); see platform.log`));
+    });
+  });
+  return {
+    url,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, sleep(5_000)]);
+      }
+      out.end();
+    },
+  };
+}
+
+/** The newest SMS code the dev platform "sent" to `phone`. */
+async function smsCodeFor(platformUrl, phone) {
+  return poll(`an SMS code for ${phone} in the dev outbox`, async () => {
+    const res = await fetch(`${platformUrl}/v1/dev/sms-outbox?phone=${encodeURIComponent(phone)}`);
+    if (!res.ok) return null;
+    return (await res.json()).at(-1)?.code ?? null;
+  });
+}
+
+/** Replaces the value of the input matching `css`. */
+async function fill(s, css, value) {
+  const el = await s.waitFor(css, 15_000);
+  await s.clear(el);
+  await s.type(el, value);
+}
+
+/** Signs up (SMS code from the dev outbox), logs out, and logs in again through the UI. */
+async function accountFlow(s, platformUrl) {
+  const name = `desk_${Date.now().toString(36)}`;
+  const phone = `+86137${String(Date.now()).slice(-8)}`;
+  const password = "desktop correct horse";
+  await s.waitFor(sel.indicatorOnline, 30_000);
+  await s.click(await s.waitFor(tid("account-open"), 15_000));
+  await s.click(await s.waitFor(tid("signup-tab"), 15_000));
+  await fill(s, tid("signup-account-name"), name);
+  await fill(s, tid("signup-phone"), phone);
+  await s.waitFor(tid("policy-text"), 15_000);
+  await s.click(await s.find(tid("policy-accept")));
+  await s.click(await s.find(tid("signup-send-code")));
+  const code = await smsCodeFor(platformUrl, phone);
+  await fill(s, tid("signup-sms-code"), code);
+  await fill(s, tid("signup-password"), password);
+  await fill(s, tid("signup-password-confirm"), password);
+  await fill(s, tid("signup-dob"), "1990-05-17");
+  await s.screenshot(path.join(artifacts, "04-signup.png"));
+  await s.click(await s.find(tid("signup-submit")));
+  await s.waitForText(tid("profile-account-name"), (t) => t.trim() === name, `say ${name}`, 20_000);
+  await s.screenshot(path.join(artifacts, "05-profile.png"));
+  log(`account: signed up as ${name}`);
+  await s.click(await s.find(tid("logout")));
+  await fill(s, tid("login-login"), name);
+  await fill(s, tid("login-password"), password);
+  await s.click(await s.find(tid("login-submit")));
+  await s.waitForText(tid("profile-account-name"), (t) => t.trim() === name, `say ${name} after log-in`, 20_000);
+  await s.screenshot(path.join(artifacts, "06-profile-after-login.png"));
+  log(`account: logged out and in again as ${name}`);
+}
+
 /** Starts tauri-driver; its output goes to `driver.log` in the artifacts. */
-async function startDriver() {
+async function startDriver(platformUrl) {
   for (const p of [port, port + 1]) {
     if (await portInUse(p)) {
       throw new Error(`port ${p} is already in use (another tauri-driver?); set AWF_TAURI_DRIVER_PORT`);
@@ -73,6 +177,8 @@ async function startDriver() {
       LANGUAGE: "en",
       // Debug builds allow WebView automation anyway; release builds need this.
       TAURI_WEBVIEW_AUTOMATION: "true",
+      // Inherited by WebKitWebDriver and so by the app.
+      AWF_PLATFORM_URL: platformUrl,
     },
   });
   child.stdout.pipe(out);
@@ -193,7 +299,11 @@ async function main() {
   log(`data dir ${dataDir}`);
   log(`artifacts ${artifacts}`);
 
-  const driver = await startDriver();
+  if (!existsSync(platformBin)) throw new Error(`${platformBin} is missing: cargo build -p awf-platform`);
+  const platformDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-desktop-platform-"));
+  const platform = await startPlatform(platformDir);
+  log(`platform ${platform.url}`);
+  const driver = await startDriver(platform.url);
   try {
     await withApp("first-run", dataDir, async (s) => {
       await s.screenshot(path.join(artifacts, "01-agent-list-empty.png"));
@@ -217,9 +327,12 @@ async function main() {
       await poll(`"${name}" in the agent list after restart`, () => isListed(s, name));
       await s.screenshot(path.join(artifacts, "03-agent-list-after-restart.png"));
       log(`second-run: "${name}" is listed after restart`);
+      await accountFlow(s, platform.url);
     });
   } finally {
     await driver.stop();
+    await platform.stop();
+    await rm(platformDir, { recursive: true, force: true });
   }
   await rm(dataDir, { recursive: true, force: true });
   log("passed");
