@@ -88,7 +88,14 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         C::Unauthorized => StatusCode::UNAUTHORIZED,
         C::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
         C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        C::Conflict => StatusCode::CONFLICT,
+        C::Conflict | C::AccountExists | C::PhoneInUse | C::PolicyOutdated => StatusCode::CONFLICT,
+        C::ConsentRequired => StatusCode::FORBIDDEN,
+        C::NotSignedIn | C::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::InsecureAddress | C::SmsCodeInvalid | C::SmsCodeExpired | C::GuardianRequired => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        C::PlatformUnreachable | C::PlatformError | C::BadResponse => StatusCode::BAD_GATEWAY,
         C::ProfileLocked | C::ProfileNotOpen | C::PassphraseRequired | C::WrongPassphrase | C::KeyMissing => {
             StatusCode::LOCKED
         }

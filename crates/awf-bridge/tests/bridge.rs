@@ -128,3 +128,23 @@ async fn every_field_round_trips_and_history_restores() {
         assert_eq!(&got[k], v, "field {k}");
     }
 }
+
+/// The egress gate's blocking HTTP client is built and used inside the bridge's blocking pool,
+/// and the whole API (client included) is dropped from async code without panicking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn platform_commands_run_through_the_bridge_and_shut_down_cleanly() {
+    let f = start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (status, _) = f.post("settings_set_platform_url", json!({"url": format!("http://127.0.0.1:{port}")})).await;
+    assert_eq!(status, 200);
+    let (status, body) = f.post("platform_check", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["online"], false);
+    let (status, body) = f.post("account_login", json!({"login": "ada", "password": "x-password"})).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "consent_required");
+    let (status, body) = f.post("transmissions_list", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body.as_array().map(Vec::len), Some(2), "{body}");
+    drop(f);
+}
