@@ -1,8 +1,8 @@
 //! Field validation for registration and the profile, and the age gate (§7). Pure functions of
 //! their input (and "today"), so they are unit-tested here without a server.
 
-use awf_platform_api::AgeBand;
-use time::{Date, Month};
+use awf_platform_api::age;
+use time::Date;
 
 use crate::error::ApiError;
 
@@ -35,51 +35,13 @@ pub fn password(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Parses `YYYY-MM-DD`, not before 1900 and not after `today`.
+/// Parses `YYYY-MM-DD`, not before 1900 and not after `today`. The rule is the contract's
+/// (`awf_platform_api::age`), shared with the client so that both sides judge a date alike.
 pub fn date_of_birth(s: &str, today: Date) -> Result<Date, ApiError> {
-    let bad = || ApiError::invalid("date_of_birth", "The date of birth must be a real date written YYYY-MM-DD.");
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return Err(bad());
-    }
-    let num = |r: std::ops::Range<usize>| -> Result<u32, ApiError> {
-        let part = &s[r];
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(bad());
-        }
-        part.parse().map_err(|_| bad())
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let month = u8::try_from(m).ok().and_then(|m| Month::try_from(m).ok()).ok_or_else(bad)?;
-    let day = u8::try_from(d).map_err(|_| bad())?;
-    let year = i32::try_from(y).map_err(|_| bad())?;
-    let date = Date::from_calendar_date(year, month, day).map_err(|_| bad())?;
-    if year < 1900 {
-        return Err(ApiError::invalid("date_of_birth", "The date of birth cannot be before 1900."));
-    }
-    if date > today {
-        return Err(ApiError::invalid("date_of_birth", "The date of birth cannot be in the future."));
-    }
-    Ok(date)
+    age::parse_date_of_birth(s, today).map_err(|e| ApiError::invalid("date_of_birth", e.message()))
 }
 
-/// Whole years from `dob` to `today`.
-pub fn age_on(dob: Date, today: Date) -> i32 {
-    let mut age = today.year() - dob.year();
-    if (today.month() as u8, today.day()) < (dob.month() as u8, dob.day()) {
-        age -= 1;
-    }
-    age
-}
-
-/// The age band (§7): under 14 a child, 14–17 a minor, 18 or older an adult.
-pub fn age_band(age: i32) -> AgeBand {
-    match age {
-        a if a < 14 => AgeBand::Child,
-        a if a < 18 => AgeBand::Minor,
-        _ => AgeBand::Adult,
-    }
-}
+pub use age::{age_band, age_on};
 
 /// An optional profile text: at most `max` characters and no control characters (checked on
 /// the text as sent, as the OpenAPI document states it); stored trimmed, and `Ok(None)` (clear
@@ -116,6 +78,7 @@ pub fn email(value: &str) -> Result<Option<String>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use awf_platform_api::AgeBand;
     use time::macros::date;
 
     #[test]
