@@ -111,14 +111,25 @@ impl KeyVault for OsKeyring {
     }
 
     fn put_secret(&self, name: &str, value: &SecretString) -> Result<()> {
+        let old_parts = keyring_get_password(name)?
+            .and_then(|h| h.strip_prefix(PARTS_PREFIX).and_then(|n| n.parse::<usize>().ok()))
+            .unwrap_or(0);
         let parts = split_secret(value.expose());
-        if parts.len() == 1 && !value.expose().starts_with(PARTS_PREFIX) {
-            return keyring_set_password(name, value.expose());
+        let new_parts = if parts.len() == 1 && !value.expose().starts_with(PARTS_PREFIX) {
+            keyring_set_password(name, value.expose())?;
+            0
+        } else {
+            for (i, part) in parts.iter().enumerate() {
+                keyring_set_password(&format!("{name}#{}", i + 1), part)?;
+            }
+            keyring_set_password(name, &format!("{PARTS_PREFIX}{}", parts.len()))?;
+            parts.len()
+        };
+        // Parts of a longer previous value are removed only once the new value is in place.
+        for i in new_parts + 1..=old_parts {
+            keyring_delete(&format!("{name}#{i}"))?;
         }
-        for (i, part) in parts.iter().enumerate() {
-            keyring_set_password(&format!("{name}#{}", i + 1), part)?;
-        }
-        keyring_set_password(name, &format!("{PARTS_PREFIX}{}", parts.len()))
+        Ok(())
     }
 
     fn get(&self, name: &str) -> Result<Option<DataKey>> {

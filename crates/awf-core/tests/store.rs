@@ -131,3 +131,27 @@ fn rejected_saves_change_nothing() {
     assert_eq!(p.agents().get(&a.id).unwrap(), a);
     assert_eq!(p.agents().history(&a.id).unwrap().len(), 1);
 }
+
+/// Secrets (platform tokens) round-trip through the real Secret Service; one longer than
+/// Windows' 2,560-byte credential cap is split into parts and rejoined, never truncated, and
+/// deleting it removes every part.
+#[test]
+fn profile_secrets_round_trip_through_the_os_keyring_in_parts() {
+    use awf_core::{KeyVault, OsKeyring, SecretString};
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path());
+    let long = format!("awfa_{}", "x7".repeat(4_000));
+    p.put_secret("platform-tokens", &SecretString::new(long.clone())).unwrap();
+    assert_eq!(p.secret("platform-tokens").unwrap().unwrap().expose(), long);
+    let entry = format!("platform-tokens/{}", p.profile_id());
+    let part1 = OsKeyring.get_secret(&format!("{entry}#1")).unwrap().expect("the first part is its own entry");
+    assert!(part1.expose().len() <= 2_000);
+    p.put_secret("platform-tokens", &SecretString::new("short".into())).unwrap();
+    assert_eq!(p.secret("platform-tokens").unwrap().unwrap().expose(), "short");
+    assert!(OsKeyring.get_secret(&format!("{entry}#1")).unwrap().is_none(), "stale parts are removed");
+    p.delete_secret("platform-tokens").unwrap();
+    assert!(p.secret("platform-tokens").unwrap().is_none());
+    p.put_secret("platform-tokens", &SecretString::new(long)).unwrap();
+    p.delete_secret("platform-tokens").unwrap();
+    assert!(OsKeyring.get_secret(&format!("{entry}#1")).unwrap().is_none(), "parts are deleted too");
+}
