@@ -317,3 +317,47 @@ fn wipe(v: &mut Value) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn platform_errors_and_contract_violations_are_told_apart() {
+        let body = br#"{"code":"rate_limited","message":"slow down","retry_after_secs":42}"#;
+        match PlatformClient::interpret::<AccountProfile>("/v1/auth/login", 429, body) {
+            Err(EgressError::Platform { status: 429, body }) => {
+                assert_eq!(body.code, PlatformErrorCode::RateLimited);
+                assert_eq!(body.retry_after_secs, Some(42));
+            }
+            other => panic!("{other:?}"),
+        }
+        let html = b"<html>502 Bad Gateway</html>";
+        assert!(matches!(
+            PlatformClient::interpret::<AccountProfile>("/v1/x", 502, html),
+            Err(EgressError::BadResponse { .. })
+        ));
+        assert!(matches!(
+            PlatformClient::interpret::<AccountProfile>("/v1/x", 200, br#"{"account_id": 5}"#),
+            Err(EgressError::BadResponse { .. })
+        ));
+        assert!(PlatformClient::interpret::<Value>("/v1/auth/logout", 204, b"").is_ok());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+        /// Whatever a platform (or something pretending to be one) answers, the client returns a
+        /// value or an error; it never panics.
+        #[test]
+        fn arbitrary_answers_never_panic(status in 100u16..600, body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = PlatformClient::interpret::<SessionGrant>("/v1/auth/login", status, &body);
+            let _ = PlatformClient::interpret::<Capabilities>("/v1/capabilities", status, &body);
+        }
+
+        #[test]
+        fn json_shaped_answers_never_panic(status in prop_oneof![Just(200u16), Just(401), Just(429), Just(500)], text in "\\{(\"[a-z_]{1,12}\":(\"[^\"]{0,8}\"|[0-9]{1,20}|null|true|\\[\\]),?){0,6}\\}") {
+            let _ = PlatformClient::interpret::<AccountProfile>("/v1/account/profile", status, text.as_bytes());
+        }
+    }
+}
