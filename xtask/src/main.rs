@@ -138,7 +138,7 @@ fn start_reference_platform() -> Result<PlatformGuard> {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    Err(format!("the reference platform did not start listening on {url} within 10 s").into())
+    Err(format!("the reference platform did not start listening on {url} within 10 s"))
 }
 
 fn check() -> Result {
