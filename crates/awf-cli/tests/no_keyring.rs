@@ -35,3 +35,45 @@ fn no_keyring_service_gives_the_coded_error_with_a_hint() {
     let key_file = std::fs::read_to_string(profile.join("key.json")).unwrap();
     assert!(key_file.contains("\"mode\": \"passphrase\""), "{key_file}");
 }
+
+/// Without a keyring service, a passphrase profile still signs in: the tokens are sealed in the
+/// store under the passphrase-derived key, never in plaintext, and log-out removes them.
+#[test]
+fn passphrase_profile_signs_in_without_a_keyring_and_keeps_no_plaintext_token() {
+    use std::io::Write;
+    let pdata = tempfile::tempdir().unwrap();
+    let platform = common::platform::Platform::start(pdata.path(), 0, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile");
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut c = without_keyring(&profile, dir.path());
+        c.env("AWF_PASSPHRASE", "explicit passphrase mode").env("AWF_PLATFORM_URL", &platform.url).args(args);
+        c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+        drop(input);
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let phone = "+8613800000009";
+    run(&["signup", "code", "--phone", phone, "--accept-policy"], None);
+    let code = platform.sms_code(phone);
+    let create = ["signup", "create", "--account-name", "nokeyring", "--phone", phone, "--sms-code", &code];
+    run(&[&create[..], &["--date-of-birth", "1985-03-03", "--password-stdin"]].concat(), Some("a-fine-password\n"));
+    let me = run(&["whoami", "--json"], None);
+    assert!(me.contains("\"nokeyring\""), "{me}");
+    for f in files(&profile) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(!bytes.windows(5).any(|w| w == b"awfa_" || w == b"awfr_"), "a token in clear in {}", f.display());
+        assert!(!bytes.windows(15).any(|w| w == b"a-fine-password"), "the password in {}", f.display());
+    }
+    run(&["logout"], None);
+    let mut c = without_keyring(&profile, dir.path());
+    c.env("AWF_PASSPHRASE", "explicit passphrase mode").env("AWF_PLATFORM_URL", &platform.url).arg("whoami");
+    let out = fails(c);
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[not_signed_in]"));
+}
