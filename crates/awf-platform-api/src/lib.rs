@@ -15,6 +15,12 @@
 
 pub mod age;
 pub mod openapi;
+pub mod privacy;
+
+pub use privacy::{
+    ConsentReceipt, ConsentReceipts, HeldCategory, HeldData, IngestAck, PurposeDataDeleted, ReceiptAck, TelemetryBatch,
+    TelemetryEvent,
+};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
