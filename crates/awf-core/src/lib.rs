@@ -16,13 +16,16 @@ pub mod crypto;
 pub mod diff;
 pub mod error;
 pub mod keys;
+pub mod ledger;
 pub mod lock;
 mod migrate;
 pub mod paths;
 pub mod profile;
+pub mod purposes;
 pub mod secret;
 pub mod settings;
 pub mod storage;
+pub mod telemetry;
 pub mod transmissions;
 
 pub use agents::{

@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result};
 use crate::storage::{Batch, Storage, Tree};
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
@@ -14,7 +14,7 @@ const VERSION_KEY: &[u8] = b"schema_version";
 type Step = fn(&Storage) -> Result<Batch>;
 
 /// `STEPS[n - 1]` migrates from version `n`.
-const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2, v2_to_v3];
+const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2, v2_to_v3, v3_to_v4];
 
 pub(crate) fn read_version(s: &Storage) -> Result<Option<u32>> {
     match s.get(Tree::Meta, VERSION_KEY)? {
@@ -75,4 +75,23 @@ fn v1_to_v2(s: &Storage) -> Result<Batch> {
 /// profile has never sent anything and has given no consent.
 fn v2_to_v3(_: &Storage) -> Result<Batch> {
     Ok(Batch::default())
+}
+
+/// v4 adds the hash-chained `consent_ledger` and the (empty) `telemetry_queue`. Consents recorded under v3 (state only) are
+/// written into it as its first entries, in the order of the purposes, so the ledger explains
+/// every current state.
+fn v3_to_v4(s: &Storage) -> Result<Batch> {
+    let mut batch = Batch::default();
+    let mut head: Option<crate::ledger::LedgerHead> = None;
+    for (_, value) in s.scan_prefix(Tree::Consents, b"")? {
+        let r: crate::consent::ConsentRecord = serde_json::from_slice(&value)
+            .map_err(|e| CoreError::Corrupt { detail: format!("consent record during migration: {e}") })?;
+        let e = crate::ledger::next_entry(head.as_ref(), r.purpose, r.granted, r.at, r.policy_version, r.method);
+        head = Some(crate::ledger::LedgerHead { seq: e.seq, hash: e.hash.clone() });
+        batch.put(Tree::ConsentLedger, e.seq.to_be_bytes().to_vec(), serde_json::to_vec(&e).expect("serialises"));
+    }
+    if let Some(h) = head {
+        batch.put(Tree::Meta, crate::consent::LEDGER_HEAD_KEY, serde_json::to_vec(&h).expect("serialises"));
+    }
+    Ok(batch)
 }

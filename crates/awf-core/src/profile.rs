@@ -73,6 +73,7 @@ pub struct Profile {
     migrated_from: Option<u32>,
     agent_state: crate::agents::AgentState,
     log_state: crate::transmissions::LogState,
+    telemetry_ids: std::sync::Mutex<ulid::Generator>,
     vault: Arc<dyn KeyVault>,
     _lock: ProfileLock,
 }
@@ -167,6 +168,7 @@ impl Profile {
             migrated_from: (found < migrate::SCHEMA_VERSION).then_some(found),
             agent_state: Default::default(),
             log_state: Default::default(),
+            telemetry_ids: std::sync::Mutex::new(ulid::Generator::new()),
             vault: opts.vault,
             _lock: lock,
         })
@@ -208,6 +210,11 @@ impl Profile {
     /// Consent state per purpose.
     pub fn consents(&self) -> Consents<'_> {
         Consents { storage: &self.storage }
+    }
+
+    /// The telemetry queue.
+    pub fn telemetry(&self) -> crate::telemetry::Telemetry<'_> {
+        crate::telemetry::Telemetry { storage: &self.storage, consents: self.consents(), ids: &self.telemetry_ids }
     }
 
     /// The transmission log.
@@ -330,6 +337,41 @@ mod tests {
         drop(p);
         assert_eq!(Profile::open(opts(dir.path(), &vault)).unwrap().migrated_from(), None);
         let _unused: Option<Agent> = None;
+    }
+
+    #[test]
+    fn migrates_v3_consent_state_into_the_v4_ledger() {
+        use crate::consent::{ConsentMethod, ConsentRecord, Purpose};
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        {
+            let p = Profile::open(opts(dir.path(), &vault)).unwrap();
+            // A v3 store: consent state, no ledger.
+            let mut b = Batch::default();
+            for (purpose, granted) in [(Purpose::AccountOperation, true), (Purpose::Marketing, false)] {
+                let r = ConsentRecord {
+                    purpose,
+                    granted,
+                    at: "2026-11-01T00:00:00.000Z".into(),
+                    policy_version: 1,
+                    method: ConsentMethod::SignUpForm,
+                };
+                b.put(Tree::Consents, purpose.as_str(), serde_json::to_vec(&r).unwrap());
+            }
+            migrate::set_version(&mut b, 3);
+            p.storage.commit(b).unwrap();
+        }
+        let p = Profile::open(opts(dir.path(), &vault)).unwrap();
+        assert_eq!(p.migrated_from(), Some(3));
+        let ledger = p.consents().ledger().unwrap();
+        assert_eq!(
+            ledger.iter().map(|e| (e.purpose, e.granted)).collect::<Vec<_>>(),
+            vec![(Purpose::AccountOperation, true), (Purpose::Marketing, false)]
+        );
+        assert!(p.consents().verify().unwrap().intact);
+        p.consents().set(Purpose::Research, true, 1, ConsentMethod::Cli).unwrap();
+        assert_eq!(p.consents().ledger().unwrap().last().unwrap().seq, 3);
+        assert!(p.consents().verify().unwrap().intact);
     }
 
     #[test]
@@ -465,6 +507,65 @@ mod egress_state_tests {
         assert!(p.consents().allows(Purpose::AccountOperation).unwrap());
         assert!(!p.consents().allows(Purpose::Marketing).unwrap());
         assert_eq!(p.consents().list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn consent_changes_are_chained_in_the_ledger_and_tampering_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        {
+            let p = Profile::open(OpenOptions::new(dir.path()).vault(vault.clone())).unwrap();
+            p.consents().set(Purpose::AccountOperation, true, 1, ConsentMethod::SignUpForm).unwrap();
+            p.consents().set(Purpose::Marketing, true, 1, ConsentMethod::ConsentCentre).unwrap();
+            p.consents().set(Purpose::Marketing, false, 1, ConsentMethod::ConsentCentre).unwrap();
+        }
+        let p = Profile::open(OpenOptions::new(dir.path()).vault(vault)).unwrap();
+        let ledger = p.consents().ledger().unwrap();
+        assert_eq!(
+            ledger.iter().map(|e| (e.seq, e.granted)).collect::<Vec<_>>(),
+            vec![(1, true), (2, true), (3, false)]
+        );
+        assert_eq!(ledger[1].prev_hash, ledger[0].hash);
+        let report = p.consents().verify().unwrap();
+        assert!(report.intact && report.entries == 3, "{report:?}");
+        assert_eq!(p.consents().unacknowledged().unwrap().len(), 3);
+        p.consents().set_acknowledged(2).unwrap();
+        assert_eq!(p.consents().unacknowledged().unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3]);
+
+        let mut edited = ledger[1].clone();
+        edited.granted = false;
+        p.consents().tamper_for_test(2, Some(&edited)).unwrap();
+        let report = p.consents().verify().unwrap();
+        assert_eq!(report.problem, Some(crate::ledger::LedgerProblem::Edited { seq: 2 }));
+        assert!(report.message.unwrap().contains("entry 2"));
+        p.consents().tamper_for_test(2, None).unwrap();
+        assert_eq!(p.consents().verify().unwrap().problem, Some(crate::ledger::LedgerProblem::Removed { seq: 3 }));
+    }
+
+    #[test]
+    fn telemetry_is_queued_only_with_consent_and_purged_on_withdrawal() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Profile::open(OpenOptions::new(dir.path()).vault(Arc::new(MemoryVault::default()))).unwrap();
+        let t = p.telemetry();
+        let q = t.offer(Purpose::UsageAnalytics, "agent_created", serde_json::json!({"n": 1})).unwrap();
+        assert_eq!(q, crate::telemetry::Queued::NoConsent);
+        assert!(t.pending(None).unwrap().is_empty(), "nothing is collected without consent");
+        assert!(t.offer(Purpose::Marketing, "x", serde_json::json!({})).is_err(), "not a telemetry purpose");
+        p.consents().set(Purpose::UsageAnalytics, true, 1, ConsentMethod::ConsentCentre).unwrap();
+        p.consents().set(Purpose::CrashReports, true, 1, ConsentMethod::ConsentCentre).unwrap();
+        for i in 0..3 {
+            t.offer(Purpose::UsageAnalytics, "agent_created", serde_json::json!({"n": i})).unwrap();
+        }
+        t.offer(Purpose::CrashReports, "panic", serde_json::json!({"message": "boom"})).unwrap();
+        let usage = t.pending(Some(Purpose::UsageAnalytics)).unwrap();
+        assert_eq!(usage.iter().map(|i| i.data["n"].as_i64().unwrap()).collect::<Vec<_>>(), vec![0, 1, 2]);
+        let big = serde_json::json!({"s": "x".repeat(crate::telemetry::MAX_ITEM_BYTES)});
+        assert!(matches!(t.offer(Purpose::UsageAnalytics, "big", big), Err(CoreError::TooLarge { .. })));
+        assert_eq!(t.purge(Purpose::UsageAnalytics).unwrap(), 3);
+        assert_eq!(t.pending(None).unwrap().len(), 1, "other purposes keep their queue");
+        let cutoff = crate::clock::format(time::OffsetDateTime::now_utc() + time::Duration::seconds(1));
+        assert_eq!(t.purge_older_than(&cutoff).unwrap(), 1);
+        assert!(t.pending(None).unwrap().is_empty());
     }
 
     #[test]

@@ -23,11 +23,23 @@ pub enum Tree {
     Consents,
     /// The transmission log: every request the egress gate sent or refused (schema 3).
     Transmissions,
+    /// The hash-chained consent ledger (schema 4).
+    ConsentLedger,
+    /// Telemetry waiting to be sent, per purpose (schema 4).
+    TelemetryQueue,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 6] =
-        [Tree::Meta, Tree::Agents, Tree::AgentSummaries, Tree::Revisions, Tree::Consents, Tree::Transmissions];
+    pub const ALL: [Tree; 8] = [
+        Tree::Meta,
+        Tree::Agents,
+        Tree::AgentSummaries,
+        Tree::Revisions,
+        Tree::Consents,
+        Tree::Transmissions,
+        Tree::ConsentLedger,
+        Tree::TelemetryQueue,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -37,6 +49,8 @@ impl Tree {
             Tree::Revisions => "revisions",
             Tree::Consents => "consents",
             Tree::Transmissions => "transmissions",
+            Tree::ConsentLedger => "consent_ledger",
+            Tree::TelemetryQueue => "telemetry_queue",
         }
     }
 
