@@ -9,6 +9,7 @@
 mod auth;
 mod error;
 mod http;
+mod privacy;
 mod routes;
 mod store;
 mod validate;
@@ -36,6 +37,15 @@ pub const POLICY_VERSION: u32 = 1;
 pub const POLICY_PUBLISHED_AT: &str = "2026-01-01T00:00:00Z";
 pub const POLICY_ZH_CN: &str = include_str!("../../../assets/policy/v1/zh-CN.txt");
 pub const POLICY_EN: &str = include_str!("../../../assets/policy/v1/en.txt");
+/// Days the platform keeps a telemetry item (of any telemetry purpose) after receiving it.
+pub const TELEMETRY_RETENTION_DAYS: i64 = 90;
+/// The most items in one telemetry batch.
+pub const MAX_TELEMETRY_BATCH: usize = 500;
+/// The largest `data` of one telemetry item, serialised (413 above).
+pub const MAX_TELEMETRY_DATA_BYTES: usize = 64 * 1024;
+
+/// The platform's clock (unix seconds); a parameter so that unit tests can move time.
+pub(crate) type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// How a platform runs.
 #[derive(Debug, Clone)]
@@ -80,6 +90,14 @@ pub(crate) struct Platform {
     /// An Argon2id hash of a random password: log-ins to unknown accounts verify against it so
     /// that they take as long as log-ins to known ones.
     pub dummy_hash: String,
+    /// Now, in unix seconds (the retention purge reads it).
+    pub clock: Clock,
+}
+
+impl Platform {
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
 }
 
 /// The server could not start or stopped with an error.
@@ -100,6 +118,10 @@ pub struct App {
 
 impl App {
     pub fn open(config: PlatformConfig) -> Result<App, PlatformError> {
+        Self::open_with_clock(config, Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()))
+    }
+
+    pub(crate) fn open_with_clock(config: PlatformConfig, clock: Clock) -> Result<App, PlatformError> {
         let store = store::Store::open(&config.data_dir)
             .map_err(|source| PlatformError::Store { dir: config.data_dir.clone(), source })?;
         let dummy_hash =
@@ -111,6 +133,7 @@ impl App {
             outbox: Mutex::new(Vec::new()),
             stats: Mutex::new(RequestStats { total: 0, by_purpose: Default::default(), by_route: Default::default() }),
             dummy_hash,
+            clock,
         };
         Ok(App { state: Arc::new(state) })
     }
@@ -134,5 +157,115 @@ impl App {
             .flush()
             .map_err(|source| PlatformError::Store { dir: self.state.config.data_dir.clone(), source })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The retention purge through the real router, with the platform's clock moved by the test.
+
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use awf_platform_api::Purpose;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use serde_json::{json, Value};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn call(
+        router: &Router,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        purpose: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path).header("x-awf-purpose", purpose);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(b) => {
+                request = request.header("content-type", "application/json");
+                Body::from(serde_json::to_vec(&b).unwrap())
+            }
+            None => Body::empty(),
+        };
+        let response = router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    fn count(data: &Value, category: &str) -> u64 {
+        let categories = data["categories"].as_array().unwrap();
+        categories.iter().find(|c| c["category"] == category).unwrap()["count"].as_u64().unwrap()
+    }
+
+    #[tokio::test]
+    async fn telemetry_is_purged_after_the_retention_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = PlatformConfig::new(dir.path().to_path_buf());
+        config.dev = true;
+        let start = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = Arc::new(AtomicI64::new(start));
+        let clock = now.clone();
+        let app = App::open_with_clock(config, Arc::new(move || clock.load(Ordering::SeqCst))).unwrap();
+        let router = app.router();
+
+        let op = "account_operation";
+        let (status, _) =
+            call(&router, "POST", "/v1/auth/sms-code", None, op, Some(json!({ "phone": "+8613700000001" }))).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let code = app.state.outbox.lock().unwrap().last().unwrap().code.clone();
+        let register = json!({
+            "account_name": "retention", "phone": "+8613700000001", "password": "long enough password",
+            "sms_code": code, "date_of_birth": "1990-01-01", "policy_version": 1,
+        });
+        let (status, grant) = call(&router, "POST", "/v1/auth/register", None, op, Some(register)).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let token = grant["tokens"]["access_token"].as_str().unwrap().to_string();
+        let token = Some(token.as_str());
+
+        let receipt = json!({
+            "receipt_id": "r1", "purpose": "usage_analytics", "granted": true, "at": "2026-01-01T00:00:00Z",
+            "policy_version": 1, "method": "test", "ledger_seq": 1, "ledger_hash": "0".repeat(64),
+        });
+        assert_eq!(call(&router, "POST", "/v1/consents", token, op, Some(receipt)).await.0, StatusCode::CREATED);
+        let ua = "usage_analytics";
+        let batch = |id: &str| json!({ "events": [{ "id": id, "kind": "k", "at": "", "data": {} }] });
+        let (status, ack) = call(&router, "POST", "/v1/telemetry/usage_analytics", token, ua, Some(batch("old"))).await;
+        assert_eq!((status, ack["accepted"].as_u64()), (StatusCode::ACCEPTED, Some(1)));
+
+        // 89 days later: still held; a second item arrives.
+        now.store(start + 89 * 86_400, Ordering::SeqCst);
+        let (_, data) = call(&router, "GET", "/v1/account/data", token, op, None).await;
+        assert_eq!(count(&data, "telemetry:usage_analytics"), 1);
+        call(&router, "POST", "/v1/telemetry/usage_analytics", token, ua, Some(batch("new"))).await;
+        let (_, data) = call(&router, "GET", "/v1/account/data", token, op, None).await;
+        assert_eq!(count(&data, "telemetry:usage_analytics"), 2);
+
+        // 90 days after the first: the first is gone when the data is read, the second stays.
+        now.store(start + TELEMETRY_RETENTION_DAYS * 86_400 + 1, Ordering::SeqCst);
+        let (_, data) = call(&router, "GET", "/v1/account/data", token, op, None).await;
+        assert_eq!(count(&data, "telemetry:usage_analytics"), 1);
+        let left = app.state.store.delete_telemetry("", Purpose::UsageAnalytics).unwrap();
+        assert_eq!(left, 0, "keys are per account");
+
+        // And on ingest: 90 days after the second, it is purged before the new batch is stored.
+        now.store(start + (89 + TELEMETRY_RETENTION_DAYS) * 86_400 + 1, Ordering::SeqCst);
+        call(&router, "POST", "/v1/telemetry/usage_analytics", token, ua, Some(batch("newest"))).await;
+        let account = grant["account"]["account_id"].as_str().unwrap();
+        let ids: Vec<_> = app
+            .state
+            .store
+            .telemetry(account, Purpose::UsageAnalytics)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.id)
+            .collect();
+        assert_eq!(ids, ["newest"]);
     }
 }

@@ -27,7 +27,7 @@ use crate::auth::{self, ACCESS_PREFIX, REFRESH_PREFIX};
 use crate::error::ApiError;
 use crate::http::{self, cookie, set_cookie, ApiJson, ClientIp};
 use crate::store::{AccountRecord, RefreshRecord, SessionRecord, SmsRecord};
-use crate::{validate, Platform, POLICY_VERSION, SMS_MAX_ATTEMPTS, SMS_RESEND_SECS};
+use crate::{privacy, validate, Platform, POLICY_VERSION, SMS_MAX_ATTEMPTS, SMS_RESEND_SECS};
 
 type S = State<Arc<Platform>>;
 
@@ -42,8 +42,12 @@ pub fn router(state: Arc<Platform>) -> Router {
         .route("/v1/auth/refresh", post(refresh))
         .route("/v1/auth/logout", post(logout))
         .route("/v1/account/profile", get(get_profile).patch(patch_profile))
+        .route("/v1/account/data", get(privacy::held_data))
+        .route("/v1/consents", get(privacy::list_receipts).post(privacy::post_receipt))
+        .route("/v1/telemetry/{purpose}", post(privacy::ingest).delete(privacy::delete_purpose_data))
         .route("/v1/dev/sms-outbox", get(dev_sms_outbox))
         .route("/v1/dev/stats", get(dev_stats))
+        .route("/v1/dev/marketing-recipients", get(privacy::dev_marketing_recipients))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::middleware))
@@ -52,11 +56,11 @@ pub fn router(state: Arc<Platform>) -> Router {
         .with_state(state)
 }
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     // Whole seconds: the wire promises RFC 3339, not a precision.
     let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
@@ -70,7 +74,9 @@ async fn capabilities(State(p): S) -> Json<Capabilities> {
         server: format!("awf-platform {}", env!("CARGO_PKG_VERSION")),
         region: p.config.region.clone(),
         policy_version: POLICY_VERSION,
-        features: ["auth", "profile", "cookies", "policy"].map(String::from).to_vec(),
+        features: ["auth", "profile", "cookies", "policy", "consents", "telemetry", "data_summary"]
+            .map(String::from)
+            .to_vec(),
         dev_mode: p.config.dev,
         limits: Limits {
             access_token_ttl_secs: p.config.access_ttl_secs,
@@ -222,7 +228,7 @@ fn grant_response(status: StatusCode, issued: Issued) -> Response {
 
 /// An authenticated caller: by `Authorization: Bearer awfa_…`, else by the session cookie.
 pub struct Authed {
-    account_id: String,
+    pub account_id: String,
     access_hash: String,
 }
 

@@ -5,15 +5,25 @@
 //! account id), `phones` (phone digits → account id), `sms` (phone digits → [`SmsRecord`]),
 //! `sessions` (SHA-256 of the access token → [`SessionRecord`]), `refresh` (SHA-256 of the
 //! refresh token → [`RefreshRecord`]), `cookies` (SHA-256 of the session cookie → access hash).
+//!
+//! The account's own data is keyed by account id first (`account \0 …`), so that everything
+//! held for one account is one prefix scan away (for the data summary, export and
+//! cancellation): `account_sessions` (`account \0 access hash` → empty: the account's
+//! sessions), `receipts` (`account \0 receipt id` → [`StoredReceipt`]), `telemetry`
+//! (`account \0 purpose \0 event id` → [`StoredEvent`]) and `telemetry_ages`
+//! (`account \0 purpose \0 received-at (8 bytes, big-endian) event id` → empty: the same
+//! items in arrival order, so that the retention purge reads only what has expired).
 //! Values are JSON. Secrets never reach disk in clear: passwords are Argon2id hashes, tokens,
 //! cookies and SMS codes are SHA-256 hashes. Writes that a client relies on are flushed before
 //! the answer leaves.
 
 use std::path::Path;
 
-use awf_platform_api::AccountProfile;
+use awf_platform_api::{AccountProfile, ConsentReceipt, Purpose, TelemetryEvent};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
 
 use crate::error::StoreError;
 
@@ -52,8 +62,48 @@ pub struct RefreshRecord {
     pub expires_at: i64,
 }
 
+/// A consent receipt as the platform stores it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredReceipt {
+    pub receipt: ConsentReceipt,
+    /// RFC 3339: when the platform first stored it.
+    pub stored_at: String,
+    /// Arrival order across the store (sled's monotonic id): breaks ties between receipts of
+    /// one ledger position.
+    pub stored_seq: u64,
+}
+
+/// A telemetry item as the platform stores it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// Unix seconds (the platform's clock): the retention period runs from here.
+    pub received_at: i64,
+    pub event: TelemetryEvent,
+}
+
+/// `parts` joined by NUL bytes, with a trailing NUL: a key prefix that no longer one extends.
+fn prefix(parts: &[&str]) -> Vec<u8> {
+    let mut key = Vec::new();
+    for part in parts {
+        key.extend_from_slice(part.as_bytes());
+        key.push(0);
+    }
+    key
+}
+
+fn age_key(prefix: &[u8], received_at: i64, id: &str) -> Vec<u8> {
+    let mut key = prefix.to_vec();
+    key.extend_from_slice(&(received_at.max(0) as u64).to_be_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
 pub struct Store {
     db: sled::Db,
+    account_sessions: sled::Tree,
+    receipts: sled::Tree,
+    telemetry: sled::Tree,
+    telemetry_ages: sled::Tree,
     accounts: sled::Tree,
     names: sled::Tree,
     phones: sled::Tree,
@@ -95,6 +145,10 @@ impl Store {
             sessions: db.open_tree("sessions")?,
             refresh: db.open_tree("refresh")?,
             cookies: db.open_tree("cookies")?,
+            account_sessions: db.open_tree("account_sessions")?,
+            receipts: db.open_tree("receipts")?,
+            telemetry: db.open_tree("telemetry")?,
+            telemetry_ages: db.open_tree("telemetry_ages")?,
             db,
         })
     }
@@ -159,6 +213,7 @@ impl Store {
         put(&self.sessions, access_hash, session)?;
         put(&self.refresh, &session.refresh_hash, refresh)?;
         self.cookies.insert(session.cookie_hash.as_bytes(), access_hash.as_bytes())?;
+        self.account_sessions.insert(prefix(&[&session.account_id, access_hash]), &[])?;
         self.flush()
     }
 
@@ -186,7 +241,241 @@ impl Store {
             let session: SessionRecord = serde_json::from_slice(&bytes)?;
             self.refresh.remove(session.refresh_hash.as_bytes())?;
             self.cookies.remove(session.cookie_hash.as_bytes())?;
+            self.account_sessions.remove(prefix(&[&session.account_id, access_hash]))?;
         }
         self.flush()
+    }
+
+    /// The account's sessions that can still be used or refreshed at `now` (unix seconds).
+    /// Sessions whose refresh token has expired are revoked on the way (lazy expiry).
+    pub fn active_sessions(&self, account_id: &str, now: i64) -> Result<u64> {
+        let p = prefix(&[account_id]);
+        let mut active = 0;
+        let mut stale = Vec::new();
+        for entry in self.account_sessions.scan_prefix(&p) {
+            let (key, _) = entry?;
+            let access_hash = String::from_utf8_lossy(&key[p.len()..key.len().saturating_sub(1)]).into_owned();
+            let live = match self.session(&access_hash)? {
+                Some(session) => get::<RefreshRecord>(&self.refresh, &session.refresh_hash)?
+                    .is_some_and(|r| now < r.expires_at || now < session.access_expires_at),
+                None => false,
+            };
+            if live {
+                active += 1;
+            } else {
+                stale.push((key, access_hash));
+            }
+        }
+        if !stale.is_empty() {
+            for (key, access_hash) in stale {
+                self.revoke_session(&access_hash)?;
+                self.account_sessions.remove(key)?;
+            }
+            self.flush()?;
+        }
+        Ok(active)
+    }
+
+    // Consent receipts.
+
+    /// Stores a receipt unless one with its id is already stored for the account; returns the
+    /// one that was there first (`None` when this one is new).
+    pub fn put_receipt(
+        &self,
+        account_id: &str,
+        receipt: &ConsentReceipt,
+        stored_at: &str,
+    ) -> Result<Option<StoredReceipt>> {
+        let key = prefix(&[account_id, &receipt.receipt_id]);
+        if let Some(existing) = self.receipts.get(&key)? {
+            return Ok(Some(serde_json::from_slice(&existing)?));
+        }
+        let stored = StoredReceipt {
+            receipt: receipt.clone(),
+            stored_at: stored_at.to_string(),
+            stored_seq: self.db.generate_id()?,
+        };
+        match self.receipts.compare_and_swap(&key, None::<&[u8]>, Some(serde_json::to_vec(&stored)?))? {
+            Ok(()) => {
+                self.flush()?;
+                Ok(None)
+            }
+            // A concurrent request with the same id won.
+            Err(e) => match e.current {
+                Some(current) => Ok(Some(serde_json::from_slice(&current)?)),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The account's receipts, by ledger position then arrival.
+    pub fn receipts(&self, account_id: &str) -> Result<Vec<StoredReceipt>> {
+        let mut out = Vec::new();
+        for entry in self.receipts.scan_prefix(prefix(&[account_id])) {
+            let (_, value) = entry?;
+            out.push(serde_json::from_slice::<StoredReceipt>(&value)?);
+        }
+        out.sort_by_key(|r| (r.receipt.ledger_seq, r.stored_seq));
+        Ok(out)
+    }
+
+    /// Every account's receipts, grouped by account id (for the dev marketing list).
+    pub fn all_receipts(&self) -> Result<Vec<(String, StoredReceipt)>> {
+        let mut out = Vec::new();
+        for entry in self.receipts.iter() {
+            let (key, value) = entry?;
+            let account = key.split(|b| *b == 0).next().unwrap_or_default();
+            out.push((String::from_utf8_lossy(account).into_owned(), serde_json::from_slice(&value)?));
+        }
+        Ok(out)
+    }
+
+    // Telemetry.
+
+    /// Stores the items whose id is not yet stored for the account and purpose, received at
+    /// `now`; returns how many were new. One transaction: a failure stores none of them.
+    pub fn ingest(&self, account_id: &str, purpose: Purpose, events: &[TelemetryEvent], now: i64) -> Result<u32> {
+        let p = prefix(&[account_id, purpose.as_str()]);
+        let mut values = Vec::with_capacity(events.len());
+        for event in events {
+            let stored = StoredEvent { received_at: now, event: event.clone() };
+            values.push((event.id.as_str(), serde_json::to_vec(&stored)?));
+        }
+        let result = (&self.telemetry, &self.telemetry_ages).transaction(|(items, ages)| {
+            let mut accepted = 0u32;
+            for (id, value) in &values {
+                let mut key = p.clone();
+                key.extend_from_slice(id.as_bytes());
+                if items.get(&key)?.is_some() {
+                    continue;
+                }
+                items.insert(key, value.as_slice())?;
+                ages.insert(age_key(&p, now, id), &[])?;
+                accepted += 1;
+            }
+            Ok::<_, ConflictableTransactionError<()>>(accepted)
+        });
+        let accepted = match result {
+            Ok(n) => n,
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
+            Err(TransactionError::Abort(())) => 0,
+        };
+        if accepted > 0 {
+            self.flush()?;
+        }
+        Ok(accepted)
+    }
+
+    /// How many items are held for the account and purpose.
+    pub fn telemetry_count(&self, account_id: &str, purpose: Purpose) -> Result<u64> {
+        let mut n = 0;
+        for entry in self.telemetry_ages.scan_prefix(prefix(&[account_id, purpose.as_str()])) {
+            entry?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// The items held for the account and purpose, oldest first (the export will read them).
+    #[cfg(test)]
+    pub fn telemetry(&self, account_id: &str, purpose: Purpose) -> Result<Vec<StoredEvent>> {
+        let p = prefix(&[account_id, purpose.as_str()]);
+        let mut out = Vec::new();
+        for entry in self.telemetry_ages.scan_prefix(&p) {
+            let (key, _) = entry?;
+            let mut item = p.clone();
+            item.extend_from_slice(&key[p.len() + 8..]);
+            if let Some(value) = self.telemetry.get(item)? {
+                out.push(serde_json::from_slice(&value)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes the items received before `cutoff` (unix seconds); returns how many.
+    pub fn purge_telemetry_before(&self, account_id: &str, purpose: Purpose, cutoff: i64) -> Result<u64> {
+        let p = prefix(&[account_id, purpose.as_str()]);
+        let end = age_key(&p, cutoff, "");
+        let mut batch_ages = sled::Batch::default();
+        let mut batch_items = sled::Batch::default();
+        let mut n = 0;
+        for entry in self.telemetry_ages.range(p.clone()..end) {
+            let (key, _) = entry?;
+            let mut item = p.clone();
+            item.extend_from_slice(&key[p.len() + 8..]);
+            batch_items.remove(item);
+            batch_ages.remove(key);
+            n += 1;
+        }
+        if n > 0 {
+            self.telemetry.apply_batch(batch_items)?;
+            self.telemetry_ages.apply_batch(batch_ages)?;
+            self.flush()?;
+        }
+        Ok(n)
+    }
+
+    /// Deletes everything held for the account and purpose; returns how many items.
+    pub fn delete_telemetry(&self, account_id: &str, purpose: Purpose) -> Result<u64> {
+        let p = prefix(&[account_id, purpose.as_str()]);
+        let mut batch_items = sled::Batch::default();
+        let mut n = 0;
+        for entry in self.telemetry.scan_prefix(&p) {
+            let (key, _) = entry?;
+            batch_items.remove(key);
+            n += 1;
+        }
+        let mut batch_ages = sled::Batch::default();
+        for entry in self.telemetry_ages.scan_prefix(&p) {
+            let (key, _) = entry?;
+            batch_ages.remove(key);
+        }
+        self.telemetry.apply_batch(batch_items)?;
+        self.telemetry_ages.apply_batch(batch_ages)?;
+        self.flush()?;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: &str) -> TelemetryEvent {
+        TelemetryEvent {
+            id: id.into(),
+            kind: "k".into(),
+            at: "2026-01-01T00:00:00Z".into(),
+            data: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn telemetry_is_kept_per_account_and_purpose_and_purged_by_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ua = Purpose::UsageAnalytics;
+        assert_eq!(store.ingest("acc_a", ua, &[event("1"), event("2"), event("1")], 100).unwrap(), 2);
+        assert_eq!(store.ingest("acc_a", ua, &[event("2"), event("3")], 200).unwrap(), 1);
+        assert_eq!(store.ingest("acc_a", Purpose::CrashReports, &[event("1")], 100).unwrap(), 1);
+        // An account id that extends another's is still another account.
+        assert_eq!(store.ingest("acc_ab", ua, &[event("1")], 100).unwrap(), 1);
+        assert_eq!(store.telemetry_count("acc_a", ua).unwrap(), 3);
+        let ids: Vec<_> = store.telemetry("acc_a", ua).unwrap().into_iter().map(|e| e.event.id).collect();
+        assert_eq!(ids, ["1", "2", "3"]);
+
+        assert_eq!(store.purge_telemetry_before("acc_a", ua, 100).unwrap(), 0, "the cutoff is exclusive");
+        assert_eq!(store.purge_telemetry_before("acc_a", ua, 101).unwrap(), 2);
+        assert_eq!(store.telemetry_count("acc_a", ua).unwrap(), 1);
+        assert_eq!(store.telemetry_count("acc_a", Purpose::CrashReports).unwrap(), 1);
+        assert_eq!(store.telemetry_count("acc_ab", ua).unwrap(), 1);
+        // A purged id may arrive again (it is new data).
+        assert_eq!(store.ingest("acc_a", ua, &[event("1")], 300).unwrap(), 1);
+
+        assert_eq!(store.delete_telemetry("acc_a", ua).unwrap(), 2);
+        assert_eq!(store.telemetry_count("acc_a", ua).unwrap(), 0);
+        assert!(store.telemetry("acc_a", ua).unwrap().is_empty());
+        assert_eq!(store.telemetry_count("acc_ab", ua).unwrap(), 1);
+        assert_eq!(store.delete_telemetry("acc_a", ua).unwrap(), 0);
     }
 }

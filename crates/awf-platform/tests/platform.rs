@@ -8,13 +8,23 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use awf_platform_api::{
-    AccountProfile, AgeBand, Capabilities, ErrorBody, PlatformErrorCode, RequestStats, SessionGrant, SmsMessage,
+    AccountProfile, AgeBand, Capabilities, ConsentReceipts, ErrorBody, HeldData, IngestAck, PlatformErrorCode, Purpose,
+    PurposeDataDeleted, ReceiptAck, RequestStats, SessionGrant, SmsMessage,
 };
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse battery";
+const NOW: &str = "2026-03-01T08:00:00.000Z";
+
+/// A consent receipt as the client's ledger would send it.
+fn receipt(id: &str, purpose: &str, granted: bool, seq: u64) -> Value {
+    json!({
+        "receipt_id": id, "purpose": purpose, "granted": granted, "at": NOW, "policy_version": 1,
+        "method": "consent_centre", "ledger_seq": seq, "ledger_hash": format!("{seq:064x}"),
+    })
+}
 
 struct Platform {
     child: Child,
@@ -50,6 +60,37 @@ impl Platform {
         let url = url.unwrap_or_else(|| panic!("unexpected first line {first:?}"));
         let http = Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
         Platform { child, url, lines, http }
+    }
+
+    /// An authenticated request with a purpose header (none when `purpose` is empty).
+    fn authed(&self, method: &str, path: &str, token: &str, purpose: &str, body: Option<Value>) -> Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut r = self.http.request(method, format!("{}{path}", self.url)).bearer_auth(token);
+        if !purpose.is_empty() {
+            r = r.header("x-awf-purpose", purpose);
+        }
+        if let Some(body) = body {
+            r = r.json(&body);
+        }
+        r.send().unwrap()
+    }
+
+    fn receipt(&self, token: &str, receipt: Value) -> Response {
+        self.authed("POST", "/v1/consents", token, "account_operation", Some(receipt))
+    }
+
+    fn telemetry(&self, token: &str, purpose: &str, ids: &[&str]) -> Response {
+        let events: Vec<Value> =
+            ids.iter().map(|id| json!({ "id": id, "kind": "agent_created", "at": NOW, "data": { "n": 1 } })).collect();
+        self.authed("POST", &format!("/v1/telemetry/{purpose}"), token, purpose, Some(json!({ "events": events })))
+    }
+
+    /// The count of a category in the data summary.
+    fn held(&self, token: &str, category: &str) -> u64 {
+        let r = self.authed("GET", "/v1/account/data", token, "account_operation", None);
+        assert_eq!(r.status(), StatusCode::OK);
+        let data: HeldData = r.json().unwrap();
+        data.categories.iter().find(|c| c.category == category).unwrap_or_else(|| panic!("no {category}")).count
     }
 
     fn dev(dir: &Path) -> Platform {
@@ -389,7 +430,7 @@ fn sixth_failed_login_within_a_minute_is_rate_limited() {
 fn dev_endpoints_are_not_served_without_dev_mode() {
     let dir = temp();
     let p = Platform::start(dir.path(), &[]);
-    for path in ["/v1/dev/sms-outbox?phone=123456", "/v1/dev/stats"] {
+    for path in ["/v1/dev/sms-outbox?phone=123456", "/v1/dev/stats", "/v1/dev/marketing-recipients"] {
         error(p.get(path).send().unwrap(), StatusCode::NOT_FOUND, PlatformErrorCode::NotFound);
     }
     let caps: Capabilities = p.get("/v1/capabilities").send().unwrap().json().unwrap();
@@ -586,4 +627,260 @@ fn help_and_remote_bind_refusal() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-remote"));
     assert!(out.stdout.is_empty(), "no URL line when refusing");
+}
+
+#[test]
+fn consent_receipts_are_stored_idempotently_and_listed_in_ledger_order() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    let (grant, _) = p.register("jane", "+8613800000020");
+    let token = &grant.tokens.access_token;
+    assert_eq!(p.held(token, "consent_receipts"), 0);
+
+    // The second ledger entry arrives first.
+    let r = p.receipt(token, receipt("r2", "usage_analytics", false, 2));
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = p.receipt(token, receipt("r1", "usage_analytics", true, 1));
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let first: ReceiptAck = r.json().unwrap();
+    assert_eq!(first.receipt_id, "r1");
+    std::thread::sleep(Duration::from_millis(1100));
+    // A repeat is acknowledged with the first storage time and stored once.
+    let r = p.receipt(token, receipt("r1", "usage_analytics", true, 1));
+    assert_eq!(r.status(), StatusCode::OK);
+    let again: ReceiptAck = r.json().unwrap();
+    assert_eq!(again, first);
+
+    let r = p.authed("GET", "/v1/consents", token, "account_operation", None);
+    assert_eq!(r.status(), StatusCode::OK);
+    let list: ConsentReceipts = r.json().unwrap();
+    let ids: Vec<_> = list.receipts.iter().map(|r| r.receipt_id.as_str()).collect();
+    assert_eq!(ids, ["r1", "r2"]);
+    assert_eq!(list.receipts[0].purpose, Purpose::UsageAnalytics);
+    assert!(list.receipts[0].granted && !list.receipts[1].granted);
+    assert_eq!(list.receipts[1].ledger_hash, format!("{:064x}", 2));
+    assert_eq!(p.held(token, "consent_receipts"), 2);
+
+    // Receipts are per account.
+    let (other, _) = p.register("kate", "+8613800000021");
+    let list: ConsentReceipts = p.authed("GET", "/v1/consents", &other.tokens.access_token, "", None).json().unwrap();
+    assert!(list.receipts.is_empty());
+
+    // Invalid receipts are refused, naming the field, and not stored.
+    for (field, key, value) in [
+        ("purpose", "purpose", json!("service_information")),
+        ("receipt_id", "receipt_id", json!("has space")),
+        ("ledger_hash", "ledger_hash", json!("ABC")),
+        ("ledger_seq", "ledger_seq", json!(0)),
+        ("at", "at", json!("")),
+        ("method", "method", json!("")),
+    ] {
+        let mut bad = receipt("bad", "marketing", true, 3);
+        bad[key] = value;
+        let e = error(p.receipt(token, bad), StatusCode::BAD_REQUEST, PlatformErrorCode::InvalidInput);
+        assert_eq!(e.field.as_deref(), Some(field));
+    }
+    assert_eq!(p.held(token, "consent_receipts"), 2);
+}
+
+#[test]
+fn telemetry_is_refused_without_consent_accepted_with_it_and_refused_after_withdrawal() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    let (grant, _) = p.register("liam", "+8613800000022");
+    let token = &grant.tokens.access_token;
+
+    // No receipt: refused, nothing stored.
+    let e = error(
+        p.telemetry(token, "usage_analytics", &["e1"]),
+        StatusCode::FORBIDDEN,
+        PlatformErrorCode::ConsentRequired,
+    );
+    assert_eq!(e.field.as_deref(), Some("x-awf-purpose"));
+    assert_eq!(p.held(token, "telemetry:usage_analytics"), 0);
+
+    // A grant of another purpose does not help.
+    assert_eq!(p.receipt(token, receipt("g0", "crash_reports", true, 1)).status(), StatusCode::CREATED);
+    error(p.telemetry(token, "usage_analytics", &["e1"]), StatusCode::FORBIDDEN, PlatformErrorCode::ConsentRequired);
+    assert_eq!(p.held(token, "telemetry:usage_analytics"), 0);
+
+    // Granted: accepted; duplicates (in a batch and across batches) are stored and counted once.
+    assert_eq!(p.receipt(token, receipt("g1", "usage_analytics", true, 2)).status(), StatusCode::CREATED);
+    let r = p.telemetry(token, "usage_analytics", &["e1", "e2", "e1"]);
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(r.json::<IngestAck>().unwrap().accepted, 2);
+    let r = p.telemetry(token, "usage_analytics", &["e2", "e3"]);
+    assert_eq!(r.json::<IngestAck>().unwrap().accepted, 1);
+    assert_eq!(p.held(token, "telemetry:usage_analytics"), 3);
+    assert_eq!(p.held(token, "telemetry:crash_reports"), 0);
+
+    // Withdrawn (a later ledger entry): refused again, nothing more stored.
+    assert_eq!(p.receipt(token, receipt("w1", "usage_analytics", false, 3)).status(), StatusCode::CREATED);
+    error(p.telemetry(token, "usage_analytics", &["e4"]), StatusCode::FORBIDDEN, PlatformErrorCode::ConsentRequired);
+    assert_eq!(p.held(token, "telemetry:usage_analytics"), 3);
+    // An older grant arriving late does not undo the withdrawal: the ledger position decides.
+    assert_eq!(p.receipt(token, receipt("g-old", "usage_analytics", true, 2)).status(), StatusCode::CREATED);
+    error(p.telemetry(token, "usage_analytics", &["e4"]), StatusCode::FORBIDDEN, PlatformErrorCode::ConsentRequired);
+
+    // Another account's consent is not this one's.
+    let (other, _) = p.register("mona", "+8613800000023");
+    error(
+        p.telemetry(&other.tokens.access_token, "crash_reports", &["x"]),
+        StatusCode::FORBIDDEN,
+        PlatformErrorCode::ConsentRequired,
+    );
+
+    // Telemetry requests are counted in the stats like every other.
+    let stats: RequestStats = p.get("/v1/dev/stats").send().unwrap().json().unwrap();
+    assert_eq!(stats.by_route["POST /v1/telemetry/{purpose}"], 7);
+    assert_eq!(stats.by_purpose["usage_analytics"], 6);
+}
+
+#[test]
+fn deleting_a_purposes_data_removes_it_and_says_how_much() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    let (grant, _) = p.register("nina", "+8613800000024");
+    let token = &grant.tokens.access_token;
+    p.receipt(token, receipt("g1", "crash_reports", true, 1));
+    p.receipt(token, receipt("g2", "research", true, 2));
+    assert_eq!(p.telemetry(token, "crash_reports", &["c1", "c2", "c3"]).status(), StatusCode::ACCEPTED);
+    assert_eq!(p.telemetry(token, "research", &["r1"]).status(), StatusCode::ACCEPTED);
+    assert_eq!(p.held(token, "telemetry:crash_reports"), 3);
+
+    // Withdraw, then delete: deletion needs no consent, and the client sends it as account operation.
+    p.receipt(token, receipt("w1", "crash_reports", false, 3));
+    let r = p.authed("DELETE", "/v1/telemetry/crash_reports", token, "account_operation", None);
+    assert_eq!(r.status(), StatusCode::OK);
+    let deleted: PurposeDataDeleted = r.json().unwrap();
+    assert_eq!((deleted.purpose, deleted.deleted), (Purpose::CrashReports, 3));
+    assert_eq!(p.held(token, "telemetry:crash_reports"), 0);
+    assert_eq!(p.held(token, "telemetry:research"), 1, "other purposes are untouched");
+    let r = p.authed("DELETE", "/v1/telemetry/crash_reports", token, "", None);
+    assert_eq!(r.json::<PurposeDataDeleted>().unwrap().deleted, 0);
+
+    // After deletion, the same ids are new data again once consent is given again.
+    p.receipt(token, receipt("g3", "crash_reports", true, 4));
+    assert_eq!(p.telemetry(token, "crash_reports", &["c1"]).json::<IngestAck>().unwrap().accepted, 1);
+
+    // The summary: one account, this session and the log-in's, the receipts, each purpose.
+    let data: HeldData = p.authed("GET", "/v1/account/data", token, "account_operation", None).json().unwrap();
+    let categories: Vec<_> = data.categories.iter().map(|c| (c.category.as_str(), c.count)).collect();
+    assert_eq!(
+        categories,
+        [
+            ("account", 1),
+            ("sessions", 2),
+            ("consent_receipts", 4),
+            ("telemetry:security_device_info", 0),
+            ("telemetry:usage_analytics", 0),
+            ("telemetry:crash_reports", 1),
+            ("telemetry:research", 1),
+        ]
+    );
+    assert!(data.categories.iter().all(|c| !c.retention.is_empty()));
+    assert!(data.categories[3].retention.starts_with("90 days"));
+    assert!(data.categories[1].retention.contains("30 days"), "{}", data.categories[1].retention);
+    // Logging out ends a session.
+    p.http.post(format!("{}/v1/auth/logout", p.url)).bearer_auth(token).send().unwrap();
+    let login = p.login("nina", PASSWORD).json::<SessionGrant>().unwrap();
+    assert_eq!(p.held(&login.tokens.access_token, "sessions"), 2);
+}
+
+#[test]
+fn telemetry_purpose_in_header_and_path_must_agree() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    let (grant, _) = p.register("omar", "+8613800000025");
+    let token = &grant.tokens.access_token;
+    p.receipt(token, receipt("g1", "usage_analytics", true, 1));
+    let body = json!({ "events": [{ "id": "e1", "kind": "k", "at": NOW, "data": null }] });
+    for header in ["account_operation", "crash_reports", ""] {
+        let r = p.authed("POST", "/v1/telemetry/usage_analytics", token, header, Some(body.clone()));
+        let e = error(r, StatusCode::BAD_REQUEST, PlatformErrorCode::InvalidInput);
+        assert_eq!(e.field.as_deref(), Some("x-awf-purpose"), "header {header:?}");
+    }
+    // Only the telemetry purposes have a telemetry resource.
+    for path in ["marketing", "account_operation", "spying", "usage%FFanalytics"] {
+        let r = p.authed("POST", &format!("/v1/telemetry/{path}"), token, "usage_analytics", Some(body.clone()));
+        error(r, StatusCode::NOT_FOUND, PlatformErrorCode::NotFound);
+        let r = p.authed("DELETE", &format!("/v1/telemetry/{path}"), token, "account_operation", None);
+        error(r, StatusCode::NOT_FOUND, PlatformErrorCode::NotFound);
+    }
+    // Bodies are checked once the purpose and consent are.
+    let r = p.authed("POST", "/v1/telemetry/usage_analytics", token, "usage_analytics", Some(json!({ "events": [] })));
+    assert_eq!(error(r, StatusCode::BAD_REQUEST, PlatformErrorCode::InvalidInput).field.as_deref(), Some("events"));
+    let big = json!({ "events": [{ "id": "e1", "kind": "k", "at": NOW, "data": "x".repeat(70_000) }] });
+    let r = p.authed("POST", "/v1/telemetry/usage_analytics", token, "usage_analytics", Some(big));
+    error(r, StatusCode::PAYLOAD_TOO_LARGE, PlatformErrorCode::PayloadTooLarge);
+    assert_eq!(p.held(token, "telemetry:usage_analytics"), 0);
+    let r = p.authed("POST", "/v1/telemetry/usage_analytics", token, "usage_analytics", Some(body));
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+}
+
+#[test]
+fn marketing_recipients_follow_grant_and_withdrawal_receipts() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    let recipients = || -> Vec<String> { p.get("/v1/dev/marketing-recipients").send().unwrap().json().unwrap() };
+    let (a, _) = p.register("pia", "+8613800000026");
+    let (b, _) = p.register("quin", "+8613800000027");
+    let (c, _) = p.register("rosa", "+8613800000028");
+    let (a_id, b_id) = (a.account.account_id.clone(), b.account.account_id.clone());
+    assert!(recipients().is_empty(), "nobody is on the list without a grant");
+
+    p.receipt(&a.tokens.access_token, receipt("m1", "marketing", true, 1));
+    p.receipt(&b.tokens.access_token, receipt("m1", "marketing", true, 1));
+    // A withdrawal alone, or a grant of another purpose, puts nobody on the list.
+    p.receipt(&c.tokens.access_token, receipt("m1", "marketing", false, 1));
+    p.receipt(&c.tokens.access_token, receipt("u1", "usage_analytics", true, 2));
+    let mut expected = vec![a_id.clone(), b_id.clone()];
+    expected.sort();
+    assert_eq!(recipients(), expected);
+
+    // The opt-out is reflected at once.
+    p.receipt(&a.tokens.access_token, receipt("m2", "marketing", false, 2));
+    assert_eq!(recipients(), std::slice::from_ref(&b_id));
+    p.receipt(&a.tokens.access_token, receipt("m3", "marketing", true, 3));
+    assert_eq!(recipients(), expected);
+
+    // The platform's marketing state is visible to the account in its receipts.
+    let list: ConsentReceipts = p.authed("GET", "/v1/consents", &a.tokens.access_token, "", None).json().unwrap();
+    let latest = list.receipts.iter().rfind(|r| r.purpose == Purpose::Marketing).unwrap();
+    assert!(latest.granted && latest.ledger_seq == 3);
+}
+
+#[test]
+fn privacy_endpoints_need_authentication() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    let cases: [(&str, &str, Option<Value>); 6] = [
+        ("POST", "/v1/consents", Some(receipt("r1", "marketing", true, 1))),
+        ("GET", "/v1/consents", None),
+        (
+            "POST",
+            "/v1/telemetry/usage_analytics",
+            Some(json!({ "events": [{ "id": "1", "kind": "k", "at": NOW, "data": 1 }] })),
+        ),
+        ("DELETE", "/v1/telemetry/usage_analytics", None),
+        ("GET", "/v1/account/data", None),
+        ("GET", "/v1/telemetry/usage_analytics", None),
+    ];
+    for (method, path, body) in cases {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let purpose = if path.starts_with("/v1/telemetry") { "usage_analytics" } else { "account_operation" };
+        let mut r = p.http.request(m.clone(), format!("{}{path}", p.url)).header("x-awf-purpose", purpose);
+        if let Some(body) = &body {
+            r = r.json(body);
+        }
+        let response = r.send().unwrap();
+        if method == "GET" && path.starts_with("/v1/telemetry") {
+            // Not a route: no GET of telemetry.
+            error(response, StatusCode::METHOD_NOT_ALLOWED, PlatformErrorCode::InvalidInput);
+            continue;
+        }
+        error(response, StatusCode::UNAUTHORIZED, PlatformErrorCode::Unauthorized);
+        let r = p.authed(method, path, "awfa_unknown", purpose, body);
+        error(r, StatusCode::UNAUTHORIZED, PlatformErrorCode::Unauthorized);
+    }
 }
