@@ -74,6 +74,11 @@ impl Api {
             Err(awf_egress::EgressError::Unreachable { .. }) | Err(awf_egress::EgressError::BadResponse { .. }) => {}
             Err(e) => return Err(e.into()),
         }
+        // Back online and signed in: settle what is owed (receipts, deletions, queued telemetry
+        // of granted purposes). Failures stay owed for the next check.
+        if client.gate().connectivity().online && client.session().is_ok_and(|s| s.signed_in) {
+            let _ = self.telemetry_flush();
+        }
         self.platform_status()
     }
 
@@ -122,7 +127,7 @@ impl Api {
             .get(Purpose::AccountOperation)?
             .filter(|c| c.granted)
             .map_or(BUNDLED_POLICY_VERSION, |c| c.policy_version);
-        Ok(client.register(RegisterRequest {
+        let account = client.register(RegisterRequest {
             account_name: f.account_name.trim().to_string(),
             phone: f.phone.trim().to_string(),
             password: f.password,
@@ -130,7 +135,10 @@ impl Api {
             date_of_birth: f.date_of_birth.trim().to_string(),
             guardian,
             policy_version,
-        })?)
+        })?;
+        // The receipt of the policy acceptance (and any other consent) goes to the new account.
+        let _ = client.send_receipts();
+        Ok(account)
     }
 
     /// Signs in.
@@ -141,7 +149,10 @@ impl Api {
         if f.password.is_empty() {
             return Err(ApiError::new(ErrorCode::InvalidInput, "Enter your password.").field("password"));
         }
-        Ok(self.platform()?.login(LoginRequest { login: f.login.trim().to_string(), password: f.password })?)
+        let client = self.platform()?;
+        let account = client.login(LoginRequest { login: f.login.trim().to_string(), password: f.password })?;
+        let _ = client.send_receipts();
+        Ok(account)
     }
 
     /// Signs out (tokens are deleted here even when the platform cannot be told).

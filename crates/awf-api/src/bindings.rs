@@ -19,7 +19,9 @@ fn decl<T: TS>() -> String {
         }
     }
     out.push_str("export ");
-    out.push_str(&T::decl());
+    // ts-rs declares 64-bit integers as `bigint`, but JSON carries them as numbers (and every
+    // such value here — sequence numbers, byte counts, seconds — stays far below 2^53).
+    out.push_str(&T::decl().replace("bigint", "number"));
     out.push('\n');
     out
 }
@@ -73,6 +75,22 @@ pub fn generate() -> String {
         decl::<ProfilePatch>(),
         decl::<Region>(),
         decl::<SmsCodeSent>(),
+        decl::<PurposeView>(),
+        decl::<PurposeInfo>(),
+        decl::<Bilingual>(),
+        decl::<ConsentSetRequest>(),
+        decl::<ConsentChange>(),
+        decl::<LedgerView>(),
+        decl::<LedgerEntry>(),
+        decl::<LedgerReport>(),
+        decl::<LedgerProblem>(),
+        decl::<TelemetryQuery>(),
+        decl::<TelemetryItem>(),
+        decl::<FlushReport>(),
+        decl::<PurposeCount>(),
+        decl::<UiErrorReport>(),
+        decl::<HeldData>(),
+        decl::<HeldCategory>(),
     ];
     for d in decls {
         out.push_str(&d);

@@ -74,9 +74,17 @@ command_table! {
     /// One agent in full.
     agent_get(AgentRef) -> Agent = |api, r| Ok(api.profile()?.agents().get(&r.id)?);
     /// Creates an agent.
-    agent_create(AgentDraft) -> Agent = |api, d| Ok(api.profile()?.agents().create(d)?);
+    agent_create(AgentDraft) -> Agent = |api, d| {
+        let a = api.profile()?.agents().create(d)?;
+        api.usage("agent_created", serde_json::json!({ "instructions_chars": a.draft.instructions.chars().count() }));
+        Ok(a)
+    };
     /// Saves an edited agent (autosave). Acknowledged only once flushed to disk.
-    agent_update(UpdateAgentRequest) -> Agent = |api, r| Ok(api.profile()?.agents().update(&r.id, r.draft, r.expected_version)?);
+    agent_update(UpdateAgentRequest) -> Agent = |api, r| {
+        let a = api.profile()?.agents().update(&r.id, r.draft, r.expected_version)?;
+        api.usage("agent_saved", serde_json::json!({ "version": a.version }));
+        Ok(a)
+    };
     /// The instruction history, newest first.
     agent_history(AgentRef) -> Vec<RevisionSummary> = |api, r| Ok(api.profile()?.agents().history(&r.id)?);
     /// One revision of the instructions.
@@ -115,6 +123,22 @@ command_table! {
     settings_get(()) -> SettingsView = |api, ()| api.settings_view();
     /// Sets the platform address (`null` restores the default); plain http:// only to this computer.
     settings_set_platform_url(SetPlatformUrl) -> SettingsView = |api, r| api.set_platform_url(r);
+    /// Every purpose with its policy text, clause, whether it is required, and its state.
+    consent_list(()) -> Vec<PurposeView> = |api, ()| api.consent_list();
+    /// Grants or withdraws a purpose (ledger entry, receipt, and on withdrawal: queue purged, platform asked to delete).
+    consent_set(ConsentSetRequest) -> ConsentChange = |api, r| api.consent_set(r);
+    /// The hash-chained consent ledger, oldest first.
+    consent_ledger(()) -> LedgerView = |api, ()| api.consent_ledger();
+    /// Walks the ledger's hash chain and names any edited, removed or reordered entry.
+    consent_verify(()) -> LedgerReport = |api, ()| Ok(api.profile()?.consents().verify()?);
+    /// Telemetry waiting to be sent, exactly as it will be sent.
+    telemetry_pending(TelemetryQuery) -> Vec<TelemetryItem> = |api, q| Ok(api.profile()?.telemetry().pending(q.purpose)?);
+    /// Sends owed receipts and deletions, then queued telemetry of granted purposes.
+    telemetry_flush(()) -> FlushReport = |api, ()| api.telemetry_flush();
+    /// Offers an error the UI caught as a crash report; true when queued (crash-report consent given).
+    telemetry_ui_error(UiErrorReport) -> bool = |api, r| api.record_ui_error(r);
+    /// What the platform holds for the account, with retention.
+    data_held(()) -> HeldData = |api, ()| Ok(api.platform()?.held_data()?);
     /// The transmission log: every request sent, refused or failed, newest first.
     transmissions_list(LogQuery) -> Vec<TransmissionRecord> = |api, q| Ok(api.profile()?.transmissions().list(&q)?);
 }

@@ -188,3 +188,109 @@ pub struct SettingsView {
 pub struct SetPlatformUrl {
     pub url: Option<String>,
 }
+
+// --- consent and telemetry ---
+
+pub use awf_core::consent::LedgerReport;
+pub use awf_core::ledger::{LedgerEntry, LedgerProblem};
+pub use awf_core::purposes::{Bilingual, PurposeInfo};
+pub use awf_core::telemetry::TelemetryItem;
+pub use awf_platform_api::{HeldCategory, HeldData};
+
+/// One purpose in the consent centre.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PurposeView {
+    pub info: PurposeInfo,
+    /// Whether requests of this purpose may leave now.
+    pub granted: bool,
+    /// The last change, if any.
+    pub record: Option<ConsentRecord>,
+}
+
+/// Grants or withdraws a purpose.
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentSetRequest {
+    pub purpose: Purpose,
+    pub granted: bool,
+    /// Default: the consent centre.
+    #[serde(default)]
+    pub method: Option<ConsentMethod>,
+}
+
+/// What a grant or withdrawal did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConsentChange {
+    pub record: ConsentRecord,
+    /// Queued items of the purpose deleted here (withdrawal).
+    pub queue_purged: u32,
+    pub receipts_sent: u32,
+    /// Receipts not yet acknowledged by the platform.
+    pub receipts_pending: u32,
+    /// Items the platform deleted for this purpose (withdrawal, when it could be reached).
+    pub platform_deleted: Option<u64>,
+    /// What is left to do, and why.
+    pub note: Option<String>,
+}
+
+impl ConsentChange {
+    pub(crate) fn placeholder() -> ConsentChange {
+        ConsentChange {
+            record: ConsentRecord {
+                purpose: Purpose::ServiceInformation,
+                granted: true,
+                at: String::new(),
+                policy_version: 0,
+                method: ConsentMethod::ConsentCentre,
+            },
+            queue_purged: 0,
+            receipts_sent: 0,
+            receipts_pending: 0,
+            platform_deleted: None,
+            note: None,
+        }
+    }
+}
+
+/// The ledger with the platform's acknowledgement.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LedgerView {
+    pub entries: Vec<LedgerEntry>,
+    /// Entries up to this one have a receipt at the platform.
+    pub acknowledged_upto: u64,
+}
+
+/// Which queued telemetry to show.
+#[derive(Debug, Default, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryQuery {
+    #[serde(default)]
+    pub purpose: Option<Purpose>,
+}
+
+/// A count per purpose.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PurposeCount {
+    pub purpose: Purpose,
+    pub count: u32,
+}
+
+/// What a flush sent.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FlushReport {
+    pub receipts_sent: u32,
+    pub sent: Vec<PurposeCount>,
+    /// Items still queued.
+    pub pending: u32,
+}
+
+/// An error caught by the UI, offered as a crash report.
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct UiErrorReport {
+    pub message: String,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub stack: Option<String>,
+}

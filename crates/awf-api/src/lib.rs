@@ -12,6 +12,7 @@ pub mod bindings;
 pub mod commands;
 pub mod dto;
 pub mod error;
+mod privacy;
 mod session;
 
 pub use error::{ApiError, ErrorCode};

@@ -40,6 +40,8 @@ pub struct Api {
     platform: Mutex<Option<Arc<awf_egress::PlatformClient>>>,
     /// What the last successful capabilities check said.
     platform_info: Mutex<Option<crate::dto::PlatformInfo>>,
+    /// Device information is offered once per run.
+    device_info_offered: Mutex<bool>,
 }
 
 impl Api {
@@ -52,6 +54,7 @@ impl Api {
             state: RwLock::new(State::Closed(not_open())),
             platform: Mutex::new(None),
             platform_info: Mutex::new(None),
+            device_info_offered: Mutex::new(false),
         };
         api.try_open(config.passphrase);
         api
@@ -82,6 +85,10 @@ impl Api {
 
     pub(crate) fn platform_slot(&self) -> &Mutex<Option<Arc<awf_egress::PlatformClient>>> {
         &self.platform
+    }
+
+    pub(crate) fn device_info_offered(&self) -> &Mutex<bool> {
+        &self.device_info_offered
     }
 
     pub(crate) fn platform_info_cache(&self) -> &Mutex<Option<crate::dto::PlatformInfo>> {

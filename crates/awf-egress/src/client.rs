@@ -6,10 +6,15 @@
 
 use std::sync::Mutex;
 
+use awf_core::telemetry::TELEMETRY_PURPOSES;
 use awf_core::SecretString;
 use awf_platform_api::{
     AccountProfile, Capabilities, ErrorBody, LoginRequest, PlatformErrorCode, PolicyDocument, ProfilePatch, Purpose,
     RefreshRequest, RegisterRequest, SessionGrant, SmsCodeRequest, SmsCodeSent,
+};
+use awf_platform_api::{
+    ConsentReceipt, ConsentReceipts, HeldData, IngestAck, PurposeDataDeleted, ReceiptAck, TelemetryBatch,
+    TelemetryEvent,
 };
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -189,9 +194,97 @@ impl PlatformClient {
         Ok(Session { signed_in, account })
     }
 
+    // --- privacy ---
+
+    /// Sends the receipts of ledger entries the platform has not acknowledged, oldest first.
+    /// Returns how many were sent; stops at the first failure (the rest stay pending).
+    pub fn send_receipts(&self) -> Result<usize, EgressError> {
+        let consents = self.gate.profile().consents();
+        let mut sent = 0;
+        for e in consents.unacknowledged()? {
+            let receipt = ConsentReceipt {
+                receipt_id: e.receipt_id.clone(),
+                purpose: e.purpose,
+                granted: e.granted,
+                at: e.at.clone(),
+                policy_version: e.policy_version,
+                method: serde_json::to_value(e.method)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                ledger_seq: e.seq,
+                ledger_hash: e.hash.clone(),
+            };
+            let body = serde_json::to_value(&receipt).expect("serialises");
+            let _: ReceiptAck = self.authed(Purpose::AccountOperation, Method::POST, "/v1/consents", Some(&body))?;
+            consents.set_acknowledged(e.seq)?;
+            sent += 1;
+        }
+        Ok(sent)
+    }
+
+    /// The receipts the platform holds for the account.
+    pub fn platform_receipts(&self) -> Result<ConsentReceipts, EgressError> {
+        self.authed(Purpose::AccountOperation, Method::GET, "/v1/consents", None)
+    }
+
+    /// Sends queued telemetry of every granted purpose in batches of up to 500; each batch goes
+    /// under its own purpose, so the gate checks that purpose's consent. Sent items leave the
+    /// queue. Returns the count sent per purpose.
+    pub fn flush_telemetry(&self) -> Result<Vec<(Purpose, usize)>, EgressError> {
+        let profile = self.gate.profile();
+        let mut report = Vec::new();
+        for purpose in TELEMETRY_PURPOSES {
+            if !profile.consents().allows(purpose)? {
+                continue;
+            }
+            let pending = profile.telemetry().pending(Some(purpose))?;
+            let mut sent = 0;
+            for chunk in pending.chunks(500) {
+                let batch = TelemetryBatch {
+                    events: chunk
+                        .iter()
+                        .map(|i| TelemetryEvent {
+                            id: i.id.clone(),
+                            kind: i.kind.clone(),
+                            at: i.at.clone(),
+                            data: i.data.clone(),
+                        })
+                        .collect(),
+                };
+                let body = serde_json::to_value(&batch).expect("serialises");
+                let path = format!("/v1/telemetry/{}", purpose.as_str());
+                let _: IngestAck = self.authed(purpose, Method::POST, &path, Some(&body))?;
+                profile.telemetry().remove(chunk)?;
+                sent += chunk.len();
+            }
+            if sent > 0 {
+                report.push((purpose, sent));
+            }
+        }
+        Ok(report)
+    }
+
+    /// Asks the platform to delete everything it holds for a telemetry purpose (after a
+    /// withdrawal). Sent as an account operation: exercising a right needs no other consent.
+    pub fn delete_purpose_data(&self, purpose: Purpose) -> Result<PurposeDataDeleted, EgressError> {
+        let path = format!("/v1/telemetry/{}", purpose.as_str());
+        self.authed(Purpose::AccountOperation, Method::DELETE, &path, None)
+    }
+
+    /// What the platform holds for the account, with retention.
+    pub fn held_data(&self) -> Result<HeldData, EgressError> {
+        self.authed(Purpose::AccountOperation, Method::GET, "/v1/account/data", None)
+    }
+
     // --- session plumbing ---
 
     fn adopt(&self, grant: SessionGrant) -> Result<AccountProfile, EgressError> {
+        let previous: Option<AccountProfile> = self.gate.profile().record(ACCOUNT_RECORD)?;
+        if previous.is_none_or(|p| p.account_id != grant.account.account_id) {
+            // Another account (or the first): it holds none of this ledger's receipts yet.
+            self.gate.profile().consents().reset_acknowledged()?;
+        }
         let stored = StoredTokens {
             access_token: grant.tokens.access_token.clone(),
             refresh_token: grant.tokens.refresh_token.clone(),

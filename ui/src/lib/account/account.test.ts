@@ -238,7 +238,7 @@ describe("log-in form", () => {
       message: "Too many failed log-ins.",
       hint: null,
       field: null,
-      retry_after_secs: 3 as unknown as bigint,
+      retry_after_secs: 3,
     });
     await openLogin(backend);
     await typeInto(byTestId("login-login"), "bob");
@@ -340,7 +340,7 @@ describe("transmissions", () => {
   it("lists what was sent and filters by purpose", async () => {
     const backend = new FakeBackend();
     const record = (seq: number, purpose: TransmissionRecord["purpose"], path: string): TransmissionRecord => ({
-      seq: seq as unknown as bigint,
+      seq: seq,
       at: "2025-01-01T00:00:00Z",
       method: "POST",
       path,
@@ -348,8 +348,8 @@ describe("transmissions", () => {
       purpose,
       outcome: "sent",
       status: 200,
-      bytes_up: 120 as unknown as bigint,
-      bytes_down: 340 as unknown as bigint,
+      bytes_up: 120,
+      bytes_down: 340,
       preview: '{"password":"<redacted>"}',
       error: null,
     });

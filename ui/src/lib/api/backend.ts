@@ -34,10 +34,7 @@ export function isApiError(value: unknown): value is ApiError {
 export function normaliseApiError(e: ApiError): ApiError {
   const out: ApiError = { code: e.code, message: e.message, hint: e.hint ?? null, field: e.field ?? null };
   const retry: unknown = (e as { retry_after_secs?: unknown }).retry_after_secs;
-  if (typeof retry === "number" || typeof retry === "bigint") {
-    // Generated as `bigint`, but JSON (IPC and HTTP alike) carries a plain number.
-    out.retry_after_secs = retry as unknown as bigint;
-  }
+  if (typeof retry === "number") out.retry_after_secs = retry;
   return out;
 }
 

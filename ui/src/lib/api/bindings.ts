@@ -25,7 +25,7 @@ field: string | null,
 /**
  * With `rate_limited`: seconds until a retry can succeed.
  */
-retry_after_secs?: bigint, };
+retry_after_secs?: number, };
 
 /**
  * Whether the profile is open, and if not, why.
@@ -279,7 +279,7 @@ export type Purpose = "service_information" | "account_operation" | "security_de
 /**
  * One request as the log keeps it.
  */
-export type TransmissionRecord = { seq: bigint, 
+export type TransmissionRecord = { seq: number, 
 /**
  * When the request was made.
  */
@@ -299,11 +299,11 @@ status: number | null,
 /**
  * Bytes sent: request line, headers and body.
  */
-bytes_up: bigint, 
+bytes_up: number, 
 /**
  * Bytes received: status line, headers and body.
  */
-bytes_down: bigint, 
+bytes_down: number, 
 /**
  * The request body with secrets replaced by `<redacted>`, cut to a few hundred characters.
  */
@@ -324,7 +324,7 @@ since: string | null,
 /**
  * Only records with a sequence number below this (paging).
  */
-before_seq: bigint | null, 
+before_seq: number | null, 
 /**
  * At most this many (default 200, at most 5,000).
  */
@@ -421,11 +421,207 @@ jurisdiction: string, };
 /**
  * The code was sent (in dev mode: written to the SMS outbox and the platform's log).
  */
-export type SmsCodeSent = { expires_in_secs: bigint, 
+export type SmsCodeSent = { expires_in_secs: number, 
 /**
  * A new code for this phone can be requested after this many seconds.
  */
-resend_after_secs: bigint, };
+resend_after_secs: number, };
+
+/**
+ * One purpose in the consent centre.
+ */
+export type PurposeView = { info: PurposeInfo, 
+/**
+ * Whether requests of this purpose may leave now.
+ */
+granted: boolean, 
+/**
+ * The last change, if any.
+ */
+record: ConsentRecord | null, };
+
+/**
+ * What the consent centre shows for one purpose.
+ */
+export type PurposeInfo = { purpose: Purpose, 
+/**
+ * The policy clause, e.g. `1.2(2)`.
+ */
+clause: string, 
+/**
+ * Needed to use the platform at all (granted with the policy at sign-up).
+ */
+required: boolean, 
+/**
+ * Needs no consent (reading the platform's status and policy).
+ */
+exempt: boolean, title: Bilingual, 
+/**
+ * What is sent, when, and why, in a sentence or two.
+ */
+description: Bilingual, 
+/**
+ * Verbatim from the shipped policy.
+ */
+policy_excerpt: Bilingual, };
+
+/**
+ * A text in both languages.
+ */
+export type Bilingual = { zh_cn: string, en: string, };
+
+/**
+ * Grants or withdraws a purpose.
+ */
+export type ConsentSetRequest = { purpose: Purpose, granted: boolean, 
+/**
+ * Default: the consent centre.
+ */
+method: ConsentMethod | null, };
+
+/**
+ * What a grant or withdrawal did.
+ */
+export type ConsentChange = { record: ConsentRecord, 
+/**
+ * Queued items of the purpose deleted here (withdrawal).
+ */
+queue_purged: number, receipts_sent: number, 
+/**
+ * Receipts not yet acknowledged by the platform.
+ */
+receipts_pending: number, 
+/**
+ * Items the platform deleted for this purpose (withdrawal, when it could be reached).
+ */
+platform_deleted: number | null, 
+/**
+ * What is left to do, and why.
+ */
+note: string | null, };
+
+/**
+ * The ledger with the platform's acknowledgement.
+ */
+export type LedgerView = { entries: Array<LedgerEntry>, 
+/**
+ * Entries up to this one have a receipt at the platform.
+ */
+acknowledged_upto: number, };
+
+/**
+ * One ledger entry.
+ */
+export type LedgerEntry = { 
+/**
+ * 1-based position in the ledger.
+ */
+seq: number, purpose: Purpose, granted: boolean, 
+/**
+ * RFC 3339.
+ */
+at: string, policy_version: number, method: ConsentMethod, 
+/**
+ * The id of the receipt sent to the platform for this entry.
+ */
+receipt_id: string, 
+/**
+ * The previous entry's hash ([`GENESIS`] for the first).
+ */
+prev_hash: string, 
+/**
+ * Hex SHA-256 over this entry's fields and `prev_hash`.
+ */
+hash: string, };
+
+/**
+ * The result of [`Consents::verify`].
+ */
+export type LedgerReport = { 
+/**
+ * The chain is intact and ends at the recorded head.
+ */
+intact: boolean, 
+/**
+ * Entries read.
+ */
+entries: number, 
+/**
+ * What is wrong, naming the entry.
+ */
+problem: LedgerProblem | null, 
+/**
+ * `problem` in a sentence.
+ */
+message: string | null, };
+
+/**
+ * What [`verify`] found wrong, naming the entry.
+ */
+export type LedgerProblem = { "kind": "edited", seq: number, } | { "kind": "removed", seq: number, } | { "kind": "reordered", seq: number, } | { "kind": "truncated", expected_last: number, found_last: number, };
+
+/**
+ * Which queued telemetry to show.
+ */
+export type TelemetryQuery = { purpose: Purpose | null, };
+
+/**
+ * One queued item.
+ */
+export type TelemetryItem = { 
+/**
+ * A ULID; the platform stores each id once.
+ */
+id: string, purpose: Purpose, 
+/**
+ * e.g. `agent_created`, `panic`, `ui_error`, `startup_ms`, `device_info`.
+ */
+kind: string, 
+/**
+ * RFC 3339.
+ */
+at: string, 
+/**
+ * The payload, exactly as it will be sent.
+ */
+data: unknown, };
+
+/**
+ * What a flush sent.
+ */
+export type FlushReport = { receipts_sent: number, sent: Array<PurposeCount>, 
+/**
+ * Items still queued.
+ */
+pending: number, };
+
+/**
+ * A count per purpose.
+ */
+export type PurposeCount = { purpose: Purpose, count: number, };
+
+/**
+ * An error caught by the UI, offered as a crash report.
+ */
+export type UiErrorReport = { message: string, source: string | null, stack: string | null, };
+
+/**
+ * `GET /v1/account/data`: what the platform holds for the account (§3.2, D5).
+ */
+export type HeldData = { categories: Array<HeldCategory>, };
+
+/**
+ * One category of data the platform holds for the account.
+ */
+export type HeldCategory = { 
+/**
+ * e.g. `account`, `sessions`, `consent_receipts`, `telemetry:usage_analytics`.
+ */
+category: string, count: number, 
+/**
+ * How long the platform keeps it, in words (e.g. "until you cancel the account", "90 days").
+ */
+retention: string, };
 
 /** Every error code, for runtime checks of what a transport returned. */
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -520,6 +716,22 @@ export interface Commands {
   settings_get: { request: null; response: SettingsView };
   /** Sets the platform address (`null` restores the default); plain http:// only to this computer. */
   settings_set_platform_url: { request: SetPlatformUrl; response: SettingsView };
+  /** Every purpose with its policy text, clause, whether it is required, and its state. */
+  consent_list: { request: null; response: Array<PurposeView> };
+  /** Grants or withdraws a purpose (ledger entry, receipt, and on withdrawal: queue purged, platform asked to delete). */
+  consent_set: { request: ConsentSetRequest; response: ConsentChange };
+  /** The hash-chained consent ledger, oldest first. */
+  consent_ledger: { request: null; response: LedgerView };
+  /** Walks the ledger's hash chain and names any edited, removed or reordered entry. */
+  consent_verify: { request: null; response: LedgerReport };
+  /** Telemetry waiting to be sent, exactly as it will be sent. */
+  telemetry_pending: { request: TelemetryQuery; response: Array<TelemetryItem> };
+  /** Sends owed receipts and deletions, then queued telemetry of granted purposes. */
+  telemetry_flush: { request: null; response: FlushReport };
+  /** Offers an error the UI caught as a crash report; true when queued (crash-report consent given). */
+  telemetry_ui_error: { request: UiErrorReport; response: boolean };
+  /** What the platform holds for the account, with retention. */
+  data_held: { request: null; response: HeldData };
   /** The transmission log: every request sent, refused or failed, newest first. */
   transmissions_list: { request: LogQuery; response: Array<TransmissionRecord> };
 }
@@ -553,5 +765,13 @@ export const COMMAND_NAMES = [
   "account_update_profile",
   "settings_get",
   "settings_set_platform_url",
+  "consent_list",
+  "consent_set",
+  "consent_ledger",
+  "consent_verify",
+  "telemetry_pending",
+  "telemetry_flush",
+  "telemetry_ui_error",
+  "data_held",
   "transmissions_list",
 ] as const;

@@ -1,0 +1,168 @@
+//! Consent and telemetry commands: the consent centre (purposes with their state), grant and
+//! withdraw (ledger entry, receipt to the platform, purge of the purpose's queue and of what the
+//! platform holds), the ledger and its verification, the telemetry queue and its flush, and
+//! the data the platform holds.
+
+use awf_core::purposes::CATALOGUE;
+use awf_core::telemetry::{Queued, TELEMETRY_PURPOSES};
+use awf_core::{ConsentMethod, Purpose};
+
+use crate::account::BUNDLED_POLICY_VERSION;
+use crate::dto::{ConsentChange, ConsentSetRequest, FlushReport, LedgerView, PurposeCount, PurposeView, UiErrorReport};
+use crate::error::ApiError;
+use crate::session::Api;
+
+/// Purposes whose platform-side deletion is still owed (the platform was unreachable).
+const PENDING_DELETIONS: &str = "pending-purpose-deletions";
+
+impl Api {
+    /// Every purpose with its catalogue text and current state.
+    pub fn consent_list(&self) -> Result<Vec<PurposeView>, ApiError> {
+        let profile = self.profile()?;
+        let consents = profile.consents();
+        CATALOGUE
+            .iter()
+            .map(|info| {
+                let record = consents.get(info.purpose)?;
+                Ok(PurposeView { info: *info, granted: consents.allows(info.purpose)?, record })
+            })
+            .collect()
+    }
+
+    /// Grants or withdraws a purpose. A withdrawal takes effect at once: the purpose's queue is
+    /// purged here, and the platform is asked to delete what it holds for it (now, or at the
+    /// next connection if it cannot be reached).
+    pub fn consent_set(&self, r: ConsentSetRequest) -> Result<ConsentChange, ApiError> {
+        let profile = self.profile()?;
+        let method = r.method.unwrap_or(ConsentMethod::ConsentCentre);
+        let record = profile.consents().set(r.purpose, r.granted, BUNDLED_POLICY_VERSION, method)?;
+        let mut change = ConsentChange {
+            record,
+            queue_purged: 0,
+            receipts_sent: 0,
+            receipts_pending: 0,
+            platform_deleted: None,
+            note: None,
+        };
+        if !r.granted && TELEMETRY_PURPOSES.contains(&r.purpose) {
+            change.queue_purged = profile.telemetry().purge(r.purpose)? as u32;
+            let mut owed: Vec<Purpose> = profile.record(PENDING_DELETIONS)?.unwrap_or_default();
+            if !owed.contains(&r.purpose) {
+                owed.push(r.purpose);
+                profile.save_record(PENDING_DELETIONS, Some(&owed))?;
+            }
+        }
+        self.settle_with_platform(&mut change);
+        change.receipts_pending = profile.consents().unacknowledged()?.len() as u32;
+        Ok(change)
+    }
+
+    /// Sends owed receipts and deletions, when signed in; records what could not be done.
+    fn settle_with_platform(&self, change: &mut ConsentChange) {
+        let Ok(client) = self.platform() else { return };
+        if !client.session().is_ok_and(|s| s.signed_in) {
+            change.note = Some("Not signed in: the receipt will be sent when you log in.".into());
+            return;
+        }
+        match client.send_receipts() {
+            Ok(n) => change.receipts_sent = n as u32,
+            Err(e) => change.note = Some(format!("The receipt will be sent later: {e}")),
+        }
+        let owed: Vec<Purpose> = client.gate().profile().record(PENDING_DELETIONS).ok().flatten().unwrap_or_default();
+        let mut still_owed = Vec::new();
+        for p in owed {
+            match client.delete_purpose_data(p) {
+                Ok(d) => {
+                    if p == change.record.purpose {
+                        change.platform_deleted = Some(d.deleted);
+                    }
+                }
+                Err(e) => {
+                    still_owed.push(p);
+                    change.note = Some(format!("The platform will be asked to delete it later: {e}"));
+                }
+            }
+        }
+        let _ = client.gate().profile().save_record(PENDING_DELETIONS, Some(&still_owed));
+    }
+
+    /// Sends what is owed to the platform: receipts, deletions, then queued telemetry of granted
+    /// purposes (device information is added once per run when its purpose is granted).
+    pub fn telemetry_flush(&self) -> Result<FlushReport, ApiError> {
+        let client = self.platform()?;
+        self.offer_device_info()?;
+        let mut change = ConsentChange::placeholder();
+        self.settle_with_platform(&mut change);
+        let sent = if client.session()?.signed_in { client.flush_telemetry()? } else { Vec::new() };
+        Ok(FlushReport {
+            receipts_sent: change.receipts_sent,
+            sent: sent.into_iter().map(|(purpose, count)| PurposeCount { purpose, count: count as u32 }).collect(),
+            pending: self.profile()?.telemetry().pending(None)?.len() as u32,
+        })
+    }
+
+    /// The ledger and how far the platform has acknowledged it.
+    pub fn consent_ledger(&self) -> Result<LedgerView, ApiError> {
+        let profile = self.profile()?;
+        let c = profile.consents();
+        Ok(LedgerView { entries: c.ledger()?, acknowledged_upto: c.acknowledged_upto()? })
+    }
+
+    /// A usage event (no content of agents: only what happened).
+    pub(crate) fn usage(&self, kind: &str, data: serde_json::Value) {
+        if let Ok(p) = self.profile() {
+            let _ = p.telemetry().offer(Purpose::UsageAnalytics, kind, data);
+        }
+    }
+
+    /// An error the UI caught, as a crash report (only with crash-report consent).
+    pub fn record_ui_error(&self, r: UiErrorReport) -> Result<bool, ApiError> {
+        let cut = |s: String, n: usize| s.chars().take(n).collect::<String>();
+        let data = serde_json::json!({
+            "message": cut(r.message, 2_000),
+            "source": r.source.map(|s| cut(s, 500)),
+            "stack": r.stack.map(|s| cut(s, 8_000)),
+            "app_version": env!("CARGO_PKG_VERSION"),
+        });
+        Ok(self.profile()?.telemetry().offer(Purpose::CrashReports, "ui_error", data)? == Queued::Yes)
+    }
+
+    fn offer_device_info(&self) -> Result<(), ApiError> {
+        let profile = self.profile()?;
+        if !profile.consents().allows(Purpose::SecurityDeviceInfo)? {
+            return Ok(());
+        }
+        let mut offered = self.device_info_offered().lock().expect("device info lock");
+        if *offered {
+            return Ok(());
+        }
+        profile.telemetry().offer(Purpose::SecurityDeviceInfo, "device_info", device_info())?;
+        *offered = true;
+        Ok(())
+    }
+}
+
+/// OS, version, architecture, time zone, language and app version: what §1.2(2) names, minus
+/// the IP address (which the platform sees anyway) and browser (there is none).
+pub fn device_info() -> serde_json::Value {
+    let os_version = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string())));
+    let tz = std::env::var("TZ")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/timezone").ok().map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "UTC".into());
+    let language = std::env::var("LC_ALL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("LANG").ok())
+        .unwrap_or_default();
+    serde_json::json!({
+        "os": std::env::consts::OS,
+        "os_version": os_version,
+        "arch": std::env::consts::ARCH,
+        "time_zone": tz,
+        "language": language,
+        "app_version": env!("CARGO_PKG_VERSION"),
+    })
+}
