@@ -7,25 +7,35 @@
 //! [`PURPOSE_HEADER`](crate::PURPOSE_HEADER) parameter, the 400 answer to an unknown purpose,
 //! the 500 answer, and the anonymous-identifier cookie that any response may set — is added by
 //! [`CrossCutting`] rather than repeated on each route, so that no route can forget it.
+//!
+//! `/v1/telemetry/{purpose}` is documented as its four instances (`/v1/telemetry/usage_analytics`,
+//! …), one per telemetry purpose, because the ingest requires the purpose header to name the
+//! path's purpose: a rule between two parameters that JSON Schema cannot state, but a fixed path
+//! with a required header of one value can. Any other purpose segment gets 404 `not_found`.
 
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{Object, Schema, SchemaFormat, Type};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::schema::{Object, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    AccountProfile, AgeBand, Capabilities, ErrorBody, GuardianConsent, GuardianRecord, Limits, LoginRequest,
-    PlatformErrorCode, PolicyDocument, ProfilePatch, Purpose, RefreshRequest, Region, RegisterRequest, RequestStats,
-    SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage, TokenPair, ANONYMOUS_ID_COOKIE, PURPOSE_HEADER,
-    SESSION_COOKIE,
+    AccountProfile, AgeBand, Capabilities, ConsentReceipt, ConsentReceipts, ErrorBody, GuardianConsent, GuardianRecord,
+    HeldCategory, HeldData, IngestAck, Limits, LoginRequest, PlatformErrorCode, PolicyDocument, ProfilePatch, Purpose,
+    PurposeDataDeleted, ReceiptAck, RefreshRequest, Region, RegisterRequest, RequestStats, SessionGrant,
+    SmsCodeRequest, SmsCodeSent, SmsMessage, TelemetryBatch, TelemetryEvent, TokenPair, ANONYMOUS_ID_COOKIE,
+    PURPOSE_HEADER, SESSION_COOKIE,
 };
 
 /// Name of the bearer security scheme (`Authorization: Bearer awfa_…`).
 pub const BEARER_SCHEME: &str = "bearer";
 /// Name of the session-cookie security scheme (the [`SESSION_COOKIE`] cookie).
 pub const SESSION_COOKIE_SCHEME: &str = "session_cookie";
+
+/// The purposes whose data `/v1/telemetry/{purpose}` takes (one documented path each).
+pub const TELEMETRY_PURPOSES: [Purpose; 4] =
+    [Purpose::SecurityDeviceInfo, Purpose::UsageAnalytics, Purpose::CrashReports, Purpose::Research];
 
 /// The OpenAPI document of every `/v1` route.
 pub fn document() -> utoipa::openapi::OpenApi {
@@ -63,19 +73,28 @@ pub fn document_json() -> String {
         routes::post_logout,
         routes::get_profile,
         routes::patch_profile,
+        routes::get_account_data,
+        routes::post_consent,
+        routes::get_consents,
+        routes::post_telemetry,
+        routes::delete_telemetry,
         routes::get_dev_sms_outbox,
         routes::get_dev_stats,
+        routes::get_dev_marketing_recipients,
     ),
     components(schemas(
         Purpose, Capabilities, Limits, Region, PolicyDocument, SmsCodeRequest, SmsCodeSent, GuardianConsent,
         RegisterRequest, LoginRequest, RefreshRequest, TokenPair, SessionGrant, AgeBand, GuardianRecord,
-        AccountProfile, ProfilePatch, ErrorBody, PlatformErrorCode, SmsMessage, RequestStats,
+        AccountProfile, ProfilePatch, ErrorBody, PlatformErrorCode, SmsMessage, RequestStats, ConsentReceipt,
+        ReceiptAck, ConsentReceipts, TelemetryEvent, TelemetryBatch, IngestAck, PurposeDataDeleted, HeldCategory,
+        HeldData,
     )),
     modifiers(&CrossCutting),
     tags(
         (name = "service", description = "Service information: readable before any consent, sends no identifier"),
         (name = "auth", description = "Registration, log-in, token refresh and log-out"),
         (name = "account", description = "The account's profile (view, correct, supplement)"),
+        (name = "privacy", description = "Consent receipts, telemetry per purpose (refused without the purpose's consent), deletion of a purpose's data, and what the platform holds"),
         (name = "dev", description = "Development-only endpoints, served only with `awf-platform --dev` (404 otherwise)"),
     ),
 )]
@@ -108,9 +127,19 @@ impl Modify for CrossCutting {
         for (schema, property, rule) in CONSTRAINTS {
             constrain(components, schema, property, rule);
         }
+        privacy_schemas(components);
+
+        if let Some(template) = openapi.paths.paths.remove(TELEMETRY_TEMPLATE) {
+            for purpose in TELEMETRY_PURPOSES {
+                openapi
+                    .paths
+                    .paths
+                    .insert(format!("/v1/telemetry/{}", purpose.as_str()), telemetry_item(&template, purpose));
+            }
+        }
 
         for item in openapi.paths.paths.values_mut() {
-            for op in [&mut item.get, &mut item.post, &mut item.patch].into_iter().flatten() {
+            for op in [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten() {
                 add_shared(op);
             }
         }
@@ -123,11 +152,25 @@ struct Rule {
     min_length: Option<usize>,
     max_length: Option<usize>,
     format: Option<&'static str>,
+    /// Bounds of an integer.
+    range: Option<(usize, usize)>,
 }
 
 const fn pattern(p: &'static str) -> Rule {
-    Rule { pattern: Some(p), min_length: None, max_length: None, format: None }
+    Rule { pattern: Some(p), min_length: None, max_length: None, format: None, range: None }
 }
+
+const fn length(min: Option<usize>, max: usize) -> Rule {
+    Rule { pattern: None, min_length: min, max_length: Some(max), format: None, range: None }
+}
+
+/// `YYYY-MM-DDThh:mm:ss` then anything printable (fraction, `Z` or offset): the platform's
+/// "RFC 3339-ish" check of a receipt's `at` (with at most 40 characters).
+const RFC3339ISH: &str =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+
+/// The path whose four instances are documented (see the module documentation).
+const TELEMETRY_TEMPLATE: &str = "/v1/telemetry/{purpose}";
 
 /// No C0 or C1 control characters (what Rust's `char::is_control` rejects).
 const NO_CONTROLS: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
@@ -140,7 +183,7 @@ const CONSTRAINTS: &[(&str, &str, Rule)] = &[
     ("SmsCodeRequest", "phone", pattern("^\\+?[0-9]{6,15}$")),
     ("RegisterRequest", "account_name", pattern("^[A-Za-z0-9_.-]{3,32}$")),
     ("RegisterRequest", "phone", pattern("^\\+?[0-9]{6,15}$")),
-    ("RegisterRequest", "password", Rule { pattern: None, min_length: Some(8), max_length: Some(128), format: None }),
+    ("RegisterRequest", "password", length(Some(8), 128)),
     ("RegisterRequest", "sms_code", pattern("^[0-9]{6}$")),
     (
         "RegisterRequest",
@@ -150,24 +193,46 @@ const CONSTRAINTS: &[(&str, &str, Rule)] = &[
             min_length: None,
             max_length: None,
             format: Some("date"),
+            range: None,
         },
     ),
     ("GuardianConsent", "phone", pattern("^\\+?[0-9]{6,15}$")),
     (
         "GuardianConsent",
         "name",
-        Rule { pattern: Some(NO_CONTROLS), min_length: Some(1), max_length: Some(64), format: None },
+        Rule { pattern: Some(NO_CONTROLS), min_length: Some(1), max_length: Some(64), format: None, range: None },
     ),
+    ("ConsentReceipt", "receipt_id", pattern("^[0-9A-Za-z_-]{1,64}$")),
+    (
+        "ConsentReceipt",
+        "at",
+        Rule { pattern: Some(RFC3339ISH), min_length: Some(19), max_length: Some(40), format: None, range: None },
+    ),
+    (
+        "ConsentReceipt",
+        "policy_version",
+        Rule { pattern: None, min_length: None, max_length: None, format: None, range: Some((0, i32::MAX as usize)) },
+    ),
+    ("ConsentReceipt", "method", length(Some(1), 32)),
+    ("ConsentReceipt", "ledger_hash", pattern("^[0-9a-f]{64}$")),
+    (
+        "ConsentReceipt",
+        "ledger_seq",
+        Rule { pattern: None, min_length: None, max_length: None, format: None, range: Some((1, i64::MAX as usize)) },
+    ),
+    ("TelemetryEvent", "id", length(Some(1), 64)),
+    ("TelemetryEvent", "kind", length(Some(1), 64)),
+    ("TelemetryEvent", "at", length(None, 40)),
     ("ProfilePatch", "account_name", pattern("^[A-Za-z0-9_.-]{3,32}$")),
     (
         "ProfilePatch",
         "display_name",
-        Rule { pattern: Some(NO_CONTROLS), min_length: None, max_length: Some(64), format: None },
+        Rule { pattern: Some(NO_CONTROLS), min_length: None, max_length: Some(64), format: None, range: None },
     ),
     (
         "ProfilePatch",
         "organisation",
-        Rule { pattern: Some(NO_CONTROLS), min_length: None, max_length: Some(128), format: None },
+        Rule { pattern: Some(NO_CONTROLS), min_length: None, max_length: Some(128), format: None, range: None },
     ),
     (
         "ProfilePatch",
@@ -178,6 +243,7 @@ const CONSTRAINTS: &[(&str, &str, Rule)] = &[
             min_length: None,
             max_length: Some(254),
             format: None,
+            range: None,
         },
     ),
 ];
@@ -195,9 +261,81 @@ fn constrain(components: &mut utoipa::openapi::Components, schema: &str, propert
     if let Some(format) = rule.format {
         field.format = Some(SchemaFormat::Custom(format.into()));
     }
+    if let Some((min, max)) = rule.range {
+        field.minimum = Some(utoipa::Number::UInt(min));
+        field.maximum = Some(utoipa::Number::UInt(max));
+    }
+}
+
+/// The rules of the privacy bodies that are not string or integer bounds.
+fn privacy_schemas(components: &mut utoipa::openapi::Components) {
+    // A receipt's purpose is any purpose but service information, which needs no consent.
+    let Some(RefOr::T(Schema::Object(receipt))) = components.schemas.get_mut("ConsentReceipt") else {
+        panic!("the OpenAPI document has no object schema ConsentReceipt");
+    };
+    let mut purpose = Object::with_type(Type::String);
+    purpose.description = Some("Any purpose but `service_information` (which needs no consent).".into());
+    purpose.enum_values = Some(
+        Purpose::ALL
+            .into_iter()
+            .filter(|p| *p != Purpose::ServiceInformation)
+            .map(|p| serde_json::Value::from(p.as_str()))
+            .collect(),
+    );
+    receipt.properties.insert("purpose".into(), RefOr::T(Schema::Object(purpose)));
+
+    // 1 to 500 items.
+    let Some(RefOr::T(Schema::Object(batch))) = components.schemas.get_mut("TelemetryBatch") else {
+        panic!("the OpenAPI document has no object schema TelemetryBatch");
+    };
+    let Some(RefOr::T(Schema::Array(events))) = batch.properties.get_mut("events") else {
+        panic!("TelemetryBatch.events is not an array");
+    };
+    events.min_items = Some(1);
+    events.max_items = Some(500);
+
+    // An item's data is any JSON value (at most 64 KiB serialised: 413 above).
+    let Some(RefOr::T(Schema::Object(event))) = components.schemas.get_mut("TelemetryEvent") else {
+        panic!("the OpenAPI document has no object schema TelemetryEvent");
+    };
+    let mut data = Object::new();
+    data.schema_type = SchemaType::AnyValue;
+    data.description =
+        Some("The payload, exactly as previewed to the user: any JSON value of at most 64 KiB serialised.".into());
+    event.properties.insert("data".into(), RefOr::T(Schema::Object(data)));
+}
+
+/// One instance of `/v1/telemetry/{purpose}`: the path parameter fixed to `purpose`, and for the
+/// ingest the purpose header required to name it.
+fn telemetry_item(template: &PathItem, purpose: Purpose) -> PathItem {
+    let mut item = template.clone();
+    let name = purpose.as_str();
+    for (op, verb) in [(&mut item.post, "ingest"), (&mut item.delete, "delete")] {
+        let Some(op) = op.as_mut() else { continue };
+        op.operation_id = Some(format!("{verb}_telemetry_{name}"));
+        let params = op.parameters.get_or_insert_with(Vec::new);
+        params.retain(|p| p.parameter_in != ParameterIn::Path);
+        if verb == "ingest" {
+            let mut value = Object::with_type(Type::String);
+            value.enum_values = Some(vec![serde_json::Value::from(name)]);
+            let header = ParameterBuilder::new()
+                .name(PURPOSE_HEADER)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::True)
+                .description(Some(format!(
+                    "Must be `{name}`, the path's purpose (else 400 `invalid_input`, `field`: `{PURPOSE_HEADER}`)."
+                )))
+                .schema(Some(value))
+                .build();
+            params.insert(0, header);
+        }
+    }
+    item
 }
 
 fn add_shared(op: &mut Operation) {
+    let params = op.parameters.get_or_insert_with(Vec::new);
+    let has_purpose = params.iter().any(|p| p.name == PURPOSE_HEADER && p.parameter_in == ParameterIn::Header);
     let purpose = ParameterBuilder::new()
         .name(PURPOSE_HEADER)
         .parameter_in(ParameterIn::Header)
@@ -208,7 +346,9 @@ fn add_shared(op: &mut Operation) {
         ))
         .schema(Some(Ref::from_schema_name("Purpose")))
         .build();
-    op.parameters.get_or_insert_with(Vec::new).insert(0, purpose);
+    if !has_purpose {
+        params.insert(0, purpose);
+    }
 
     let responses = &mut op.responses.responses;
     responses.entry("400".into()).or_insert_with(|| error_response("Unknown `x-awf-purpose` value"));
@@ -245,8 +385,9 @@ fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
 #[allow(dead_code)]
 mod routes {
     use crate::{
-        AccountProfile, Capabilities, ErrorBody, LoginRequest, PolicyDocument, ProfilePatch, RefreshRequest, Region,
-        RegisterRequest, RequestStats, SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage,
+        AccountProfile, Capabilities, ConsentReceipt, ConsentReceipts, ErrorBody, HeldData, IngestAck, LoginRequest,
+        PolicyDocument, ProfilePatch, PurposeDataDeleted, ReceiptAck, RefreshRequest, Region, RegisterRequest,
+        RequestStats, SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage, TelemetryBatch,
     };
 
     /// What this platform offers. Read first by every client.
@@ -374,6 +515,84 @@ mod routes {
     )]
     fn patch_profile() {}
 
+    /// What the platform holds for the account (§3.2, D5): one category each for the account, its
+    /// active sessions, its consent receipts and each telemetry purpose (`telemetry:<purpose>`),
+    /// with counts and retention. Telemetry is kept 90 days; older items are purged when this is
+    /// read and when telemetry arrives.
+    #[utoipa::path(
+        get, path = "/v1/account/data", tag = "privacy", operation_id = "get_account_data",
+        security(("bearer" = []), ("session_cookie" = [])),
+        responses(
+            (status = 200, description = "The categories held", body = HeldData),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+        ),
+    )]
+    fn get_account_data() {}
+
+    /// Stores a receipt of one consent-ledger entry. Idempotent by `receipt_id`: a repeat is
+    /// answered 200 with the first acknowledgement (and its content is not changed). The consent
+    /// state of a purpose is the `granted` of its receipt with the highest `ledger_seq`;
+    /// `account_operation` is granted by registering.
+    #[utoipa::path(
+        post, path = "/v1/consents", tag = "privacy", operation_id = "post_consent",
+        security(("bearer" = []), ("session_cookie" = [])),
+        request_body(content = ConsentReceipt, content_type = "application/json"),
+        responses(
+            (status = 201, description = "Stored", body = ReceiptAck),
+            (status = 200, description = "Already stored: the first acknowledgement", body = ReceiptAck),
+            (status = 400, description = "`invalid_input` (with `field`), or unknown purpose", body = ErrorBody),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+        ),
+    )]
+    fn post_consent() {}
+
+    /// The account's receipts, by ledger position (`ledger_seq`), then arrival.
+    #[utoipa::path(
+        get, path = "/v1/consents", tag = "privacy", operation_id = "get_consents",
+        security(("bearer" = []), ("session_cookie" = [])),
+        responses(
+            (status = 200, description = "The receipts", body = ConsentReceipts),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+        ),
+    )]
+    fn get_consents() {}
+
+    /// Stores a batch of telemetry of this purpose (1–500 items; each item's `data` at most
+    /// 64 KiB). Refused with 403 `consent_required`, before the body is read and with nothing
+    /// stored, unless the account's latest receipt for the purpose grants it. Items whose `id` is
+    /// already held are not stored or counted again. Kept 90 days.
+    #[utoipa::path(
+        post, path = "/v1/telemetry/{purpose}", tag = "privacy", operation_id = "ingest_telemetry",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(("purpose" = String, Path, description = "A telemetry purpose")),
+        request_body(content = TelemetryBatch, content_type = "application/json"),
+        responses(
+            (status = 202, description = "Stored; `accepted` counts the new items", body = IngestAck),
+            (status = 400, description = "`invalid_input`: the purpose header is not the path's purpose (`field`: `x-awf-purpose`), or the body breaks a rule (`field` names it)", body = ErrorBody),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 403, description = "`consent_required`: no receipt grants this purpose (none sent, or the latest withdraws it)", body = ErrorBody),
+            (status = 413, description = "`payload_too_large`: body over 1 MiB, or an item's `data` over 64 KiB (`field`: `events[i].data`)", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+        ),
+    )]
+    fn post_telemetry() {}
+
+    /// Deletes everything the platform holds of this purpose for the account, and says how many
+    /// items. Needs no consent (it follows a withdrawal); any purpose header, e.g.
+    /// `account_operation`.
+    #[utoipa::path(
+        delete, path = "/v1/telemetry/{purpose}", tag = "privacy", operation_id = "delete_telemetry",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(("purpose" = String, Path, description = "A telemetry purpose")),
+        responses(
+            (status = 200, description = "Deleted", body = PurposeDataDeleted),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+        ),
+    )]
+    fn delete_telemetry() {}
+
     /// Development only: the SMS messages the platform "sent", oldest first.
     #[utoipa::path(
         get, path = "/v1/dev/sms-outbox", tag = "dev", operation_id = "get_dev_sms_outbox",
@@ -395,4 +614,15 @@ mod routes {
         ),
     )]
     fn get_dev_stats() {}
+
+    /// Development only: the ids of the accounts whose marketing consent state is granted (the
+    /// list an SMS campaign would use), so that tests can show an opt-out is reflected (D11).
+    #[utoipa::path(
+        get, path = "/v1/dev/marketing-recipients", tag = "dev", operation_id = "get_dev_marketing_recipients",
+        responses(
+            (status = 200, description = "Account ids, sorted", body = Vec<String>),
+            (status = 404, description = "`not_found`: the platform is not in development mode", body = ErrorBody),
+        ),
+    )]
+    fn get_dev_marketing_recipients() {}
 }

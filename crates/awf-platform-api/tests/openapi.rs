@@ -62,7 +62,88 @@ fn every_operation_declares_purpose_header_and_error_responses() {
             }
         }
     }
-    assert_eq!(operations, 12);
+    // 12 before the privacy routes; then consents (2), telemetry (4 purposes × ingest and
+    // delete), the data summary and the dev marketing list.
+    assert_eq!(operations, 24);
+}
+
+#[test]
+fn telemetry_is_documented_once_per_telemetry_purpose_with_its_own_purpose_header() {
+    let doc = document();
+    let paths = doc["paths"].as_object().unwrap();
+    let telemetry: Vec<_> = paths.keys().filter(|p| p.starts_with("/v1/telemetry")).cloned().collect();
+    assert_eq!(
+        telemetry,
+        [
+            "/v1/telemetry/crash_reports",
+            "/v1/telemetry/research",
+            "/v1/telemetry/security_device_info",
+            "/v1/telemetry/usage_analytics",
+        ]
+    );
+    for purpose in awf_platform_api::openapi::TELEMETRY_PURPOSES {
+        let item = &doc["paths"][format!("/v1/telemetry/{}", purpose.as_str())];
+        let post = &item["post"];
+        let headers: Vec<_> =
+            post["parameters"].as_array().unwrap().iter().filter(|p| p["name"] == "x-awf-purpose").collect();
+        assert_eq!(headers.len(), 1, "one purpose header");
+        assert_eq!(headers[0]["required"], true);
+        assert_eq!(headers[0]["schema"]["enum"], serde_json::json!([purpose.as_str()]));
+        assert!(!post["parameters"].as_array().unwrap().iter().any(|p| p["in"] == "path"));
+        let responses = post["responses"].as_object().unwrap();
+        for status in ["202", "400", "401", "403", "413", "415", "500"] {
+            assert!(responses.contains_key(status), "ingest of {purpose:?} lacks {status}");
+        }
+        assert_eq!(responses["403"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody");
+        assert_eq!(
+            post["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/TelemetryBatch"
+        );
+        let delete = &item["delete"];
+        for status in ["200", "400", "401", "500"] {
+            assert!(delete["responses"].as_object().unwrap().contains_key(status), "delete lacks {status}");
+        }
+        // Deletion takes any purpose header (it follows a withdrawal).
+        let header = delete["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "x-awf-purpose").unwrap();
+        assert_eq!(header["required"], false);
+        assert_eq!(post["operationId"], format!("ingest_telemetry_{}", purpose.as_str()));
+    }
+}
+
+#[test]
+fn privacy_routes_are_authenticated_and_state_the_platforms_rules() {
+    let doc = document();
+    for (path, method) in [
+        ("/v1/consents", "post"),
+        ("/v1/consents", "get"),
+        ("/v1/account/data", "get"),
+        ("/v1/telemetry/usage_analytics", "post"),
+        ("/v1/telemetry/usage_analytics", "delete"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert_eq!(op["security"].as_array().unwrap().len(), 2, "{method} {path}");
+        assert!(op["responses"]["401"].is_object(), "{method} {path} lacks 401");
+    }
+    let consent = &doc["paths"]["/v1/consents"]["post"]["responses"];
+    assert_eq!(consent["201"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ReceiptAck");
+    assert_eq!(consent["200"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ReceiptAck");
+
+    let receipt = &doc["components"]["schemas"]["ConsentReceipt"]["properties"];
+    let purposes = receipt["purpose"]["enum"].as_array().unwrap();
+    assert_eq!(purposes.len(), 9);
+    assert!(!purposes.contains(&serde_json::json!("service_information")));
+    assert_eq!(receipt["ledger_hash"]["pattern"], "^[0-9a-f]{64}$");
+    assert_eq!(receipt["ledger_seq"]["minimum"], 1);
+    assert_eq!(receipt["at"]["maxLength"], 40);
+    let batch = &doc["components"]["schemas"]["TelemetryBatch"]["properties"]["events"];
+    assert_eq!((batch["minItems"].as_u64(), batch["maxItems"].as_u64()), (Some(1), Some(500)));
+    let data = &doc["components"]["schemas"]["TelemetryEvent"]["properties"]["data"];
+    assert!(data.get("type").is_none(), "an item's data is any JSON value");
+
+    let recipients = &doc["paths"]["/v1/dev/marketing-recipients"]["get"];
+    assert_eq!(recipients["tags"][0], "dev");
+    assert!(recipients["responses"]["404"].is_object());
+    assert_eq!(recipients["responses"]["200"]["content"]["application/json"]["schema"]["items"]["type"], "string");
 }
 
 #[test]

@@ -31,9 +31,8 @@ use crate::{Platform, MAX_TELEMETRY_BATCH, MAX_TELEMETRY_DATA_BYTES, TELEMETRY_R
 
 type S = State<Arc<Platform>>;
 
-/// The purposes whose data `/v1/telemetry/{purpose}` takes.
-pub const TELEMETRY_PURPOSES: [Purpose; 4] =
-    [Purpose::SecurityDeviceInfo, Purpose::UsageAnalytics, Purpose::CrashReports, Purpose::Research];
+/// The purposes whose data `/v1/telemetry/{purpose}` takes (as documented).
+pub use awf_platform_api::openapi::TELEMETRY_PURPOSES;
 
 fn stamp(p: &Platform) -> String {
     rfc3339(OffsetDateTime::from_unix_timestamp(p.now()).unwrap_or(OffsetDateTime::UNIX_EPOCH))
@@ -87,6 +86,9 @@ pub fn receipt(r: &ConsentReceipt) -> Result<(), ApiError> {
     }
     if !rfc3339ish(&r.at) {
         return Err(ApiError::invalid("at", "`at` is an RFC 3339 date and time of at most 40 characters."));
+    }
+    if r.policy_version > i32::MAX as u32 {
+        return Err(ApiError::invalid("policy_version", "The policy version is at most 2^31 - 1."));
     }
     if !(1..=32).contains(&r.method.chars().count()) {
         return Err(ApiError::invalid("method", "The method is 1 to 32 characters."));
@@ -317,6 +319,7 @@ mod tests {
             ("at", Box::new(|r| r.at = "yesterday".into())),
             ("at", Box::new(|r| r.at = format!("2026-03-01T08:00:00.{}Z", "1".repeat(30)))),
             ("at", Box::new(|r| r.at = "2026-03-01T08:00:00\nZ".into())),
+            ("policy_version", Box::new(|r| r.policy_version = u32::MAX)),
             ("method", Box::new(|r| r.method.clear())),
             ("method", Box::new(|r| r.method = "m".repeat(33))),
             ("ledger_hash", Box::new(|r| r.ledger_hash = "AB".repeat(32))),
