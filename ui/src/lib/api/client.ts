@@ -3,8 +3,18 @@ import type { Backend } from "./backend";
 import type {
   AcceptPolicyRequest,
   AccountProfile,
+  ConsentChange,
   ConsentRecord,
+  ConsentSetRequest,
+  FlushReport,
+  HeldData,
+  LedgerReport,
+  LedgerView,
   LoginForm,
+  Purpose,
+  PurposeView,
+  TelemetryItem,
+  UiErrorReport,
   LogQuery,
   PlatformStatus,
   PolicyText,
@@ -112,6 +122,31 @@ export class Api {
   }
   transmissions(query: LogQuery): Promise<TransmissionRecord[]> {
     return this.backend.call("transmissions_list", query);
+  }
+
+  consentList(): Promise<PurposeView[]> {
+    return this.backend.call("consent_list", null);
+  }
+  consentSet(request: ConsentSetRequest): Promise<ConsentChange> {
+    return this.backend.call("consent_set", request);
+  }
+  consentLedger(): Promise<LedgerView> {
+    return this.backend.call("consent_ledger", null);
+  }
+  consentVerify(): Promise<LedgerReport> {
+    return this.backend.call("consent_verify", null);
+  }
+  telemetryPending(purpose: Purpose | null = null): Promise<TelemetryItem[]> {
+    return this.backend.call("telemetry_pending", { purpose });
+  }
+  telemetryFlush(): Promise<FlushReport> {
+    return this.backend.call("telemetry_flush", null);
+  }
+  telemetryUiError(report: UiErrorReport): Promise<boolean> {
+    return this.backend.call("telemetry_ui_error", report);
+  }
+  dataHeld(): Promise<HeldData> {
+    return this.backend.call("data_held", null);
   }
 }
 

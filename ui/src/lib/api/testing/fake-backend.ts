@@ -8,8 +8,16 @@ import type {
   AgentDraft,
   ApiError,
   AppStatus,
+  ConsentChange,
+  ConsentRecord,
   DiffLine,
+  HeldData,
+  LedgerEntry,
+  LedgerReport,
   PlatformStatus,
+  Purpose,
+  PurposeInfo,
+  TelemetryItem,
   PolicyText,
   Revision,
   SettingsView,
@@ -76,6 +84,30 @@ export function lineDiff(from: string, to: string): DiffLine[] {
   return out;
 }
 
+/** The purposes catalogue, in the order the command surface lists it. */
+export const FAKE_PURPOSES: readonly PurposeInfo[] = (
+  [
+    ["service_information", "—", false, true, "服务信息", "Service information"],
+    ["account_operation", "1.1", true, false, "账号运营", "Account operation"],
+    ["security_device_info", "1.2(2)", false, false, "安全与设备信息", "Security and device information"],
+    ["usage_analytics", "1.2(3)", false, false, "使用情况分析", "Usage analytics"],
+    ["crash_reports", "1.2(3)", false, false, "崩溃报告", "Crash reports"],
+    ["marketing", "1.2(6)", false, false, "营销短信与电话", "Marketing SMS and calls"],
+    ["research", "1.2(7)", false, false, "匿名化研究", "Anonymised research"],
+    ["developer_data_hosting", "1.5 (4.5)", false, false, "开发者数据托管", "Developer data hosting"],
+    ["cross_border_transfer", "3.1", false, false, "跨境传输", "Cross-border transfer"],
+    ["third_party_sharing", "4.2", false, false, "向第三方共享", "Third-party sharing"],
+  ] as const
+).map(([purpose, clause, required, exempt, zh, en]) => ({
+  purpose,
+  clause,
+  required,
+  exempt,
+  title: { zh_cn: zh, en },
+  description: { zh_cn: `${zh}：说明`, en: `${en}: what is sent and why.` },
+  policy_excerpt: { zh_cn: `${zh}：政策原文`, en: `${en}: the policy's words.` },
+}));
+
 export class FakeBackend implements Backend {
   calls: RecordedCall[] = [];
   status: AppStatus = {
@@ -107,6 +139,23 @@ export class FakeBackend implements Backend {
   transmissionLog: TransmissionRecord[] = [];
   policy: PolicyText = { version: 1, zh_cn: "隐私政策（测试）第 7 条 未成年人条款", en: "Privacy policy (test). 7 Terms for Minors" };
   private clock = Date.parse("2025-01-01T00:00:00Z");
+
+  // --- Consent and telemetry ---
+  consents = new Map<Purpose, ConsentRecord>();
+  ledger: LedgerEntry[] = [];
+  acknowledgedUpto = 0;
+  telemetryQueue: TelemetryItem[] = [];
+  /** What `consent_verify` answers (default: intact over the ledger). */
+  verifyReport: LedgerReport | null = null;
+  /** Items the platform "deletes" on a withdrawal. */
+  platformDeletes = 12;
+  held: HeldData = {
+    categories: [
+      { category: "account", count: 1, retention: "until you cancel the account" },
+      { category: "telemetry:usage_analytics", count: 3, retention: "90 days" },
+    ],
+  };
+  uiErrorsQueued = 0;
 
   private now(): string {
     this.clock += 1000;
@@ -311,8 +360,136 @@ export class FakeBackend implements Backend {
       }
       case "transmissions_list": {
         const q = request as RequestOf<"transmissions_list">;
-        return this.transmissionLog.filter((r) => !q.purpose || r.purpose === q.purpose);
+        return this.transmissionLog
+          .filter((r) => !q.purpose || r.purpose === q.purpose)
+          .filter((r) => !q.outcome || r.outcome === q.outcome)
+          .filter((r) => !q.since || r.at >= q.since);
       }
+      default:
+        return this.privacyDispatch(command, request);
+    }
+  }
+
+  private granted(purpose: Purpose): boolean {
+    const info = FAKE_PURPOSES.find((p) => p.purpose === purpose)!;
+    if (info.exempt) return true;
+    if (purpose === "account_operation" && !this.consents.has(purpose)) return this.policyAccepted;
+    return this.consents.get(purpose)?.granted ?? false;
+  }
+
+  /** Queues a telemetry item, as the backend does when the purpose is granted. */
+  queue(purpose: Purpose, kind: string, data: unknown): TelemetryItem | null {
+    if (!this.granted(purpose)) return null;
+    const item: TelemetryItem = { id: `01TEST${this.telemetryQueue.length + 1}`, purpose, kind, at: this.now(), data };
+    this.telemetryQueue.push(item);
+    return item;
+  }
+
+  private privacyDispatch(command: CommandName, request: unknown): unknown {
+    switch (command) {
+      case "consent_list":
+        return FAKE_PURPOSES.map((info) => ({
+          info,
+          granted: this.granted(info.purpose),
+          record: this.consents.get(info.purpose) ?? null,
+        }));
+      case "consent_set": {
+        const r = request as RequestOf<"consent_set">;
+        const info = FAKE_PURPOSES.find((p) => p.purpose === r.purpose)!;
+        if (info.exempt) fail("invalid_input", "This purpose needs no consent.", "purpose");
+        const record: ConsentRecord = {
+          purpose: r.purpose,
+          granted: r.granted,
+          at: this.now(),
+          policy_version: this.policy.version,
+          method: r.method ?? "consent_centre",
+        };
+        this.consents.set(r.purpose, record);
+        if (r.purpose === "account_operation") this.policyAccepted = r.granted;
+        const seq = this.ledger.length + 1;
+        const prev = this.ledger.at(-1)?.hash ?? "0".repeat(64);
+        this.ledger.push({
+          ...record,
+          seq,
+          receipt_id: `rcpt-${seq}`,
+          prev_hash: prev,
+          hash: `${seq.toString(16).padStart(4, "0")}${"ab".repeat(30)}`,
+        });
+        const change: ConsentChange = {
+          record,
+          queue_purged: 0,
+          receipts_sent: 0,
+          receipts_pending: 0,
+          platform_deleted: null,
+          note: null,
+        };
+        if (!r.granted) {
+          const before = this.telemetryQueue.length;
+          this.telemetryQueue = this.telemetryQueue.filter((i) => i.purpose !== r.purpose);
+          change.queue_purged = before - this.telemetryQueue.length;
+        }
+        if (this.signedIn && this.online) {
+          change.receipts_sent = this.ledger.length - this.acknowledgedUpto;
+          this.acknowledgedUpto = this.ledger.length;
+          if (!r.granted) change.platform_deleted = this.platformDeletes;
+        } else {
+          change.note = this.signedIn
+            ? "The receipt will be sent later: the platform cannot be reached."
+            : "Not signed in: the receipt will be sent when you log in.";
+        }
+        change.receipts_pending = this.ledger.length - this.acknowledgedUpto;
+        return change;
+      }
+      case "consent_ledger":
+        return { entries: this.ledger, acknowledged_upto: this.acknowledgedUpto };
+      case "consent_verify":
+        return this.verifyReport ?? { intact: true, entries: this.ledger.length, problem: null, message: null };
+      case "telemetry_pending": {
+        const q = request as RequestOf<"telemetry_pending">;
+        return this.telemetryQueue.filter((i) => !q.purpose || i.purpose === q.purpose);
+      }
+      case "telemetry_flush": {
+        const counts = new Map<Purpose, number>();
+        let receipts = 0;
+        if (this.signedIn && this.online) {
+          receipts = this.ledger.length - this.acknowledgedUpto;
+          this.acknowledgedUpto = this.ledger.length;
+          for (const item of this.telemetryQueue) {
+            if (!this.granted(item.purpose)) continue;
+            counts.set(item.purpose, (counts.get(item.purpose) ?? 0) + 1);
+            this.transmissionLog.unshift({
+              seq: this.transmissionLog.length + 1,
+              at: this.now(),
+              method: "POST",
+              path: `/v1/telemetry/${item.purpose}`,
+              host: this.platformUrl,
+              purpose: item.purpose,
+              outcome: "sent",
+              status: 200,
+              bytes_up: 200,
+              bytes_down: 20,
+              preview: JSON.stringify(item.data),
+              error: null,
+            });
+          }
+          this.telemetryQueue = this.telemetryQueue.filter((i) => !counts.has(i.purpose));
+        }
+        return {
+          receipts_sent: receipts,
+          sent: [...counts].map(([purpose, count]) => ({ purpose, count })),
+          pending: this.telemetryQueue.length,
+        };
+      }
+      case "telemetry_ui_error": {
+        const r = request as RequestOf<"telemetry_ui_error">;
+        const queued = this.queue("crash_reports", "ui_error", r) !== null;
+        if (queued) this.uiErrorsQueued += 1;
+        return queued;
+      }
+      case "data_held":
+        if (!this.signedIn) fail("not_signed_in", "Not signed in.", null, "Log in first.");
+        if (!this.online) fail("platform_unreachable", "The platform cannot be reached.", null, "Try again later.");
+        return this.held;
       default:
         return undefined;
     }
