@@ -61,6 +61,9 @@ enum Command {
     },
     /// Log out: the platform revokes the session; tokens are deleted from the keyring.
     Logout,
+    /// Consent per purpose: list, grant, withdraw, and verify the ledger.
+    #[command(subcommand)]
+    Consent(ConsentCmd),
     /// The transmission log: every request to the platform, sent, refused or failed.
     Log {
         /// Only this purpose (e.g. account_operation, usage_analytics).
@@ -72,6 +75,29 @@ enum Command {
         /// At most this many records (newest first).
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsentCmd {
+    /// Every purpose with its clause, whether it is required, and its state.
+    List {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Grant a purpose (e.g. usage_analytics).
+    Grant { purpose: String },
+    /// Withdraw a purpose: its queue is purged and the platform is asked to delete its data.
+    Withdraw { purpose: String },
+    /// Walk the ledger's hash chain; exits 1 naming the entry when it was tampered with.
+    Verify {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// The ledger, oldest first.
+    Ledger {
         #[command(flatten)]
         out: JsonFlag,
     },
@@ -243,7 +269,97 @@ fn run(cli: Cli) -> Result<(), ApiError> {
             Ok(())
         }
         Command::Log { purpose, outcome, limit, out } => log(&api, purpose, outcome, limit, out.json),
+        Command::Consent(cmd) => consent(&api, cmd),
     }
+}
+
+fn consent(api: &Api, cmd: ConsentCmd) -> Result<(), ApiError> {
+    match cmd {
+        ConsentCmd::List { out } => {
+            let list = api.consent_list()?;
+            if out.json {
+                print_json(&list);
+                return Ok(());
+            }
+            for v in list {
+                let state = if v.info.exempt {
+                    "always (nothing personal)"
+                } else if v.granted {
+                    "granted"
+                } else {
+                    "off"
+                };
+                let kind = if v.info.required { "required" } else { "optional" };
+                println!("{:<24} §{:<10} {:<9} {}", v.info.purpose.as_str(), v.info.clause, kind, state);
+            }
+        }
+        ConsentCmd::Grant { purpose } | ConsentCmd::Withdraw { purpose } if purpose.is_empty() => {
+            return Err(usage("Name a purpose.").field("purpose"));
+        }
+        ConsentCmd::Grant { purpose } => {
+            let purpose = parse_enum("purpose", Some(purpose))?.expect("given");
+            let c = api.consent_set(awf_api::dto::ConsentSetRequest {
+                purpose,
+                granted: true,
+                method: Some(awf_core::ConsentMethod::Cli),
+            })?;
+            println!("Granted {} (ledger entry recorded; {} receipt(s) sent).", purpose.as_str(), c.receipts_sent);
+            if let Some(n) = c.note {
+                println!("{n}");
+            }
+        }
+        ConsentCmd::Withdraw { purpose } => {
+            let purpose = parse_enum("purpose", Some(purpose))?.expect("given");
+            let c = api.consent_set(awf_api::dto::ConsentSetRequest {
+                purpose,
+                granted: false,
+                method: Some(awf_core::ConsentMethod::Cli),
+            })?;
+            println!("Withdrawn {}: {} queued item(s) deleted here.", purpose.as_str(), c.queue_purged);
+            if let Some(d) = c.platform_deleted {
+                println!("The platform deleted {d} item(s) it held for this purpose.");
+            }
+            if let Some(n) = c.note {
+                println!("{n}");
+            }
+        }
+        ConsentCmd::Verify { out } => {
+            let report = api.profile()?.consents().verify()?;
+            if out.json {
+                print_json(&report);
+            } else if report.intact {
+                println!("The consent ledger is intact ({} entries).", report.entries);
+            }
+            if !report.intact {
+                return Err(ApiError::new(
+                    ErrorCode::StoreCorrupt,
+                    format!("The consent ledger was tampered with: {}.", report.message.unwrap_or_default()),
+                )
+                .hint("The platform keeps a receipt of every entry; compare with `awf consent ledger`."));
+            }
+        }
+        ConsentCmd::Ledger { out } => {
+            let view = api.consent_ledger()?;
+            if out.json {
+                print_json(&view);
+                return Ok(());
+            }
+            for e in view.entries {
+                let receipt = if e.seq <= view.acknowledged_upto { "receipt ✓" } else { "receipt pending" };
+                println!(
+                    "#{:<4} {}  {:<24} {:<9} policy v{}  {}  {}",
+                    e.seq,
+                    e.at,
+                    e.purpose.as_str(),
+                    if e.granted { "granted" } else { "withdrawn" },
+                    e.policy_version,
+                    receipt,
+                    &e.hash[..12]
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn accept_policy(api: &Api, flag: &AcceptPolicyFlag) -> Result<(), ApiError> {

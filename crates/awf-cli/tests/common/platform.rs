@@ -66,6 +66,16 @@ impl Platform {
         self.get("/v1/dev/stats")["by_route"][route].as_u64().unwrap_or(0)
     }
 
+    /// How many requests of `purpose` the platform has received.
+    pub fn received_for(&self, purpose: &str) -> u64 {
+        self.get("/v1/dev/stats")["by_purpose"][purpose].as_u64().unwrap_or(0)
+    }
+
+    /// Account ids the platform would text marketing to (dev endpoint).
+    pub fn marketing_recipients(&self) -> Vec<String> {
+        serde_json::from_value(self.get("/v1/dev/marketing-recipients")).unwrap()
+    }
+
     /// Stops the process (the platform "goes down").
     pub fn stop(mut self) {
         let _ = self.child.kill();

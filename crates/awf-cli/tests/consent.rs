@@ -1,0 +1,203 @@
+//! Consent end to end against the reference platform as a real process (a recording server: it
+//! counts every request it receives by purpose), with the OS keyring.
+
+mod common;
+
+use awf_api::dto::{ConsentSetRequest, RegisterForm};
+use awf_api::{Api, ApiConfig};
+use awf_core::{AgentDraft, Purpose};
+use common::platform::Platform;
+use serde_json::json;
+
+const OPTIONAL: [&str; 8] = [
+    "security_device_info",
+    "usage_analytics",
+    "crash_reports",
+    "marketing",
+    "research",
+    "developer_data_hosting",
+    "cross_border_transfer",
+    "third_party_sharing",
+];
+
+fn signed_up(p: &Platform, dir: &std::path::Path, phone: &str) -> Api {
+    let api = Api::open(ApiConfig::new(dir));
+    api.set_platform_url(awf_api::dto::SetPlatformUrl { url: Some(p.url.clone()) }).unwrap();
+    api.call("account_accept_policy", json!({"policy_version": 1})).unwrap();
+    api.call("account_request_sms_code", json!({ "phone": phone })).unwrap();
+    let form = RegisterForm {
+        account_name: format!("dev{}", &phone[phone.len() - 4..]),
+        phone: phone.into(),
+        password: "a-good-password".into(),
+        sms_code: p.sms_code(phone),
+        date_of_birth: "1991-02-03".into(),
+        guardian: None,
+    };
+    api.register(form).unwrap();
+    api
+}
+
+/// A session of ordinary work: agents created and edited, a UI error, a settings change, and
+/// the app's periodic check-in with the platform.
+fn work(api: &Api, n: usize) {
+    for i in 0..n {
+        let a =
+            api.call("agent_create", serde_json::to_value(AgentDraft::named(format!("agent {i}"))).unwrap()).unwrap();
+        let mut draft = a.clone();
+        draft["instructions"] = json!("Answer politely.");
+        let fields = [
+            "name",
+            "description",
+            "icon",
+            "instructions",
+            "opening_message",
+            "suggested_questions",
+            "model",
+            "variables",
+            "plugin_ids",
+            "dataset_ids",
+        ];
+        let draft: serde_json::Map<_, _> = fields.iter().map(|f| (f.to_string(), draft[*f].clone())).collect();
+        api.call("agent_update", json!({"id": a["id"], "draft": draft, "expected_version": a["version"]})).unwrap();
+    }
+    api.call("telemetry_ui_error", json!({"message": "TypeError: x is undefined", "source": "App.svelte"})).unwrap();
+    let url = api.settings_view().unwrap().platform_url;
+    api.set_platform_url(awf_api::dto::SetPlatformUrl { url: Some(url) }).unwrap();
+    api.platform_check().unwrap();
+    api.telemetry_flush().unwrap();
+}
+
+fn set(api: &Api, purpose: Purpose, granted: bool) -> awf_api::dto::ConsentChange {
+    api.consent_set(ConsentSetRequest { purpose, granted, method: None }).unwrap()
+}
+
+fn held(api: &Api, category: &str) -> u64 {
+    api.platform()
+        .unwrap()
+        .held_data()
+        .unwrap()
+        .categories
+        .iter()
+        .find(|c| c.category == category)
+        .map_or(0, |c| c.count)
+}
+
+#[test]
+fn optional_purposes_send_nothing_until_granted_and_nothing_after_withdrawal() {
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let api = signed_up(&p, dir.path(), "+8613900000001");
+
+    // Everything optional starts off, and a whole session sends none of it.
+    let list = api.consent_list().unwrap();
+    for v in &list {
+        if OPTIONAL.contains(&v.info.purpose.as_str()) {
+            assert!(!v.granted && !v.info.required, "{:?} must start off", v.info.purpose);
+        }
+    }
+    work(&api, 3);
+    for purpose in OPTIONAL {
+        assert_eq!(p.received_for(purpose), 0, "{purpose} reached the platform without consent");
+    }
+    assert!(api.profile().unwrap().telemetry().pending(None).unwrap().is_empty(), "nothing is even queued");
+    // The policy acceptance's receipt is at the platform.
+    let receipts = api.platform().unwrap().platform_receipts().unwrap().receipts;
+    assert_eq!(receipts.iter().map(|r| r.purpose).collect::<Vec<_>>(), vec![Purpose::AccountOperation]);
+
+    // Granted: they arrive.
+    for purpose in [Purpose::UsageAnalytics, Purpose::CrashReports, Purpose::SecurityDeviceInfo] {
+        assert_eq!(set(&api, purpose, true).receipts_sent, 1);
+    }
+    work(&api, 2);
+    assert!(p.received_for("usage_analytics") >= 1);
+    assert!(p.received_for("crash_reports") >= 1);
+    assert!(p.received_for("security_device_info") >= 1);
+    assert!(held(&api, "telemetry:usage_analytics") >= 4, "two creates and two saves were sent");
+    assert!(api.profile().unwrap().telemetry().pending(None).unwrap().is_empty(), "sent items leave the queue");
+
+    // Withdrawn: the queue is purged at once, the platform deletes what it holds, none more arrive.
+    let a = api.call("agent_create", serde_json::to_value(AgentDraft::named("queued")).unwrap()).unwrap();
+    assert!(a["id"].is_string());
+    assert_eq!(api.profile().unwrap().telemetry().pending(Some(Purpose::UsageAnalytics)).unwrap().len(), 1);
+    let change = set(&api, Purpose::UsageAnalytics, false);
+    assert_eq!(change.queue_purged, 1);
+    assert!(change.platform_deleted.is_some_and(|n| n >= 4), "{change:?}");
+    let before = p.received_for("usage_analytics");
+    work(&api, 2);
+    assert_eq!(p.received_for("usage_analytics"), before, "usage_analytics arrived after withdrawal");
+    assert!(api.profile().unwrap().telemetry().pending(Some(Purpose::UsageAnalytics)).unwrap().is_empty());
+    assert_eq!(held(&api, "telemetry:usage_analytics"), 0, "the platform still holds withdrawn data");
+    assert!(held(&api, "telemetry:crash_reports") >= 1, "other purposes are untouched");
+
+    // The ledger holds every change in order, chained, and every receipt was acknowledged.
+    let ledger = api.consent_ledger().unwrap();
+    assert_eq!(ledger.entries.len(), 5);
+    assert_eq!(ledger.acknowledged_upto, 5);
+    assert!(api.profile().unwrap().consents().verify().unwrap().intact);
+    assert_eq!(api.platform().unwrap().platform_receipts().unwrap().receipts.len(), 5);
+}
+
+#[test]
+fn marketing_opt_out_is_reflected_at_the_platform() {
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let api = signed_up(&p, dir.path(), "+8613900000002");
+    let me = api.platform_status().unwrap().account.unwrap().account_id;
+    assert!(!p.marketing_recipients().contains(&me), "marketing is off until granted");
+    set(&api, Purpose::Marketing, true);
+    assert!(p.marketing_recipients().contains(&me));
+    set(&api, Purpose::Marketing, false);
+    assert!(!p.marketing_recipients().contains(&me), "the opt-out did not reach the platform");
+}
+
+#[test]
+fn withdrawal_while_offline_is_settled_when_the_platform_returns() {
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let port = p.port;
+    let dir = tempfile::tempdir().unwrap();
+    let api = signed_up(&p, dir.path(), "+8613900000003");
+    set(&api, Purpose::CrashReports, true);
+    api.call("telemetry_ui_error", json!({"message": "boom"})).unwrap();
+    api.telemetry_flush().unwrap();
+    assert_eq!(held(&api, "telemetry:crash_reports"), 1);
+
+    p.stop();
+    let change = set(&api, Purpose::CrashReports, false);
+    assert!(change.platform_deleted.is_none() && change.note.is_some(), "{change:?}");
+    assert_eq!(change.receipts_pending, 1);
+
+    let p = Platform::start(pdata.path(), port, &[]);
+    assert!(api.platform_check().unwrap().online);
+    assert_eq!(held(&api, "telemetry:crash_reports"), 0, "the owed deletion was made on reconnection");
+    assert_eq!(api.consent_ledger().unwrap().acknowledged_upto, 3);
+    drop(p);
+}
+
+#[test]
+fn cli_lists_grants_withdraws_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut c = common::awf(dir.path());
+        c.env("AWF_PLATFORM_URL", "http://127.0.0.1:9").args(args);
+        common::ok(c)
+    };
+    let list = run(&["consent", "list"]);
+    assert!(list.contains("usage_analytics") && list.contains("§1.2(3)") && list.contains("optional"), "{list}");
+    let out = run(&["consent", "grant", "research"]);
+    assert!(out.contains("Granted research"), "{out}");
+    assert!(out.contains("Not signed in"), "the receipt waits for a session: {out}");
+    let out = run(&["consent", "withdraw", "research"]);
+    assert!(out.contains("Withdrawn research"), "{out}");
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&run(&["consent", "list", "--json"])).unwrap();
+    let research = listed.iter().find(|v| v["info"]["purpose"] == "research").unwrap();
+    assert_eq!(research["granted"], false);
+    assert_eq!(research["record"]["method"], "cli");
+    assert!(run(&["consent", "verify"]).contains("intact (2 entries)"));
+    let mut c = common::awf(dir.path());
+    c.args(["consent", "grant", "not_a_purpose"]);
+    let out = common::fails(c);
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[invalid_input]"));
+}
