@@ -587,6 +587,117 @@ async function main() {
       await openAgent(page, expected.name);
     });
 
+    // --- Privacy: consent centre, ledger, pending telemetry, what was sent, data held ---
+    const toggle = (/** @type {string} */ purpose) => page.locator(tid(`consent-toggle-${purpose}`));
+    const OPTIONAL = [
+      "security_device_info",
+      "usage_analytics",
+      "crash_reports",
+      "marketing",
+      "research",
+      "developer_data_hosting",
+      "cross_border_transfer",
+      "third_party_sharing",
+    ];
+
+    await step("Privacy: the consent centre lists 10 purposes, optional ones off (axe-core audit)", async () => {
+      await page.locator(tid("privacy-open")).click();
+      await page.locator(tid("consent-centre")).waitFor();
+      await page.locator(tid("purpose-third_party_sharing")).waitFor();
+      const cards = await page.locator('li[data-testid^="purpose-"]').count();
+      assert(cards === 10, `10 purpose cards, found ${cards}`);
+      for (const p of OPTIONAL) {
+        const checked = await toggle(p).getAttribute("aria-checked");
+        assert(checked === "false", `${p} starts off (aria-checked=${checked})`);
+      }
+      assert((await toggle("account_operation").getAttribute("aria-checked")) === "true", "account operation is on after sign-up");
+      assert((await toggle("service_information").count()) === 0, "the exempt purpose has no switch");
+      await page.locator(tid("purpose-service_information")).locator(tid("purpose-exempt-note")).waitFor();
+      await shot("12-consent-centre");
+      const violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations in the consent centre:\n${violations.join("\n")}`);
+    });
+
+    await step("Privacy: granting usage analytics adds a ledger entry with its receipt", async () => {
+      await toggle("usage_analytics").click();
+      await page.locator(`${tid("consent-toggle-usage_analytics")}[aria-checked="true"]`).waitFor();
+      await page.locator(`${tid("consent-outcome")}[data-granted="true"]`, { hasText: "Granted" }).waitFor();
+      await page.locator(tid("privacy-tab-ledger")).click();
+      const row = page.locator(`${tid("ledger-row")}[data-purpose="usage_analytics"][data-granted="true"]`);
+      await row.waitFor();
+      const deadline = Date.now() + STEP_TIMEOUT_MS;
+      while ((await row.getAttribute("data-receipt")) !== "acknowledged") {
+        assert(Date.now() < deadline, "the receipt was acknowledged by the platform");
+        await page.waitForTimeout(300);
+        await page.locator(tid("ledger-refresh")).click();
+      }
+      await row.locator(tid("ledger-receipt"), { hasText: "receipt ✓" }).waitFor();
+      await shot("13-ledger");
+    });
+
+    const probe = "Privacy probe agent";
+    await step("Privacy: creating an agent queues a usage event, shown in the Pending tab", async () => {
+      await page.locator(tid("workspace-open")).click();
+      await page.locator(tid("new-agent")).click();
+      await page.locator(tid("agent-editor")).waitFor();
+      await page.locator(tid("agent-name")).fill(probe);
+      await waitSaved(page);
+      await page.locator(tid("privacy-open")).click();
+      await page.locator(tid("privacy-tab-sent")).click();
+      await page.locator(tid("tx-tab-pending")).click();
+      const group = page.locator(`${tid("pending-group")}[data-purpose="usage_analytics"]`);
+      await group.locator(tid("pending-item")).first().waitFor();
+      const json = await group.locator(tid("pending-json")).first().innerText();
+      assert(JSON.parse(json) !== undefined, `the payload is JSON: ${json}`);
+      assert(!json.includes(probe), "the usage event carries no agent content");
+      await shot("14-pending");
+    });
+
+    await step("Privacy: Send now empties the queue and the log shows the telemetry request as sent", async () => {
+      await page.locator(tid("pending-send")).click();
+      await page.locator(tid("pending-result"), { hasText: /Sent \d+ items/ }).waitFor();
+      await page.locator(`${tid("pending-group")}[data-purpose="usage_analytics"]`).waitFor({ state: "detached" });
+      await page.locator(tid("tx-tab-log")).click();
+      await page.locator(tid("transmissions-outcome")).selectOption("sent");
+      await page.locator(tid("transmissions-since")).selectOption("hour");
+      const row = page.locator(`${tid("transmission-row")}[data-path="/v1/telemetry/usage_analytics"]`).first();
+      await row.waitFor();
+      const outcome = await row.getAttribute("data-outcome");
+      assert(outcome === "sent", `POST /v1/telemetry/usage_analytics was ${outcome}`);
+      assert((await row.innerText()).includes("POST"), "the row shows the method");
+    });
+
+    await step("Privacy: withdrawing usage analytics purges the queue and the platform deletes its data", async () => {
+      await page.locator(tid("privacy-tab-consent")).click();
+      await toggle("usage_analytics").click();
+      await page.locator(`${tid("consent-toggle-usage_analytics")}[aria-checked="false"]`).waitFor();
+      const line = page.locator(`${tid("consent-outcome")}[data-granted="false"]`);
+      await line.waitFor();
+      const text = await line.innerText();
+      assert(text.includes("queued items deleted here"), `the outcome names the purge: ${text}`);
+      const deleted = await line.getAttribute("data-platform-deleted");
+      assert(deleted !== null && Number(deleted) >= 1, `the platform deleted what it held (${deleted}): ${text}`);
+      assert(text.includes(`The platform deleted ${deleted} items.`), `the outcome says so: ${text}`);
+    });
+
+    await step("Privacy: Verify says the ledger is intact", async () => {
+      await page.locator(tid("privacy-tab-ledger")).click();
+      await page.locator(`${tid("ledger-row")}[data-purpose="usage_analytics"][data-granted="false"]`).waitFor();
+      await page.locator(tid("ledger-verify")).click();
+      const result = page.locator(`${tid("ledger-verify-result")}[data-intact="true"]`);
+      await result.waitFor();
+      assert((await result.innerText()).includes("Intact"), "the result says intact");
+    });
+
+    await step("Privacy: Data held lists what the platform holds", async () => {
+      await page.locator(tid("privacy-tab-held")).click();
+      await page.locator(`${tid("held-row")}[data-category="account"]`).waitFor();
+      await shot("15-data-held");
+      await page.locator(tid("workspace-open")).click();
+      await page.locator(tid("agent-list")).waitFor();
+      await openAgent(page, expected.name);
+    });
+
     await step("switches the language to Chinese", async () => {
       await page.locator(tid("language-select")).selectOption("zh-CN");
       await page.locator(tid("new-agent"), { hasText: "新建智能体" }).waitFor();
