@@ -160,6 +160,44 @@ async function accountFlow(s, platformUrl) {
   log(`account: logged out and in again as ${name}`);
 }
 
+/**
+ * Opens Privacy, grants and withdraws crash reports, and finds both changes in the ledger with
+ * their receipts (the user is signed in, so the receipts reach the platform at once).
+ */
+async function privacyFlow(s) {
+  const purpose = "crash_reports";
+  const toggle = tid(`consent-toggle-${purpose}`);
+  await s.click(await s.waitFor(tid("privacy-open"), 15_000));
+  await s.waitFor(tid(`purpose-${purpose}`), 15_000);
+  const cards = await s.findAll('li[data-testid^="purpose-"]');
+  if (cards.length !== 10) throw new Error(`the consent centre lists ${cards.length} purposes, expected 10`);
+  const initially = await s.attribute(await s.find(toggle), "aria-checked");
+  if (initially !== "false") throw new Error(`${purpose} starts ${initially}, expected off`);
+  await s.click(await s.find(toggle));
+  await s.waitFor(`${toggle}[aria-checked="true"]`, 15_000);
+  await s.waitFor(`${tid("consent-outcome")}[data-granted="true"]`, 15_000);
+  await s.screenshot(path.join(artifacts, "07-consent-centre.png"));
+  log(`privacy: granted ${purpose}`);
+  await s.click(await s.find(toggle));
+  await s.waitFor(`${toggle}[aria-checked="false"]`, 15_000);
+  const outcome = await s.waitFor(`${tid("consent-outcome")}[data-granted="false"]`, 15_000);
+  log(`privacy: withdrew ${purpose}: ${await s.text(outcome)}`);
+  await s.click(await s.find(tid("privacy-tab-ledger")));
+  const row = (granted) => `${tid("ledger-row")}[data-purpose="${purpose}"][data-granted="${granted}"]`;
+  await s.waitFor(row(true), 15_000);
+  await s.waitFor(row(false), 15_000);
+  await poll("the withdrawal's receipt to be acknowledged", async () => {
+    const receipt = await s.attribute(await s.find(row(false)), "data-receipt");
+    if (receipt === "acknowledged") return true;
+    await s.click(await s.find(tid("ledger-refresh")));
+    return null;
+  });
+  await s.click(await s.find(tid("ledger-verify")));
+  await s.waitFor(`${tid("ledger-verify-result")}[data-intact="true"]`, 15_000);
+  await s.screenshot(path.join(artifacts, "08-consent-ledger.png"));
+  log("privacy: both changes are in the ledger with receipts; the ledger verifies intact");
+}
+
 /** Starts tauri-driver; its output goes to `driver.log` in the artifacts. */
 async function startDriver(platformUrl) {
   for (const p of [port, port + 1]) {
@@ -328,6 +366,7 @@ async function main() {
       await s.screenshot(path.join(artifacts, "03-agent-list-after-restart.png"));
       log(`second-run: "${name}" is listed after restart`);
       await accountFlow(s, platform.url);
+      await privacyFlow(s);
     });
   } finally {
     await driver.stop();

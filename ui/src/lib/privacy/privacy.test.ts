@@ -134,6 +134,27 @@ describe("consent centre", () => {
   });
 });
 
+describe("privacy tabs", () => {
+  it("move with the arrow keys, Home and End", async () => {
+    await openPrivacy(signedIn());
+    const first = byTestId("privacy-tab-consent");
+    expect(first.getAttribute("aria-selected")).toBe("true");
+    await fireEvent.keyDown(first, { key: "ArrowRight" });
+    expect(byTestId("privacy-tab-ledger").getAttribute("aria-selected")).toBe("true");
+    expect(document.activeElement).toBe(byTestId("privacy-tab-ledger"));
+    await screen.findByTestId("consent-ledger");
+    await fireEvent.keyDown(byTestId("privacy-tab-ledger"), { key: "End" });
+    expect(byTestId("privacy-tab-held").getAttribute("aria-selected")).toBe("true");
+    await fireEvent.keyDown(byTestId("privacy-tab-held"), { key: "ArrowRight" });
+    expect(byTestId("privacy-tab-consent").getAttribute("aria-selected")).toBe("true");
+    await fireEvent.keyDown(byTestId("privacy-tab-consent"), { key: "ArrowLeft" });
+    expect(byTestId("privacy-tab-held").getAttribute("aria-selected")).toBe("true");
+    await fireEvent.keyDown(byTestId("privacy-tab-held"), { key: "Home" });
+    expect(byTestId("privacy-tab-consent").getAttribute("aria-selected")).toBe("true");
+    await screen.findByTestId("consent-centre");
+  });
+});
+
 describe("consent ledger", () => {
   it("lists entries with their receipt status and verifies intact", async () => {
     const backend = new FakeBackend();
