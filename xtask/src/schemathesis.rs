@@ -9,7 +9,12 @@
 //! (`awf-platform --dev --port 0` on a fresh data directory), and two accounts are registered
 //! first — through the dev SMS line on the platform's stdout — so that the authenticated routes
 //! are exercised with real tokens: one for every operation but log-out, one for log-out alone
-//! (which revokes the token it is called with).
+//! (which revokes the token it is called with). The first account then sends consent receipts
+//! granting `usage_analytics` and `crash_reports`, so that telemetry of those purposes is
+//! accepted (202) while the other two telemetry purposes are refused (403 `consent_required`,
+//! as for any account without the consent): both answers are exercised. The grants sit at the
+//! highest ledger position, so generated receipts (which may withdraw) rarely override them;
+//! when one does, 403 is still a documented answer.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -40,6 +45,9 @@ include-operation-id = "register"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]
 "#;
 
+/// Telemetry purposes the main account grants before the run (see the module documentation).
+const GRANTED: [&str; 2] = ["usage_analytics", "crash_reports"];
+
 /// Runs the check. With `build`, builds the platform binary first (the `test` task has just
 /// built it in its `cargo test --workspace` step).
 pub fn run(build: bool) -> Result {
@@ -64,6 +72,9 @@ pub fn run(build: bool) -> Result {
     let mut platform = Platform::start(&bin, &data, &out.join("platform.log"))?;
     let result = (|| {
         let main_token = platform.register("st_main", "+8613900000001")?;
+        for (i, purpose) in GRANTED.iter().enumerate() {
+            platform.grant(&main_token, purpose, i)?;
+        }
         let logout_token = platform.register("st_logout", "+8613900000002")?;
         schemathesis(&st, &config, &platform.url, &main_token, &["--exclude-path", "/v1/auth/logout"], &out, "main")?;
         schemathesis(&st, &config, &platform.url, &logout_token, &["--include-path", "/v1/auth/logout"], &out, "logout")
@@ -160,7 +171,7 @@ impl Platform {
 
     /// Registers an adult account through the dev SMS code; returns its access token.
     fn register(&self, name: &str, phone: &str) -> Result<String> {
-        let (status, body) = post(&self.addr, "/v1/auth/sms-code", &format!(r#"{{"phone":"{phone}"}}"#))?;
+        let (status, body) = post(&self.addr, "/v1/auth/sms-code", &format!(r#"{{"phone":"{phone}"}}"#), None)?;
         if status != 202 {
             return Err(format!("sms-code answered {status}: {body}"));
         }
@@ -176,11 +187,25 @@ impl Platform {
         let register = format!(
             r#"{{"account_name":"{name}","phone":"{phone}","password":"schemathesis-password","sms_code":"{code}","date_of_birth":"1990-01-01","policy_version":1}}"#
         );
-        let (status, body) = post(&self.addr, "/v1/auth/register", &register)?;
+        let (status, body) = post(&self.addr, "/v1/auth/register", &register, None)?;
         if status != 201 {
             return Err(format!("register answered {status}: {body}"));
         }
         json_string_field(&body, "access_token").ok_or_else(|| format!("no access_token in {body}"))
+    }
+
+    /// Sends a receipt granting `purpose` at the highest ledger position (2^63 - 1, less `offset`).
+    fn grant(&self, token: &str, purpose: &str, offset: usize) -> Result {
+        let seq = i64::MAX as u64 - offset as u64;
+        let receipt = format!(
+            r#"{{"receipt_id":"st-grant-{purpose}","purpose":"{purpose}","granted":true,"at":"2026-01-01T00:00:00.000Z","policy_version":1,"method":"schemathesis","ledger_seq":{seq},"ledger_hash":"{}"}}"#,
+            "0".repeat(64)
+        );
+        let (status, body) = post(&self.addr, "/v1/consents", &receipt, Some(token))?;
+        if status != 201 {
+            return Err(format!("consent receipt for {purpose} answered {status}: {body}"));
+        }
+        Ok(())
     }
 
     fn stop(&mut self) {
@@ -189,13 +214,15 @@ impl Platform {
     }
 }
 
-/// A minimal HTTP/1.1 POST over loopback (xtask has no dependencies): status and body.
-fn post(addr: &str, path: &str, json: &str) -> Result<(u16, String)> {
+/// A minimal HTTP/1.1 POST over loopback (xtask has no dependencies), with a bearer token when
+/// given: status and body.
+fn post(addr: &str, path: &str, json: &str, token: Option<&str>) -> Result<(u16, String)> {
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nx-awf-purpose: account_operation\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{json}",
+         {auth}Content-Length: {}\r\nConnection: close\r\n\r\n{json}",
         json.len()
     );
     stream.write_all(request.as_bytes()).map_err(|e| format!("POST {path}: {e}"))?;

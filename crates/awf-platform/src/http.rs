@@ -28,7 +28,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+        let mut value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
             Ok(axum::Json(value)) => value,
             Err(rejection) => return Err(json_rejection(&rejection)),
         };
@@ -41,6 +41,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "The body must be a JSON object.",
             ));
         }
+        integral_floats_as_integers(&mut value);
         T::deserialize(value).map(ApiJson).map_err(|e| {
             let text = e.to_string();
             let mut err = ApiError::new(
@@ -53,6 +54,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             }
             err
         })
+    }
+}
+
+/// In JSON (and JSON Schema) `7.0` is the integer 7, but serde's integer types refuse it: the
+/// body's top-level numbers with no fraction become integers. Nested values (such as a
+/// telemetry item's `data`, kept exactly as sent) are left alone.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    let Some(object) = value.as_object_mut() else { return };
+    for v in object.values_mut() {
+        let Some(f) = v.as_f64().filter(|_| v.is_f64()) else { continue };
+        if f.fract() != 0.0 {
+            continue;
+        }
+        if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
+            *v = serde_json::Value::from(f as u64);
+        } else if (-9_223_372_036_854_775_808.0..0.0).contains(&f) {
+            *v = serde_json::Value::from(f as i64);
+        }
     }
 }
 
@@ -204,6 +223,16 @@ mod tests {
         assert_eq!(cookie(&h, "awf_anon").as_deref(), Some("xyz"));
         assert_eq!(cookie(&h, "awf_session").as_deref(), Some("s1"));
         assert_eq!(cookie(&h, "awf"), None);
+    }
+
+    #[test]
+    fn top_level_integral_floats_are_integers() {
+        let mut v = serde_json::json!({ "a": 7.0, "b": 7.5, "c": -3.0, "d": 1e300, "e": "7.0", "f": { "g": 1.0 } });
+        integral_floats_as_integers(&mut v);
+        assert_eq!(v["a"], serde_json::json!(7u64));
+        assert!(v["a"].is_u64() && v["c"].is_i64());
+        assert!(v["b"].is_f64() && v["d"].is_f64() && v["f"]["g"].is_f64());
+        assert_eq!(v["e"], "7.0");
     }
 
     #[test]

@@ -681,6 +681,11 @@ fn consent_receipts_are_stored_idempotently_and_listed_in_ledger_order() {
         assert_eq!(e.field.as_deref(), Some(field));
     }
     assert_eq!(p.held(token, "consent_receipts"), 2);
+
+    // In JSON, 3.0 is the integer 3 (schema-valid, so accepted).
+    let mut float_seq = receipt("r3", "marketing", true, 3);
+    float_seq["ledger_seq"] = json!(3.0);
+    assert_eq!(p.receipt(token, float_seq).status(), StatusCode::CREATED);
 }
 
 #[test]
