@@ -74,6 +74,7 @@ impl Api {
             Err(awf_egress::EgressError::Unreachable { .. }) | Err(awf_egress::EgressError::BadResponse { .. }) => {}
             Err(e) => return Err(e.into()),
         }
+        let _ = client.gate().profile().purge_expired(time::OffsetDateTime::now_utc());
         // Back online and signed in: settle what is owed (receipts, deletions, queued telemetry
         // of granted purposes). Failures stay owed for the next check.
         if client.gate().connectivity().online && client.session().is_ok_and(|s| s.signed_in) {

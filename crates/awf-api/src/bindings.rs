@@ -91,6 +91,13 @@ pub fn generate() -> String {
         decl::<UiErrorReport>(),
         decl::<HeldData>(),
         decl::<HeldCategory>(),
+        decl::<CookieView>(),
+        decl::<CookiesView>(),
+        decl::<CookieDelete>(),
+        decl::<RefuseCookies>(),
+        decl::<LocalCategory>(),
+        decl::<Retention>(),
+        decl::<PurgeReport>(),
     ];
     for d in decls {
         out.push_str(&d);

@@ -139,6 +139,20 @@ command_table! {
     telemetry_ui_error(UiErrorReport) -> bool = |api, r| api.record_ui_error(r);
     /// What the platform holds for the account, with retention.
     data_held(()) -> HeldData = |api, ()| Ok(api.platform()?.held_data()?);
+    /// Platform cookies held (names, never values), the "refuse cookies" setting and the installation id.
+    cookies_list(()) -> CookiesView = |api, ()| api.cookies_view();
+    /// Deletes one cookie (`name`) or all (`null`).
+    cookies_delete(CookieDelete) -> CookiesView = |api, r| api.cookies_delete(r.name);
+    /// Refuses (or accepts again) platform cookies; log-in keeps working by token.
+    cookies_set_refuse(RefuseCookies) -> CookiesView = |api, r| api.set_refuse_cookies(r.refuse);
+    /// Replaces the installation identifier with a new random one.
+    installation_id_reset(()) -> CookiesView = |api, ()| { api.profile()?.reset_installation_id()?; api.cookies_view() };
+    /// What is kept on this machine, by category: counts, sizes, location, retention.
+    inventory_local(()) -> Vec<LocalCategory> = |api, ()| Ok(api.profile()?.inventory()?);
+    /// The local retention ages.
+    retention_get(()) -> Retention = |api, ()| Ok(api.profile()?.settings()?.retention);
+    /// Sets the local retention ages and purges what is now too old.
+    retention_set(Retention) -> PurgeReport = |api, r| api.set_retention(r);
     /// The transmission log: every request sent, refused or failed, newest first.
     transmissions_list(LogQuery) -> Vec<TransmissionRecord> = |api, q| Ok(api.profile()?.transmissions().list(&q)?);
 }

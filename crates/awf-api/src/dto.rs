@@ -294,3 +294,42 @@ pub struct UiErrorReport {
     #[serde(default)]
     pub stack: Option<String>,
 }
+
+// --- cookies, identifiers, inventory, retention ---
+
+pub use awf_core::settings::Retention;
+pub use awf_core::{LocalCategory, PurgeReport};
+
+/// A platform cookie held by the app (never its value).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CookieView {
+    pub name: String,
+    /// What the platform uses it for.
+    pub purpose: String,
+    pub set_at: String,
+}
+
+/// Cookies and identifiers (D4).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CookiesView {
+    /// "Refuse cookies": none are kept or sent; log-in works by token.
+    pub refuse_cookies: bool,
+    pub cookies: Vec<CookieView>,
+    /// The installation identifier (sent only inside device information, with its consent).
+    pub installation_id: String,
+}
+
+/// Deletes one cookie by name, or all with `null`.
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CookieDelete {
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Turns "refuse cookies" on or off.
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct RefuseCookies {
+    pub refuse: bool,
+}

@@ -136,7 +136,9 @@ impl Api {
         if *offered {
             return Ok(());
         }
-        profile.telemetry().offer(Purpose::SecurityDeviceInfo, "device_info", device_info())?;
+        let mut info = device_info();
+        info["installation_id"] = serde_json::Value::String(profile.installation_id()?);
+        profile.telemetry().offer(Purpose::SecurityDeviceInfo, "device_info", info)?;
         *offered = true;
         Ok(())
     }
@@ -165,4 +167,67 @@ pub fn device_info() -> serde_json::Value {
         "language": language,
         "app_version": env!("CARGO_PKG_VERSION"),
     })
+}
+
+impl Api {
+    /// Cookies held for the platform, the "refuse cookies" setting and the installation id.
+    pub fn cookies_view(&self) -> Result<crate::dto::CookiesView, ApiError> {
+        let profile = self.profile()?;
+        let client = self.platform()?;
+        let cookies = client
+            .gate()
+            .cookies()
+            .into_iter()
+            .map(|c| crate::dto::CookieView {
+                purpose: match c.name.as_str() {
+                    awf_platform_api::SESSION_COOKIE => "login state (the platform's session)".into(),
+                    awf_platform_api::ANONYMOUS_ID_COOKIE => "anonymous identifier".into(),
+                    _ => "unknown".into(),
+                },
+                name: c.name,
+                set_at: c.set_at,
+            })
+            .collect();
+        Ok(crate::dto::CookiesView {
+            refuse_cookies: profile.settings()?.refuse_cookies,
+            cookies,
+            installation_id: profile.installation_id()?,
+        })
+    }
+
+    /// Deletes one cookie, or all.
+    pub fn cookies_delete(&self, name: Option<String>) -> Result<crate::dto::CookiesView, ApiError> {
+        self.platform()?.gate().delete_cookies(name.as_deref())?;
+        self.cookies_view()
+    }
+
+    /// "Refuse cookies": when on, the held cookies are deleted and none are kept or sent.
+    pub fn set_refuse_cookies(&self, refuse: bool) -> Result<crate::dto::CookiesView, ApiError> {
+        let profile = self.profile()?;
+        let mut s = profile.settings()?;
+        s.refuse_cookies = refuse;
+        profile.save_settings(&s)?;
+        if refuse {
+            self.platform()?.gate().delete_cookies(None)?;
+        }
+        self.cookies_view()
+    }
+
+    /// Sets the local retention ages (1 to 3,650 days) and applies them at once.
+    pub fn set_retention(&self, r: crate::dto::Retention) -> Result<awf_core::PurgeReport, ApiError> {
+        for (field, days) in
+            [("transmission_log_days", r.transmission_log_days), ("telemetry_queue_days", r.telemetry_queue_days)]
+        {
+            if !(1..=3_650).contains(&days) {
+                return Err(ApiError::new(crate::ErrorCode::InvalidInput, "Retention must be 1 to 3,650 days.")
+                    .field(field)
+                    .hint("Enter a number of days between 1 and 3650."));
+            }
+        }
+        let profile = self.profile()?;
+        let mut s = profile.settings()?;
+        s.retention = r;
+        profile.save_settings(&s)?;
+        Ok(profile.purge_expired(time::OffsetDateTime::now_utc())?)
+    }
 }

@@ -63,7 +63,11 @@ impl Api {
     fn try_open(&self, passphrase: Option<SecretString>) -> Option<ApiError> {
         let opts = OpenOptions::new(&self.data_dir).vault(self.vault.clone()).passphrase(passphrase);
         let next = match Profile::open(opts) {
-            Ok(p) => State::Open(Arc::new(p)),
+            Ok(p) => {
+                // Local retention applies from the first moment the profile is open.
+                let _ = p.purge_expired(time::OffsetDateTime::now_utc());
+                State::Open(Arc::new(p))
+            }
             Err(e) => State::Closed(e.into()),
         };
         let err = match &next {

@@ -201,3 +201,40 @@ fn cli_lists_grants_withdraws_and_verifies() {
     let out = common::fails(c);
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[invalid_input]"));
 }
+
+#[test]
+fn cookies_are_listed_persisted_deleted_and_refusable_while_login_keeps_working() {
+    use awf_core::KeyVault;
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let entry = {
+        let api = signed_up(&p, dir.path(), "+8613900000004");
+        let view = api.cookies_view().unwrap();
+        let names: Vec<_> = view.cookies.iter().map(|c| c.name.as_str()).collect();
+        assert!(names.contains(&"awf_session") && names.contains(&"awf_anon"), "{names:?}");
+        format!("platform-cookies/{}", api.profile().unwrap().profile_id())
+    };
+    // Persisted (in the keyring, like every credential) and listed again after a restart.
+    assert!(awf_core::OsKeyring.get_secret(&entry).unwrap().is_some());
+    let api = Api::open(ApiConfig::new(dir.path()));
+    assert_eq!(api.cookies_view().unwrap().cookies.len(), 2);
+    let view = api.cookies_delete(Some("awf_anon".into())).unwrap();
+    assert_eq!(view.cookies.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["awf_session"]);
+    api.cookies_delete(None).unwrap();
+    assert!(awf_core::OsKeyring.get_secret(&entry).unwrap().is_none(), "deleted cookies must leave the keyring");
+    drop(api);
+    let api = Api::open(ApiConfig::new(dir.path()));
+    assert!(api.cookies_view().unwrap().cookies.is_empty());
+
+    // Refused: nothing is kept, and the account works by token.
+    api.set_refuse_cookies(true).unwrap();
+    assert_eq!(api.platform().unwrap().profile().unwrap().account_name, "dev0004");
+    api.logout().unwrap();
+    api.login(awf_api::dto::LoginForm { login: "dev0004".into(), password: "a-good-password".into() }).unwrap();
+    assert!(api.cookies_view().unwrap().cookies.is_empty(), "a refused cookie was kept");
+    assert!(awf_core::OsKeyring.get_secret(&entry).unwrap().is_none());
+    assert!(api.platform().unwrap().profile().is_ok());
+    let id = api.cookies_view().unwrap().installation_id;
+    assert_ne!(api.call("installation_id_reset", json!({})).unwrap()["installation_id"], json!(id));
+}

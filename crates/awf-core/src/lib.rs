@@ -34,7 +34,7 @@ pub use agents::{
 pub use consent::{ConsentMethod, ConsentRecord, Purpose};
 pub use error::{CoreError, Result};
 pub use keys::{KeyVault, OsKeyring};
-pub use profile::{OpenOptions, Profile};
+pub use profile::{LocalCategory, OpenOptions, Profile, PurgeReport};
 pub use secret::SecretString;
 pub use settings::Settings;
 pub use transmissions::{LogQuery, Outcome, TransmissionRecord};

@@ -64,6 +64,27 @@ pub enum Probe {
     Passphrase,
 }
 
+/// What [`Profile::purge_expired`] deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PurgeReport {
+    pub transmissions: u64,
+    pub telemetry: u64,
+}
+
+/// One category of local data (D5).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LocalCategory {
+    pub category: String,
+    pub count: u64,
+    /// Sealed bytes in the store (0 for keyring items).
+    pub bytes: u64,
+    /// Where it lives.
+    pub location: String,
+    pub retention: String,
+}
+
 /// An open profile. Dropping it releases the lock.
 pub struct Profile {
     dir: PathBuf,
@@ -267,6 +288,85 @@ impl Profile {
                 self.storage.commit(b)
             }
         }
+    }
+
+    /// The installation identifier: a random id of this profile, sent only inside device
+    /// information (with its consent). Created on first use; [`Profile::reset_installation_id`]
+    /// replaces it.
+    pub fn installation_id(&self) -> Result<String> {
+        if let Some(id) = self.record::<String>("installation-id")? {
+            return Ok(id);
+        }
+        self.reset_installation_id()
+    }
+
+    /// Replaces the installation identifier with a new random one.
+    pub fn reset_installation_id(&self) -> Result<String> {
+        let id = ulid::Ulid::new().to_string();
+        self.save_record("installation-id", Some(&id))?;
+        Ok(id)
+    }
+
+    /// Applies the local retention settings as of `now`: transmission-log records and queued
+    /// telemetry older than their set ages are deleted. The clock is a parameter so tests can
+    /// move it instead of sleeping.
+    pub fn purge_expired(&self, now: time::OffsetDateTime) -> Result<PurgeReport> {
+        let r = self.settings()?.retention;
+        let cutoff = |days: u32| crate::clock::format(now - time::Duration::days(i64::from(days)));
+        Ok(PurgeReport {
+            transmissions: self.transmissions().purge_older_than(&cutoff(r.transmission_log_days))? as u64,
+            telemetry: self.telemetry().purge_older_than(&cutoff(r.telemetry_queue_days))? as u64,
+        })
+    }
+
+    /// What this profile keeps on this machine, by category, with sizes and retention (D5).
+    pub fn inventory(&self) -> Result<Vec<LocalCategory>> {
+        let store = self.dir.join("store").display().to_string();
+        let r = self.settings()?.retention;
+        let cat = |category: &str, t: Tree, retention: String| LocalCategory {
+            category: category.into(),
+            count: self.storage.len(t) as u64,
+            bytes: self.storage.tree_bytes(t),
+            location: store.clone(),
+            retention,
+        };
+        let keyring = match self.key_mode {
+            KeyMode::Keyring => format!("OS keyring, service {}", crate::keys::KEYRING_SERVICE),
+            KeyMode::Passphrase => format!("{} (sealed under the passphrase key)", store),
+        };
+        let secret_count = |name: &str| -> u64 { self.secret(name).ok().flatten().map_or(0, |_| 1) };
+        Ok(vec![
+            cat("agents", Tree::Agents, "until you delete them".into()),
+            cat("instruction_revisions", Tree::Revisions, "the newest 500 per agent".into()),
+            cat("consent_ledger", Tree::ConsentLedger, "kept for the life of the profile (proof of consent)".into()),
+            cat("transmission_log", Tree::Transmissions, format!("{} days", r.transmission_log_days)),
+            cat(
+                "telemetry_queue",
+                Tree::TelemetryQueue,
+                format!("{} days, or until sent or withdrawn", r.telemetry_queue_days),
+            ),
+            LocalCategory {
+                category: "platform_tokens".into(),
+                count: secret_count("platform-tokens"),
+                bytes: 0,
+                location: keyring.clone(),
+                retention: "until log-out".into(),
+            },
+            LocalCategory {
+                category: "platform_cookies".into(),
+                count: secret_count("platform-cookies"),
+                bytes: 0,
+                location: keyring,
+                retention: "until deleted, log-out, or refused in settings".into(),
+            },
+            LocalCategory {
+                category: "search_history".into(),
+                count: 0,
+                bytes: 0,
+                location: "not kept".into(),
+                retention: "Studio keeps no search history".into(),
+            },
+        ])
     }
 
     /// Reads a small JSON record kept in the store (a cached account profile, say).
@@ -566,6 +666,48 @@ mod egress_state_tests {
         let cutoff = crate::clock::format(time::OffsetDateTime::now_utc() + time::Duration::seconds(1));
         assert_eq!(t.purge_older_than(&cutoff).unwrap(), 1);
         assert!(t.pending(None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn retention_purges_what_is_older_than_its_age_with_an_injected_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Profile::open(OpenOptions::new(dir.path()).vault(Arc::new(MemoryVault::default()))).unwrap();
+        p.consents().set(Purpose::UsageAnalytics, true, 1, ConsentMethod::ConsentCentre).unwrap();
+        for _ in 0..4 {
+            p.transmissions().append(record(Purpose::AccountOperation, Outcome::Sent)).unwrap();
+        }
+        p.telemetry().offer(Purpose::UsageAnalytics, "agent_created", serde_json::json!({})).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        // Today nothing is old enough.
+        assert_eq!(p.purge_expired(now).unwrap(), PurgeReport { transmissions: 0, telemetry: 0 });
+        // 31 days on, the queue (30 days) goes; the log (90 days) stays.
+        let report = p.purge_expired(now + time::Duration::days(31)).unwrap();
+        assert_eq!(report, PurgeReport { transmissions: 0, telemetry: 1 });
+        assert_eq!(p.transmissions().len(), 4);
+        // 91 days on, the log goes too.
+        assert_eq!(p.purge_expired(now + time::Duration::days(91)).unwrap().transmissions, 4);
+        assert!(p.transmissions().is_empty());
+        // Shorter settings apply at once; newer records survive.
+        let mut s = p.settings().unwrap();
+        s.retention.transmission_log_days = 1;
+        p.save_settings(&s).unwrap();
+        p.transmissions().append(record(Purpose::AccountOperation, Outcome::Sent)).unwrap();
+        assert_eq!(p.purge_expired(now).unwrap().transmissions, 0);
+        assert_eq!(p.purge_expired(now + time::Duration::hours(25)).unwrap().transmissions, 1);
+        let inventory = p.inventory().unwrap();
+        let log = inventory.iter().find(|c| c.category == "transmission_log").unwrap();
+        assert_eq!((log.count, log.retention.as_str()), (0, "1 days"));
+    }
+
+    #[test]
+    fn installation_id_is_stable_until_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Profile::open(OpenOptions::new(dir.path()).vault(Arc::new(MemoryVault::default()))).unwrap();
+        let a = p.installation_id().unwrap();
+        assert_eq!(p.installation_id().unwrap(), a);
+        let b = p.reset_installation_id().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(p.installation_id().unwrap(), b);
     }
 
     #[test]

@@ -14,6 +14,26 @@ pub struct Settings {
     /// The platform address chosen by the user; `None` means the build's default.
     #[serde(default)]
     pub platform_url: Option<String>,
+    /// Keep no platform cookies (§2: refuse cookies). Log-in keeps working by token.
+    #[serde(default)]
+    pub refuse_cookies: bool,
+    /// Local retention, in days, of the transmission log and the telemetry queue.
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+/// How long local records are kept (D5). Purged at start and at every platform check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Retention {
+    pub transmission_log_days: u32,
+    pub telemetry_queue_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { transmission_log_days: 90, telemetry_queue_days: 30 }
+    }
 }
 
 /// Reads the settings (defaults when none were saved).

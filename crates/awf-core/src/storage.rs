@@ -164,6 +164,11 @@ impl Storage {
             .collect()
     }
 
+    /// Bytes the sealed values and keys of a tree occupy (before sled's own overhead).
+    pub fn tree_bytes(&self, t: Tree) -> u64 {
+        self.tree(t).iter().filter_map(|i| i.ok()).map(|(k, v)| (k.len() + v.len()) as u64).sum()
+    }
+
     /// Number of records in a tree.
     pub fn len(&self, t: Tree) -> usize {
         self.tree(t).len()

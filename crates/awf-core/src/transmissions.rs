@@ -133,6 +133,23 @@ impl Transmissions<'_> {
         Ok(out)
     }
 
+    /// Deletes records made before `cutoff` (RFC 3339); returns how many. Retention.
+    pub fn purge_older_than(&self, cutoff: &str) -> Result<usize> {
+        let mut b = Batch::default();
+        let mut n = 0;
+        for (k, v) in self.storage.scan_prefix(Tree::Transmissions, b"")? {
+            let r: TransmissionRecord = serde_json::from_slice(&v)
+                .map_err(|e| CoreError::Corrupt { detail: format!("transmission record: {e}") })?;
+            if r.at.as_str() >= cutoff {
+                break;
+            }
+            b.delete(Tree::Transmissions, k);
+            n += 1;
+        }
+        self.storage.commit(b)?;
+        Ok(n)
+    }
+
     /// Number of records kept.
     pub fn len(&self) -> usize {
         self.storage.len(Tree::Transmissions)

@@ -308,7 +308,7 @@ impl PlatformClient {
     fn forget(&self) -> Result<(), EgressError> {
         self.gate.profile().delete_secret(TOKENS_SECRET)?;
         self.gate.profile().save_record::<AccountProfile>(ACCOUNT_RECORD, None)?;
-        self.gate.clear_cookies();
+        self.gate.clear_cookies()?;
         Ok(())
     }
 

@@ -38,6 +38,24 @@ pub struct Connectivity {
     pub last_error: Option<String>,
 }
 
+/// One cookie as the gate keeps it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct StoredCookie {
+    value: String,
+    /// RFC 3339: when the platform set it.
+    set_at: String,
+}
+
+/// A cookie as the dashboard shows it (never its value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CookieInfo {
+    pub name: String,
+    pub set_at: String,
+}
+
+/// The profile secret holding the cookie jar.
+const COOKIES_SECRET: &str = "platform-cookies";
+
 /// An answer from the platform, before interpretation.
 pub(crate) struct Answer {
     pub status: u16,
@@ -50,8 +68,9 @@ pub struct Gate {
     address: RwLock<PlatformAddress>,
     http: reqwest::blocking::Client,
     /// Cookies the platform set, by name. Sent only with consented purposes, never with
-    /// `service_information`, which carries no identifier.
-    cookies: Mutex<BTreeMap<String, String>>,
+    /// `service_information`, which carries no identifier. Persisted as a profile secret (they
+    /// include the session cookie), so they survive restarts and are deleted for real.
+    cookies: Mutex<BTreeMap<String, StoredCookie>>,
     connectivity: Mutex<Connectivity>,
 }
 
@@ -66,11 +85,17 @@ impl Gate {
             .user_agent(concat!("AiWellFlow-Studio/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds with static settings");
+        let jar = profile
+            .secret(COOKIES_SECRET)
+            .ok()
+            .flatten()
+            .and_then(|s| serde_json::from_str(s.expose()).ok())
+            .unwrap_or_default();
         Gate {
             profile,
             address: RwLock::new(address),
             http,
-            cookies: Mutex::new(BTreeMap::new()),
+            cookies: Mutex::new(jar),
             connectivity: Mutex::new(Connectivity { online: false, last_checked: None, last_error: None }),
         }
     }
@@ -88,7 +113,7 @@ impl Gate {
     /// Points the gate at another platform; cookies of the old one are dropped.
     pub fn set_address(&self, address: PlatformAddress) {
         *self.address.write().expect("address lock") = address;
-        self.cookies.lock().expect("cookie lock").clear();
+        let _ = self.clear_cookies();
         *self.connectivity.lock().expect("connectivity lock") =
             Connectivity { online: false, last_checked: None, last_error: None };
     }
@@ -98,14 +123,44 @@ impl Gate {
         self.connectivity.lock().expect("connectivity lock").clone()
     }
 
-    /// Names of the cookies held for the platform (values stay inside the gate).
-    pub fn cookie_names(&self) -> Vec<String> {
-        self.cookies.lock().expect("cookie lock").keys().cloned().collect()
+    /// The cookies held for the platform (values stay inside the gate).
+    pub fn cookies(&self) -> Vec<CookieInfo> {
+        self.cookies
+            .lock()
+            .expect("cookie lock")
+            .iter()
+            .map(|(name, c)| CookieInfo { name: name.clone(), set_at: c.set_at.clone() })
+            .collect()
     }
 
-    /// Forgets the platform's cookies (log-out, cookie deletion).
-    pub fn clear_cookies(&self) {
-        self.cookies.lock().expect("cookie lock").clear();
+    /// Deletes one cookie (or all with `None`), from memory and from where it is persisted.
+    pub fn delete_cookies(&self, name: Option<&str>) -> Result<usize, EgressError> {
+        let mut jar = self.cookies.lock().expect("cookie lock");
+        let removed = match name {
+            Some(n) => usize::from(jar.remove(n).is_some()),
+            None => std::mem::take(&mut *jar).len(),
+        };
+        self.persist(&jar)?;
+        Ok(removed)
+    }
+
+    /// Forgets the platform's cookies (log-out, another platform).
+    pub fn clear_cookies(&self) -> Result<(), EgressError> {
+        self.delete_cookies(None).map(|_| ())
+    }
+
+    fn persist(&self, jar: &BTreeMap<String, StoredCookie>) -> Result<(), EgressError> {
+        if jar.is_empty() {
+            self.profile.delete_secret(COOKIES_SECRET)?;
+        } else {
+            let json = SecretString::new(serde_json::to_string(jar).expect("cookies serialise"));
+            self.profile.put_secret(COOKIES_SECRET, &json)?;
+        }
+        Ok(())
+    }
+
+    fn refuses_cookies(&self) -> bool {
+        self.profile.settings().map(|s| s.refuse_cookies).unwrap_or(false)
     }
 
     fn log(&self, record: TransmissionRecord) -> Result<(), EgressError> {
@@ -157,10 +212,10 @@ impl Gate {
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }
-        if purpose != Purpose::ServiceInformation {
+        if purpose != Purpose::ServiceInformation && !self.refuses_cookies() {
             let jar = self.cookies.lock().expect("cookie lock");
             if !jar.is_empty() {
-                let line = jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+                let line = jar.iter().map(|(k, c)| format!("{k}={}", c.value)).collect::<Vec<_>>().join("; ");
                 if let Ok(mut v) = HeaderValue::from_str(&line) {
                     v.set_sensitive(true);
                     headers.insert(COOKIE, v);
@@ -190,8 +245,8 @@ impl Gate {
         };
         let status = response.status().as_u16();
         let header_bytes = response_head_size(&response);
-        if purpose != Purpose::ServiceInformation {
-            self.take_cookies(response.headers());
+        if purpose != Purpose::ServiceInformation && !self.refuses_cookies() {
+            self.take_cookies(response.headers())?;
         }
         let body = read_limited(response);
         record.outcome = Outcome::Sent;
@@ -224,8 +279,9 @@ impl Gate {
             Connectivity { online, last_checked: Some(clock::now()), last_error: error };
     }
 
-    fn take_cookies(&self, headers: &HeaderMap) {
+    fn take_cookies(&self, headers: &HeaderMap) -> Result<(), EgressError> {
         let mut jar = self.cookies.lock().expect("cookie lock");
+        let mut changed = false;
         for v in headers.get_all(SET_COOKIE) {
             let Ok(text) = v.to_str() else { continue };
             let mut parts = text.split(';');
@@ -240,11 +296,16 @@ impl Gate {
                 a == "max-age=0" || a.starts_with("max-age=-")
             });
             if expired || value.trim().is_empty() {
-                jar.remove(name);
-            } else {
-                jar.insert(name.to_string(), value.trim().to_string());
+                changed |= jar.remove(name).is_some();
+            } else if jar.get(name).is_none_or(|c| c.value != value.trim()) {
+                jar.insert(name.to_string(), StoredCookie { value: value.trim().to_string(), set_at: clock::now() });
+                changed = true;
             }
         }
+        if changed {
+            self.persist(&jar)?;
+        }
+        Ok(())
     }
 }
 

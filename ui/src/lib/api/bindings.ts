@@ -623,6 +623,61 @@ category: string, count: number,
  */
 retention: string, };
 
+/**
+ * A platform cookie held by the app (never its value).
+ */
+export type CookieView = { name: string, 
+/**
+ * What the platform uses it for.
+ */
+purpose: string, set_at: string, };
+
+/**
+ * Cookies and identifiers (D4).
+ */
+export type CookiesView = { 
+/**
+ * "Refuse cookies": none are kept or sent; log-in works by token.
+ */
+refuse_cookies: boolean, cookies: Array<CookieView>, 
+/**
+ * The installation identifier (sent only inside device information, with its consent).
+ */
+installation_id: string, };
+
+/**
+ * Deletes one cookie by name, or all with `null`.
+ */
+export type CookieDelete = { name: string | null, };
+
+/**
+ * Turns "refuse cookies" on or off.
+ */
+export type RefuseCookies = { refuse: boolean, };
+
+/**
+ * One category of local data (D5).
+ */
+export type LocalCategory = { category: string, count: number, 
+/**
+ * Sealed bytes in the store (0 for keyring items).
+ */
+bytes: number, 
+/**
+ * Where it lives.
+ */
+location: string, retention: string, };
+
+/**
+ * How long local records are kept (D5). Purged at start and at every platform check.
+ */
+export type Retention = { transmission_log_days: number, telemetry_queue_days: number, };
+
+/**
+ * What [`Profile::purge_expired`] deleted.
+ */
+export type PurgeReport = { transmissions: number, telemetry: number, };
+
 /** Every error code, for runtime checks of what a transport returned. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "unknown_command",
@@ -732,6 +787,20 @@ export interface Commands {
   telemetry_ui_error: { request: UiErrorReport; response: boolean };
   /** What the platform holds for the account, with retention. */
   data_held: { request: null; response: HeldData };
+  /** Platform cookies held (names, never values), the "refuse cookies" setting and the installation id. */
+  cookies_list: { request: null; response: CookiesView };
+  /** Deletes one cookie (`name`) or all (`null`). */
+  cookies_delete: { request: CookieDelete; response: CookiesView };
+  /** Refuses (or accepts again) platform cookies; log-in keeps working by token. */
+  cookies_set_refuse: { request: RefuseCookies; response: CookiesView };
+  /** Replaces the installation identifier with a new random one. */
+  installation_id_reset: { request: null; response: CookiesView };
+  /** What is kept on this machine, by category: counts, sizes, location, retention. */
+  inventory_local: { request: null; response: Array<LocalCategory> };
+  /** The local retention ages. */
+  retention_get: { request: null; response: Retention };
+  /** Sets the local retention ages and purges what is now too old. */
+  retention_set: { request: Retention; response: PurgeReport };
   /** The transmission log: every request sent, refused or failed, newest first. */
   transmissions_list: { request: LogQuery; response: Array<TransmissionRecord> };
 }
@@ -773,5 +842,12 @@ export const COMMAND_NAMES = [
   "telemetry_flush",
   "telemetry_ui_error",
   "data_held",
+  "cookies_list",
+  "cookies_delete",
+  "cookies_set_refuse",
+  "installation_id_reset",
+  "inventory_local",
+  "retention_get",
+  "retention_set",
   "transmissions_list",
 ] as const;
