@@ -66,7 +66,10 @@ impl Api {
             Ok(p) => {
                 // Local retention applies from the first moment the profile is open.
                 let _ = p.purge_expired(time::OffsetDateTime::now_utc());
-                State::Open(Arc::new(p))
+                let p = Arc::new(p);
+                // Panics become crash reports of this profile (kept only with that consent).
+                awf_core::crash::watch(&p);
+                State::Open(p)
             }
             Err(e) => State::Closed(e.into()),
         };

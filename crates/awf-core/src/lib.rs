@@ -12,6 +12,7 @@
 pub mod agents;
 pub mod clock;
 pub mod consent;
+pub mod crash;
 pub mod crypto;
 pub mod diff;
 pub mod error;
