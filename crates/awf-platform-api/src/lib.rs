@@ -158,6 +158,41 @@ pub struct PolicyDocument {
     pub zh_cn: String,
     /// The policy in English.
     pub en: String,
+    /// Every purpose this version covers, with the version in which its current wording took
+    /// effect. A consent given under an older version than `since_version` no longer covers the
+    /// purpose: the client asks again before sending anything of it (never widening a purpose
+    /// without consent). A purpose absent from an earlier version is new and starts off.
+    #[serde(default)]
+    pub purposes: Vec<PolicyPurposeTerms>,
+    /// Whether this version changes purposes or rights materially (§8: notified prominently,
+    /// re-consent asked).
+    #[serde(default)]
+    pub material: bool,
+    /// What changed since the previous version, one line per change (for people).
+    #[serde(default)]
+    pub changes: Vec<String>,
+}
+
+/// One purpose as a policy version covers it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PolicyPurposeTerms {
+    pub purpose: Purpose,
+    /// The policy version in which this purpose's current wording took effect.
+    pub since_version: u32,
+}
+
+/// `POST /v1/dev/policy` (dev mode) and `awf-platform publish-policy`: a new policy version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PublishPolicy {
+    /// Must be greater than the version in force.
+    pub version: u32,
+    pub zh_cn: String,
+    pub en: String,
+    pub purposes: Vec<PolicyPurposeTerms>,
+    pub material: bool,
+    #[serde(default)]
+    pub changes: Vec<String>,
 }
 
 /// `POST /v1/auth/sms-code`: send a verification code to a phone (for sign-up).

@@ -97,6 +97,14 @@ async fn policy() -> Json<PolicyDocument> {
         published_at: crate::POLICY_PUBLISHED_AT.to_string(),
         zh_cn: crate::POLICY_ZH_CN.to_string(),
         en: crate::POLICY_EN.to_string(),
+        // Version 1 introduces every purpose.
+        purposes: awf_platform_api::Purpose::ALL
+            .into_iter()
+            .filter(|p| *p != awf_platform_api::Purpose::ServiceInformation)
+            .map(|purpose| awf_platform_api::PolicyPurposeTerms { purpose, since_version: POLICY_VERSION })
+            .collect(),
+        material: false,
+        changes: Vec::new(),
     })
 }
 
