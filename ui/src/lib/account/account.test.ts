@@ -174,6 +174,17 @@ describe("sign-up form", () => {
     expect(order.indexOf("account_accept_policy")).toBeLessThan(order.indexOf("account_request_sms_code"));
   });
 
+  it("grants the policy once (one ledger entry) when sending the code and then registering", async () => {
+    const backend = await openSignUp();
+    await fillSignUp();
+    await fireEvent.click(byTestId("policy-accept"));
+    await fireEvent.click(byTestId("signup-send-code"));
+    await waitFor(() => expect(backend.callsOf("account_request_sms_code")).toHaveLength(1));
+    await fireEvent.click(byTestId("signup-submit"));
+    await screen.findByTestId("profile-view");
+    expect(backend.callsOf("account_accept_policy")).toHaveLength(1);
+  });
+
   it("shows a platform error next to the field it names, with message and hint", async () => {
     const backend = await openSignUp();
     backend.failNext.set("account_register", {

@@ -678,6 +678,53 @@ export type Retention = { transmission_log_days: number, telemetry_queue_days: n
  */
 export type PurgeReport = { transmissions: number, telemetry: number, };
 
+/**
+ * One changed line of a policy diff.
+ */
+export type PolicyDiffLine = { kind: DiffKind, text: string, 
+/**
+ * The numbered clause it falls under (`1.2`, `6.3`, …).
+ */
+clause: string | null, 
+/**
+ * `purposes` (§1–§4) or `rights` (§6–§8), when the clause is about one of them.
+ */
+concerns: string | null, };
+
+/**
+ * Where the user stands against the newest policy (D10).
+ */
+export type PolicyStatus = { 
+/**
+ * The version accepted (with the account-operation purpose); `null` before sign-up.
+ */
+accepted_version: number | null, current_version: number, 
+/**
+ * The platform marked the newest version as a material change.
+ */
+material: boolean, 
+/**
+ * The platform's list of changes.
+ */
+changes: Array<string>, 
+/**
+ * Granted purposes whose wording changed since: blocked until consented again.
+ */
+needs_reconsent: Array<Purpose>, 
+/**
+ * Purposes introduced after the accepted version: off until granted.
+ */
+new_purposes: Array<Purpose>, 
+/**
+ * Changed lines, English and Chinese, from the accepted version to the newest.
+ */
+diff_en: Array<PolicyDiffLine>, diff_zh: Array<PolicyDiffLine>, };
+
+/**
+ * Accepts the newest policy and consents again to the listed purposes.
+ */
+export type PolicyAcceptRequest = { policy_version: number, reconsent: Array<Purpose>, };
+
 /** Every error code, for runtime checks of what a transport returned. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "unknown_command",
@@ -753,6 +800,10 @@ export interface Commands {
   platform_check: { request: null; response: PlatformStatus };
   /** The privacy policy shipped with the app (zh-CN and English). */
   policy_current: { request: null; response: PolicyText };
+  /** Where the user stands against the newest policy: diff, material change, purposes to consent to again. */
+  policy_status: { request: null; response: PolicyStatus };
+  /** Accepts the newest policy and consents again to the listed purposes. */
+  policy_accept: { request: PolicyAcceptRequest; response: PolicyStatus };
   /** Accepts the privacy policy: grants the account-operation purpose. */
   account_accept_policy: { request: AcceptPolicyRequest; response: ConsentRecord };
   /** Asks the platform to text a sign-up code. */
@@ -825,6 +876,8 @@ export const COMMAND_NAMES = [
   "platform_status",
   "platform_check",
   "policy_current",
+  "policy_status",
+  "policy_accept",
   "account_accept_policy",
   "account_request_sms_code",
   "account_register",
