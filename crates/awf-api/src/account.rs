@@ -63,6 +63,7 @@ impl Api {
         let client = self.platform()?;
         match client.capabilities() {
             Ok(c) => {
+                let _ = self.learn_policy(&client, c.policy_version);
                 *self.platform_info_cache().lock().expect("info lock") = Some(PlatformInfo {
                     server: c.server,
                     api_version: c.api_version,
@@ -83,9 +84,45 @@ impl Api {
         self.platform_status()
     }
 
-    /// The privacy policy that ships with the app.
+    /// The newest privacy policy known: the one shipped with the app, or a newer one the
+    /// platform published.
     pub fn policy_text(&self) -> PolicyText {
-        PolicyText { version: BUNDLED_POLICY_VERSION, zh_cn: POLICY_ZH.to_string(), en: POLICY_EN.to_string() }
+        let newest = self.profile().ok().and_then(|p| {
+            let v = p.consents().terms().ok()?.version;
+            (v > BUNDLED_POLICY_VERSION)
+                .then(|| p.record::<awf_platform_api::PolicyDocument>(&policy_record(v)).ok().flatten())
+                .flatten()
+        });
+        match newest {
+            Some(d) => PolicyText { version: d.version, zh_cn: d.zh_cn, en: d.en },
+            None => {
+                PolicyText { version: BUNDLED_POLICY_VERSION, zh_cn: POLICY_ZH.to_string(), en: POLICY_EN.to_string() }
+            }
+        }
+    }
+
+    /// The policy text of `version`, if known here.
+    pub(crate) fn policy_of(&self, version: u32) -> Option<PolicyText> {
+        if version == BUNDLED_POLICY_VERSION {
+            return Some(PolicyText { version, zh_cn: POLICY_ZH.to_string(), en: POLICY_EN.to_string() });
+        }
+        let d = self.profile().ok()?.record::<awf_platform_api::PolicyDocument>(&policy_record(version)).ok()??;
+        Some(PolicyText { version, zh_cn: d.zh_cn, en: d.en })
+    }
+
+    /// Fetches a newer policy the platform announced, keeps it, and records its terms.
+    fn learn_policy(&self, client: &PlatformClient, announced: u32) -> Result<(), ApiError> {
+        let profile = self.profile()?;
+        if announced <= profile.consents().terms()?.version.max(BUNDLED_POLICY_VERSION) {
+            return Ok(());
+        }
+        let doc = client.policy()?;
+        profile.save_record(&policy_record(doc.version), Some(&doc))?;
+        profile.consents().set_terms(&awf_core::consent::PolicyTerms {
+            version: doc.version,
+            purposes: doc.purposes.iter().map(|t| (t.purpose, t.since_version)).collect(),
+        })?;
+        Ok(())
     }
 
     /// Records acceptance of the policy: grants the account-operation purpose.
@@ -127,7 +164,7 @@ impl Api {
             .consents()
             .get(Purpose::AccountOperation)?
             .filter(|c| c.granted)
-            .map_or(BUNDLED_POLICY_VERSION, |c| c.policy_version);
+            .map_or(self.policy_text().version, |c| c.policy_version);
         let account = client.register(RegisterRequest {
             account_name: f.account_name.trim().to_string(),
             phone: f.phone.trim().to_string(),
@@ -212,4 +249,9 @@ fn check_guardian(g: Option<GuardianConsent>) -> Result<GuardianConsent, ApiErro
         return Err(need("Your guardian must confirm that they consent.").field("guardian.attestation"));
     }
     Ok(GuardianConsent { name: g.name.trim().to_string(), phone: g.phone.trim().to_string(), attestation: true })
+}
+
+/// The record name under which a fetched policy version is kept.
+fn policy_record(version: u32) -> String {
+    format!("policy-doc-{version}")
 }

@@ -98,6 +98,9 @@ pub fn generate() -> String {
         decl::<LocalCategory>(),
         decl::<Retention>(),
         decl::<PurgeReport>(),
+        decl::<PolicyDiffLine>(),
+        decl::<PolicyStatus>(),
+        decl::<PolicyAcceptRequest>(),
     ];
     for d in decls {
         out.push_str(&d);

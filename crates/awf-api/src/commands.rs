@@ -105,6 +105,10 @@ command_table! {
     platform_check(()) -> PlatformStatus = |api, ()| api.platform_check();
     /// The privacy policy shipped with the app (zh-CN and English).
     policy_current(()) -> PolicyText = |api, ()| Ok(api.policy_text());
+    /// Where the user stands against the newest policy: diff, material change, purposes to consent to again.
+    policy_status(()) -> PolicyStatus = |api, ()| api.policy_status();
+    /// Accepts the newest policy and consents again to the listed purposes.
+    policy_accept(PolicyAcceptRequest) -> PolicyStatus = |api, r| api.policy_accept(r);
     /// Accepts the privacy policy: grants the account-operation purpose.
     account_accept_policy(AcceptPolicyRequest) -> ConsentRecord = |api, r| api.accept_policy(r);
     /// Asks the platform to text a sign-up code.

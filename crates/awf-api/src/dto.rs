@@ -333,3 +333,44 @@ pub struct CookieDelete {
 pub struct RefuseCookies {
     pub refuse: bool,
 }
+
+// --- policy versions ---
+
+/// One changed line of a policy diff.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PolicyDiffLine {
+    pub kind: DiffKind,
+    pub text: String,
+    /// The numbered clause it falls under (`1.2`, `6.3`, …).
+    pub clause: Option<String>,
+    /// `purposes` (§1–§4) or `rights` (§6–§8), when the clause is about one of them.
+    pub concerns: Option<String>,
+}
+
+/// Where the user stands against the newest policy (D10).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PolicyStatus {
+    /// The version accepted (with the account-operation purpose); `null` before sign-up.
+    pub accepted_version: Option<u32>,
+    pub current_version: u32,
+    /// The platform marked the newest version as a material change.
+    pub material: bool,
+    /// The platform's list of changes.
+    pub changes: Vec<String>,
+    /// Granted purposes whose wording changed since: blocked until consented again.
+    pub needs_reconsent: Vec<Purpose>,
+    /// Purposes introduced after the accepted version: off until granted.
+    pub new_purposes: Vec<Purpose>,
+    /// Changed lines, English and Chinese, from the accepted version to the newest.
+    pub diff_en: Vec<PolicyDiffLine>,
+    pub diff_zh: Vec<PolicyDiffLine>,
+}
+
+/// Accepts the newest policy and consents again to the listed purposes.
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyAcceptRequest {
+    pub policy_version: u32,
+    #[serde(default)]
+    pub reconsent: Vec<Purpose>,
+}

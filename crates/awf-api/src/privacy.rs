@@ -7,7 +7,6 @@ use awf_core::purposes::CATALOGUE;
 use awf_core::telemetry::{Queued, TELEMETRY_PURPOSES};
 use awf_core::{ConsentMethod, Purpose};
 
-use crate::account::BUNDLED_POLICY_VERSION;
 use crate::dto::{ConsentChange, ConsentSetRequest, FlushReport, LedgerView, PurposeCount, PurposeView, UiErrorReport};
 use crate::error::ApiError;
 use crate::session::Api;
@@ -35,7 +34,7 @@ impl Api {
     pub fn consent_set(&self, r: ConsentSetRequest) -> Result<ConsentChange, ApiError> {
         let profile = self.profile()?;
         let method = r.method.unwrap_or(ConsentMethod::ConsentCentre);
-        let record = profile.consents().set(r.purpose, r.granted, BUNDLED_POLICY_VERSION, method)?;
+        let record = profile.consents().set(r.purpose, r.granted, self.policy_text().version, method)?;
         let mut change = ConsentChange {
             record,
             queue_purged: 0,
@@ -229,5 +228,128 @@ impl Api {
         s.retention = r;
         profile.save_settings(&s)?;
         Ok(profile.purge_expired(time::OffsetDateTime::now_utc())?)
+    }
+}
+
+impl Api {
+    /// Where the user stands against the newest policy: what changed since the version they
+    /// accepted (a diff with the clauses on purposes and rights marked), which granted purposes
+    /// are blocked until they consent again, and which purposes are new.
+    pub fn policy_status(&self) -> Result<crate::dto::PolicyStatus, ApiError> {
+        let profile = self.profile()?;
+        let consents = profile.consents();
+        let current = self.policy_text();
+        let terms = consents.terms()?;
+        let accepted = consents.get(Purpose::AccountOperation)?.filter(|r| r.granted).map(|r| r.policy_version);
+        let doc: Option<awf_platform_api::PolicyDocument> =
+            profile.record(&format!("policy-doc-{}", current.version))?;
+        let (material, changes) = doc.map(|d| (d.material, d.changes)).unwrap_or_default();
+        let base = accepted.and_then(|v| self.policy_of(v));
+        let (diff_en, diff_zh) = match &base {
+            Some(old) if old.version < current.version => {
+                (policy_diff(&old.en, &current.en), policy_diff(&old.zh_cn, &current.zh_cn))
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        let since_accepted = accepted.unwrap_or(0);
+        let new_purposes = terms
+            .purposes
+            .iter()
+            .filter(|(p, since)| *since > since_accepted && consents.get(*p).ok().flatten().is_none())
+            .map(|(p, _)| *p)
+            .collect();
+        Ok(crate::dto::PolicyStatus {
+            accepted_version: accepted,
+            current_version: current.version,
+            material,
+            changes,
+            needs_reconsent: consents.needing_reconsent()?,
+            new_purposes,
+            diff_en,
+            diff_zh,
+        })
+    }
+
+    /// Accepts the newest policy (account operation under the new version) and consents again
+    /// to the listed purposes; purposes not listed stay blocked (or off).
+    pub fn policy_accept(&self, r: crate::dto::PolicyAcceptRequest) -> Result<crate::dto::PolicyStatus, ApiError> {
+        self.accept_policy(crate::dto::AcceptPolicyRequest {
+            policy_version: r.policy_version,
+            method: Some(ConsentMethod::ConsentCentre),
+        })?;
+        for purpose in r.reconsent {
+            if purpose != Purpose::AccountOperation {
+                self.consent_set(ConsentSetRequest { purpose, granted: true, method: None })?;
+            }
+        }
+        let mut change = ConsentChange::placeholder();
+        self.settle_with_platform(&mut change);
+        self.policy_status()
+    }
+}
+
+/// The changed lines of a policy diff, each with the clause it falls under and whether that
+/// clause is about purposes of processing (§1–§4) or the user's rights (§6–§8).
+fn policy_diff(old: &str, new: &str) -> Vec<crate::dto::PolicyDiffLine> {
+    let mut clause_old: Option<String> = None;
+    let mut clause_new: Option<String> = None;
+    let mut out = Vec::new();
+    for line in awf_core::diff::lines(old, new) {
+        let heading = clause_of(&line.text);
+        let clause = match line.kind {
+            awf_core::diff::DiffKind::Equal => {
+                if heading.is_some() {
+                    clause_old = heading.clone();
+                    clause_new = heading;
+                }
+                continue;
+            }
+            awf_core::diff::DiffKind::Delete => {
+                if heading.is_some() {
+                    clause_old = heading;
+                }
+                clause_old.clone()
+            }
+            awf_core::diff::DiffKind::Insert => {
+                if heading.is_some() {
+                    clause_new = heading;
+                }
+                clause_new.clone()
+            }
+        };
+        let concerns = clause.as_deref().and_then(|c| match c.split('.').next() {
+            Some("1" | "2" | "3" | "4") => Some("purposes".to_string()),
+            Some("6" | "7" | "8") => Some("rights".to_string()),
+            _ => None,
+        });
+        out.push(crate::dto::PolicyDiffLine { kind: line.kind, text: line.text, clause, concerns });
+    }
+    out
+}
+
+/// `1.2`, `6.2`, … when a line starts a numbered clause.
+fn clause_of(line: &str) -> Option<String> {
+    let head: String = line.trim_start().chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let head = head.trim_end_matches('.');
+    (!head.is_empty() && head.chars().next().is_some_and(|c| c.is_ascii_digit())).then(|| head.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_diffs_mark_the_clause_and_whether_it_concerns_purposes_or_rights() {
+        let old = "1 How We Collect\n1.2 When You Use\n(3) We may record crash data.\n6 Management\n6.3 Complaints\nWe reply in 15 days.\n";
+        let new = "1 How We Collect\n1.2 When You Use\n(3) We may record crash data and interaction events.\n6 Management\n6.3 Complaints\nWe reply in 30 days.\n";
+        let d = policy_diff(old, new);
+        assert_eq!(d.len(), 4, "{d:?}");
+        let widened = d.iter().find(|l| l.text.contains("interaction events")).unwrap();
+        assert_eq!((widened.clause.as_deref(), widened.concerns.as_deref()), (Some("1.2"), Some("purposes")));
+        let narrowed = d.iter().find(|l| l.text.contains("30 days")).unwrap();
+        assert_eq!((narrowed.clause.as_deref(), narrowed.concerns.as_deref()), (Some("6.3"), Some("rights")));
+        assert_eq!(clause_of("4.2 Transfer"), Some("4.2".into()));
+        assert_eq!(clause_of("(3) words"), None);
+        assert_eq!(clause_of("一我们如何"), None);
     }
 }

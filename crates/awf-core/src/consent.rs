@@ -14,6 +14,27 @@ use crate::error::{CoreError, Result};
 use crate::ledger::{self, LedgerEntry, LedgerHead, LedgerProblem};
 use crate::storage::{Batch, Storage, Tree};
 
+/// Meta key of the terms of the newest policy version known (see [`PolicyTerms`]).
+pub(crate) const POLICY_TERMS_KEY: &[u8] = b"record/policy-terms";
+
+/// Which policy version is the newest known, and from which version each purpose's current
+/// wording dates. A consent given under an older version than a purpose's `since_version` no
+/// longer covers it: [`Consents::allows`] says no until the user consents again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PolicyTerms {
+    pub version: u32,
+    pub purposes: Vec<(Purpose, u32)>,
+}
+
+impl PolicyTerms {
+    /// The version in which `purpose`'s current wording took effect (0 when the terms do not
+    /// name it: nothing is asked again).
+    pub fn since(&self, purpose: Purpose) -> u32 {
+        self.purposes.iter().find(|(p, _)| *p == purpose).map_or(0, |(_, v)| *v)
+    }
+}
+
 /// Meta key of the ledger head (last sequence number and hash).
 pub(crate) const LEDGER_HEAD_KEY: &[u8] = b"ledger/head";
 /// Meta key of the highest ledger entry whose receipt the platform acknowledged.
@@ -77,12 +98,45 @@ impl Consents<'_> {
         }
     }
 
-    /// Whether a request of `purpose` may leave the machine now.
+    /// Whether a request of `purpose` may leave the machine now: it was granted, under a policy
+    /// version no older than the one that last changed the purpose's wording.
     pub fn allows(&self, purpose: Purpose) -> Result<bool> {
         if purpose == Purpose::ServiceInformation {
             return Ok(true);
         }
-        Ok(self.get(purpose)?.is_some_and(|r| r.granted))
+        let Some(record) = self.get(purpose)?.filter(|r| r.granted) else { return Ok(false) };
+        Ok(record.policy_version >= self.terms()?.since(purpose))
+    }
+
+    /// Granted purposes whose consent predates their current wording: asked again, blocked until then.
+    pub fn needing_reconsent(&self) -> Result<Vec<Purpose>> {
+        let terms = self.terms()?;
+        Ok(self
+            .list()?
+            .into_iter()
+            .filter(|r| r.granted && r.policy_version < terms.since(r.purpose))
+            .map(|r| r.purpose)
+            .collect())
+    }
+
+    /// The terms of the newest policy version known (default: none recorded).
+    pub fn terms(&self) -> Result<PolicyTerms> {
+        match self.storage.get(Tree::Meta, POLICY_TERMS_KEY)? {
+            None => Ok(PolicyTerms::default()),
+            Some(v) => {
+                serde_json::from_slice(&v).map_err(|e| CoreError::Corrupt { detail: format!("policy terms: {e}") })
+            }
+        }
+    }
+
+    /// Records the terms of a newer policy version (an older one is ignored).
+    pub fn set_terms(&self, terms: &PolicyTerms) -> Result<()> {
+        if terms.version < self.terms()?.version {
+            return Ok(());
+        }
+        let mut b = Batch::default();
+        b.put(Tree::Meta, POLICY_TERMS_KEY, serde_json::to_vec(terms).expect("terms serialise"));
+        self.storage.commit(b)
     }
 
     /// Grants or withdraws `purpose`; durable when it returns.

@@ -669,6 +669,34 @@ mod egress_state_tests {
     }
 
     #[test]
+    fn a_purpose_whose_wording_changed_is_blocked_until_consent_is_given_again() {
+        use crate::consent::PolicyTerms;
+        let dir = tempfile::tempdir().unwrap();
+        let p = Profile::open(OpenOptions::new(dir.path()).vault(Arc::new(MemoryVault::default()))).unwrap();
+        let c = p.consents();
+        c.set(Purpose::UsageAnalytics, true, 1, ConsentMethod::ConsentCentre).unwrap();
+        c.set(Purpose::CrashReports, true, 1, ConsentMethod::ConsentCentre).unwrap();
+        let v2 = PolicyTerms {
+            version: 2,
+            purposes: vec![(Purpose::UsageAnalytics, 2), (Purpose::CrashReports, 1), (Purpose::Marketing, 2)],
+        };
+        c.set_terms(&v2).unwrap();
+        assert!(!c.allows(Purpose::UsageAnalytics).unwrap(), "widened purpose blocked");
+        assert!(c.allows(Purpose::CrashReports).unwrap(), "unchanged purpose keeps its consent");
+        assert!(!c.allows(Purpose::Marketing).unwrap(), "a purpose never granted stays off");
+        assert_eq!(c.needing_reconsent().unwrap(), vec![Purpose::UsageAnalytics]);
+        // Nothing of the blocked purpose is even queued.
+        let q = p.telemetry().offer(Purpose::UsageAnalytics, "agent_created", serde_json::json!({})).unwrap();
+        assert_eq!(q, crate::telemetry::Queued::NoConsent);
+        c.set(Purpose::UsageAnalytics, true, 2, ConsentMethod::ConsentCentre).unwrap();
+        assert!(c.allows(Purpose::UsageAnalytics).unwrap());
+        assert!(c.needing_reconsent().unwrap().is_empty());
+        // Older terms never replace newer ones.
+        c.set_terms(&PolicyTerms { version: 1, purposes: vec![] }).unwrap();
+        assert_eq!(c.terms().unwrap().version, 2);
+    }
+
+    #[test]
     fn retention_purges_what_is_older_than_its_age_with_an_injected_clock() {
         let dir = tempfile::tempdir().unwrap();
         let p = Profile::open(OpenOptions::new(dir.path()).vault(Arc::new(MemoryVault::default()))).unwrap();
