@@ -720,6 +720,21 @@ async function main() {
       const violations = await axeViolations(page);
       assert(violations.length === 0, `accessibility violations in dark theme:\n${violations.join("\n")}`);
     });
+    await step("Privacy in Chinese, dark theme: the consent centre's texts follow the language (axe-core audit)", async () => {
+      await page.locator(tid("privacy-open")).click();
+      await page.locator(tid("purpose-usage_analytics")).waitFor();
+      await page.locator(tid("privacy-tab-consent"), { hasText: "同意管理" }).waitFor();
+      await page.locator(tid("purpose-usage_analytics")).locator(tid("purpose-badge"), { hasText: "可选" }).waitFor();
+      const name = await toggle("usage_analytics").evaluate((el) => {
+        const id = el.getAttribute("aria-labelledby");
+        return id ? document.getElementById(id)?.textContent ?? "" : "";
+      });
+      assert(/[\u4e00-\u9fff]/.test(name), `the switch is labelled in Chinese: ${name}`);
+      await shot("16-consent-centre-dark-zh-CN");
+      const violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations in the dark consent centre:\n${violations.join("\n")}`);
+    });
+
     await step("platform down: the indicator goes offline and authoring keeps working", async () => {
       await platform.stop();
       // Opening a section checks at once; the 30 s poll would notice too.
