@@ -9,20 +9,22 @@
 mod auth;
 mod error;
 mod http;
+mod policy;
 mod privacy;
 mod routes;
 mod store;
 mod validate;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use awf_platform_api::{Region, RequestStats, SmsMessage};
+use awf_platform_api::{PolicyDocument, PublishPolicy, Region, RequestStats, SmsMessage};
 use axum::Router;
 
 pub use error::StoreError;
+pub use policy::{MAX_CHANGES, MAX_CHANGE_CHARS, MAX_POLICY_TEXT_BYTES};
 
 /// Seconds between two SMS codes to one phone.
 pub const SMS_RESEND_SECS: u64 = 30;
@@ -32,7 +34,8 @@ pub const FAILED_LOGINS_PER_MINUTE: u32 = 5;
 pub const SMS_MAX_ATTEMPTS: u32 = 5;
 /// The largest request body accepted (413 above).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// The policy version in force, and its texts.
+/// The shipped policy version (version 1), and its texts: in force until another is published
+/// (`POST /v1/dev/policy`, or `awf-platform publish-policy`).
 pub const POLICY_VERSION: u32 = 1;
 pub const POLICY_PUBLISHED_AT: &str = "2026-01-01T00:00:00Z";
 pub const POLICY_ZH_CN: &str = include_str!("../../../assets/policy/v1/zh-CN.txt");
@@ -158,6 +161,46 @@ impl App {
             .map_err(|source| PlatformError::Store { dir: self.state.config.data_dir.clone(), source })?;
         Ok(())
     }
+}
+
+/// `awf-platform publish-policy` could not publish.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(
+        "the store in {0} is in use, most likely by a running platform: stop the platform and publish again \
+         (a platform in development mode also takes new versions by POST /v1/dev/policy)"
+    )]
+    Locked(PathBuf),
+    #[error("no platform store in {0} (expected {0}/store): pass the --data-dir of an existing platform")]
+    NoStore(PathBuf),
+    #[error("cannot open the store in {dir}: {source}")]
+    Store { dir: PathBuf, source: StoreError },
+    /// Refused by the rules of a publication: `field: message` (or the message alone).
+    #[error("refused: {0}")]
+    Invalid(String),
+}
+
+/// Publishes a policy version into the store of a platform that is not running (the store is
+/// locked to one process). The rules are those of `POST /v1/dev/policy`; `published_at` is now.
+pub fn publish_policy(data_dir: &Path, req: &PublishPolicy) -> Result<PolicyDocument, PublishError> {
+    if !data_dir.join("store").is_dir() {
+        return Err(PublishError::NoStore(data_dir.to_path_buf()));
+    }
+    let store = store::Store::open(data_dir).map_err(|source| match &source {
+        StoreError::Sled(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+            PublishError::Locked(data_dir.to_path_buf())
+        }
+        _ => PublishError::Store { dir: data_dir.to_path_buf(), source },
+    })?;
+    let now = routes::rfc3339(time::OffsetDateTime::now_utc());
+    let document = policy::publish(&store, req, now).map_err(|e| {
+        PublishError::Invalid(match e.body.field {
+            Some(field) => format!("{field}: {}", e.body.message),
+            None => e.body.message,
+        })
+    })?;
+    store.flush().map_err(|source| PublishError::Store { dir: data_dir.to_path_buf(), source })?;
+    Ok(document)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `awf-platform`: the reference platform's binary. Parses flags, opens the store, binds, prints
 //! `AWF_PLATFORM_URL=http://HOST:PORT` as its one line of stdout (dev-mode SMS lines follow),
-//! and serves until SIGINT or SIGTERM.
+//! and serves until SIGINT or SIGTERM. `awf-platform publish-policy …` instead publishes a policy
+//! version into a stopped platform's store and exits.
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -8,15 +9,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use awf_platform::{local_region, App, PlatformConfig};
-use clap::Parser;
+use awf_platform_api::{PolicyPurposeTerms, PublishPolicy};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "awf-platform",
     version,
-    about = "The AiWellFlow reference platform: the platform API over an embedded sled store."
+    about = "The AiWellFlow reference platform: the platform API over an embedded sled store.",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Admin>,
     /// Directory of the platform's store. Default: the per-user data directory
     /// (`…/ai.aiwellflow.platform`).
     #[arg(long, value_name = "DIR", conflicts_with = "ephemeral")]
@@ -50,15 +55,81 @@ struct Cli {
     region: String,
 }
 
+/// Administration of a platform's store (the platform must be stopped: its store is locked).
+#[derive(Subcommand, Debug)]
+enum Admin {
+    /// Publish a new privacy policy version into a stopped platform's store. It is in force at the
+    /// platform's next start. (A platform in development mode also takes new versions by
+    /// POST /v1/dev/policy while it runs.)
+    PublishPolicy(PublishArgs),
+}
+
+#[derive(Args, Debug)]
+struct PublishArgs {
+    /// The platform's data directory (its `--data-dir`).
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// The new version: exactly the version in force plus one.
+    #[arg(long, value_name = "N")]
+    version: u32,
+    /// The policy in Simplified Chinese (the authoritative text), UTF-8, at most 256 KiB.
+    #[arg(long, value_name = "FILE")]
+    zh: PathBuf,
+    /// The policy in English, UTF-8, at most 256 KiB.
+    #[arg(long, value_name = "FILE")]
+    en: PathBuf,
+    /// The purposes this version covers: a JSON array of {"purpose", "since_version"}.
+    #[arg(long, value_name = "FILE")]
+    terms: PathBuf,
+    /// The change is material (§8: notified prominently, re-consent asked).
+    #[arg(long)]
+    material: bool,
+    /// One line of what changed (repeat for several; at most 50 lines of 500 characters).
+    #[arg(long = "change", value_name = "TEXT")]
+    changes: Vec<String>,
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    let mut cli = Cli::parse();
+    let result = match cli.command.take() {
+        Some(Admin::PublishPolicy(args)) => publish(args),
+        None => run(cli),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("awf-platform: error: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn publish(args: PublishArgs) -> Result<(), String> {
+    let read = |path: &PathBuf| std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    let terms = read(&args.terms)?;
+    let purposes: Vec<PolicyPurposeTerms> = serde_json::from_str(&terms).map_err(|e| {
+        format!(
+            "{}: not a JSON array of {{\"purpose\": …, \"since_version\": …}}: {e}",
+            args.terms.display()
+        )
+    })?;
+    let req = PublishPolicy {
+        version: args.version,
+        zh_cn: read(&args.zh)?,
+        en: read(&args.en)?,
+        purposes,
+        material: args.material,
+        changes: args.changes,
+    };
+    let document = awf_platform::publish_policy(&args.data_dir, &req).map_err(|e| e.to_string())?;
+    println!(
+        "published policy version {} ({} purposes{}) in {}; it is in force when the platform starts",
+        document.version,
+        document.purposes.len(),
+        if document.material { ", material" } else { "" },
+        args.data_dir.display()
+    );
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<(), String> {

@@ -5,9 +5,12 @@
 //! The platform's **consent state** for a purpose is the `granted` of the account's receipt
 //! with the highest `ledger_seq` for that purpose (ties: the one stored last); without a
 //! receipt it is not granted. `account_operation` is granted for every registered account:
-//! registering is accepting the policy. Telemetry of a purpose whose state is not granted is
-//! refused (403 `consent_required`) before its body is read; deleting it is always allowed, so
-//! that a withdrawal can be followed by deletion.
+//! registering is accepting the policy. A granted receipt covers the purpose only under the
+//! wording it was given for (D10): when the policy in force says the purpose's wording took effect
+//! in a later version (`since_version`) than the receipt's `policy_version`, or does not cover
+//! the purpose at all, the state is not granted until a new receipt arrives. Telemetry of a
+//! purpose whose state is not granted is refused (403 `consent_required`) before its body is
+//! read; deleting it is always allowed, so that a withdrawal can be followed by deletion.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,7 +30,7 @@ use crate::error::ApiError;
 use crate::http::ApiJson;
 use crate::routes::{rfc3339, Authed};
 use crate::store::StoredReceipt;
-use crate::{Platform, MAX_TELEMETRY_BATCH, MAX_TELEMETRY_DATA_BYTES, TELEMETRY_RETENTION_DAYS};
+use crate::{policy, Platform, MAX_TELEMETRY_BATCH, MAX_TELEMETRY_DATA_BYTES, TELEMETRY_RETENTION_DAYS};
 
 type S = State<Arc<Platform>>;
 
@@ -43,13 +46,20 @@ fn latest(receipts: &[StoredReceipt], purpose: Purpose) -> Option<&StoredReceipt
     receipts.iter().filter(|r| r.receipt.purpose == purpose).max_by_key(|r| (r.receipt.ledger_seq, r.stored_seq))
 }
 
-/// The account's consent state for `purpose` (see the module documentation).
-pub fn consent_granted(p: &Platform, account_id: &str, purpose: Purpose) -> Result<bool, ApiError> {
+/// The account's consent state for `purpose` (see the module documentation): `Err` holds why it
+/// is not granted, as said to the client.
+pub fn consent_state(p: &Platform, account_id: &str, purpose: Purpose) -> Result<Result<(), String>, ApiError> {
     if matches!(purpose, Purpose::AccountOperation | Purpose::ServiceInformation) {
-        return Ok(true);
+        return Ok(Ok(()));
     }
     let receipts = p.store.receipts(account_id)?;
-    Ok(latest(&receipts, purpose).is_some_and(|r| r.receipt.granted))
+    Ok(match latest(&receipts, purpose) {
+        Some(r) if r.receipt.granted => policy::covers(&policy::latest(&p.store)?, purpose, r.receipt.policy_version),
+        _ => Err(format!(
+            "No consent for {} is on record: send a receipt of the consent before its data.",
+            purpose.as_str()
+        )),
+    })
 }
 
 // Validation: the rules the OpenAPI document states for these bodies
@@ -194,13 +204,9 @@ pub async fn ingest(
         ));
     }
     // Refused before the body is even read: without consent the platform takes nothing.
-    if !consent_granted(&p, &auth.account_id, purpose)? {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            PlatformErrorCode::ConsentRequired,
-            format!("No consent for {} is on record: send a receipt of the consent before its data.", purpose.as_str()),
-        )
-        .with_field(PURPOSE_HEADER));
+    if let Err(why) = consent_state(&p, &auth.account_id, purpose)? {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, PlatformErrorCode::ConsentRequired, why)
+            .with_field(PURPOSE_HEADER));
     }
     let ApiJson(b) = body?;
     batch(&b)?;
@@ -271,9 +277,12 @@ pub async fn dev_marketing_recipients(State(p): S) -> Result<Json<Vec<String>>, 
             by_account.entry(account).or_default().push(r);
         }
     }
+    let in_force = policy::latest(&p.store)?;
     let mut recipients = Vec::new();
     for (account, receipts) in by_account {
-        if latest(&receipts, Purpose::Marketing).is_some_and(|r| r.receipt.granted)
+        if latest(&receipts, Purpose::Marketing).is_some_and(|r| {
+            r.receipt.granted && policy::covers(&in_force, Purpose::Marketing, r.receipt.policy_version).is_ok()
+        })
             && p.store.account(&account)?.is_some()
         {
             recipients.push(account);

@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use awf_platform_api::{
     AccountProfile, AgeBand, Capabilities, GuardianRecord, Limits, LoginRequest, PlatformErrorCode, PolicyDocument,
-    ProfilePatch, RefreshRequest, Region, RegisterRequest, RequestStats, SessionGrant, SmsCodeRequest, SmsCodeSent,
+    ProfilePatch, PublishPolicy, RefreshRequest, Region, RegisterRequest, RequestStats, SessionGrant, SmsCodeRequest, SmsCodeSent,
     SmsMessage, TokenPair, API_VERSION, SESSION_COOKIE,
 };
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Query, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -27,7 +27,7 @@ use crate::auth::{self, ACCESS_PREFIX, REFRESH_PREFIX};
 use crate::error::ApiError;
 use crate::http::{self, cookie, set_cookie, ApiJson, ClientIp};
 use crate::store::{AccountRecord, RefreshRecord, SessionRecord, SmsRecord};
-use crate::{privacy, validate, Platform, POLICY_VERSION, SMS_MAX_ATTEMPTS, SMS_RESEND_SECS};
+use crate::{policy, privacy, validate, Platform, SMS_MAX_ATTEMPTS, SMS_RESEND_SECS};
 
 type S = State<Arc<Platform>>;
 
@@ -35,7 +35,8 @@ pub fn router(state: Arc<Platform>) -> Router {
     Router::new()
         .route("/v1/capabilities", get(capabilities))
         .route("/v1/region", get(region))
-        .route("/v1/policy", get(policy))
+        .route("/v1/policy", get(current_policy))
+        .route("/v1/policy/{version}", get(policy_version))
         .route("/v1/auth/sms-code", post(sms_code))
         .route("/v1/auth/register", post(register))
         .route("/v1/auth/login", post(login))
@@ -48,6 +49,7 @@ pub fn router(state: Arc<Platform>) -> Router {
         .route("/v1/dev/sms-outbox", get(dev_sms_outbox))
         .route("/v1/dev/stats", get(dev_stats))
         .route("/v1/dev/marketing-recipients", get(privacy::dev_marketing_recipients))
+        .route("/v1/dev/policy", post(dev_publish_policy))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::middleware))
@@ -68,12 +70,13 @@ pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
 
 // Service information.
 
-async fn capabilities(State(p): S) -> Json<Capabilities> {
-    Json(Capabilities {
+async fn capabilities(State(p): S) -> Result<Json<Capabilities>, ApiError> {
+    let policy_version = policy::latest(&p.store)?.version;
+    Ok(Json(Capabilities {
         api_version: API_VERSION.to_string(),
         server: format!("awf-platform {}", env!("CARGO_PKG_VERSION")),
         region: p.config.region.clone(),
-        policy_version: POLICY_VERSION,
+        policy_version,
         features: ["auth", "profile", "cookies", "policy", "consents", "telemetry", "data_summary"]
             .map(String::from)
             .to_vec(),
@@ -84,28 +87,32 @@ async fn capabilities(State(p): S) -> Json<Capabilities> {
             failed_logins_per_minute: crate::FAILED_LOGINS_PER_MINUTE,
             sms_code_ttl_secs: p.config.sms_code_ttl_secs,
         },
-    })
+    }))
 }
 
 async fn region(State(p): S) -> Json<Region> {
     Json(p.config.region.clone())
 }
 
-async fn policy() -> Json<PolicyDocument> {
-    Json(PolicyDocument {
-        version: POLICY_VERSION,
-        published_at: crate::POLICY_PUBLISHED_AT.to_string(),
-        zh_cn: crate::POLICY_ZH_CN.to_string(),
-        en: crate::POLICY_EN.to_string(),
-        // Version 1 introduces every purpose.
-        purposes: awf_platform_api::Purpose::ALL
-            .into_iter()
-            .filter(|p| *p != awf_platform_api::Purpose::ServiceInformation)
-            .map(|purpose| awf_platform_api::PolicyPurposeTerms { purpose, since_version: POLICY_VERSION })
-            .collect(),
-        material: false,
-        changes: Vec::new(),
-    })
+async fn current_policy(State(p): S) -> Result<Json<PolicyDocument>, ApiError> {
+    Ok(Json(policy::latest(&p.store)?))
+}
+
+/// `GET /v1/policy/{version}`: any published version; 404 for a version that does not exist
+/// (or a segment that is not a version number).
+async fn policy_version(
+    State(p): S,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<PolicyDocument>, ApiError> {
+    let not_found = || {
+        ApiError::new(StatusCode::NOT_FOUND, PlatformErrorCode::NotFound, "No policy version of that number.")
+    };
+    let Ok(Path(segment)) = path else { return Err(not_found()) };
+    if segment.is_empty() || !segment.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(not_found());
+    }
+    let version: u32 = segment.parse().map_err(|_| not_found())?;
+    policy::version(&p.store, version)?.map(Json).ok_or_else(not_found)
 }
 
 // SMS codes.
@@ -277,11 +284,12 @@ async fn register(State(p): S, ApiJson(req): ApiJson<RegisterRequest>) -> Result
     if !req.sms_code.bytes().all(|b| b.is_ascii_digit()) || req.sms_code.len() != 6 {
         return Err(ApiError::invalid("sms_code", "The SMS code is the 6 digits sent to the phone."));
     }
-    if req.policy_version != POLICY_VERSION {
+    let in_force = policy::latest(&p.store)?.version;
+    if req.policy_version != in_force {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             PlatformErrorCode::PolicyOutdated,
-            format!("Policy version {POLICY_VERSION} is in force: read and accept it first."),
+            format!("Policy version {in_force} is in force: read and accept it first."),
         )
         .with_field("policy_version"));
     }
@@ -511,6 +519,20 @@ async fn dev_sms_outbox(
         .cloned()
         .collect();
     Ok(Json(messages))
+}
+
+/// Development only: publishes a policy version (the rules are in `policy.rs`).
+async fn dev_publish_policy(
+    State(p): S,
+    body: Result<ApiJson<PublishPolicy>, ApiError>,
+) -> Result<Response, ApiError> {
+    if !p.config.dev {
+        return Err(ApiError::not_found());
+    }
+    let ApiJson(req) = body?;
+    let published_at = rfc3339(OffsetDateTime::from_unix_timestamp(p.now()).unwrap_or(OffsetDateTime::UNIX_EPOCH));
+    let document = policy::publish(&p.store, &req, published_at)?;
+    Ok((StatusCode::CREATED, Json(document)).into_response())
 }
 
 async fn dev_stats(State(p): S, _headers: HeaderMap) -> Result<Json<RequestStats>, ApiError> {

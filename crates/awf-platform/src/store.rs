@@ -13,13 +13,15 @@
 //! (`account \0 purpose \0 event id` → [`StoredEvent`]) and `telemetry_ages`
 //! (`account \0 purpose \0 received-at (8 bytes, big-endian) event id` → empty: the same
 //! items in arrival order, so that the retention purge reads only what has expired).
+//! `policies` (policy version, 4 bytes big-endian → `PolicyDocument`) holds the published
+//! versions after the first: version 1 is the text shipped in the binary and is never stored.
 //! Values are JSON. Secrets never reach disk in clear: passwords are Argon2id hashes, tokens,
 //! cookies and SMS codes are SHA-256 hashes. Writes that a client relies on are flushed before
 //! the answer leaves.
 
 use std::path::Path;
 
-use awf_platform_api::{AccountProfile, ConsentReceipt, Purpose, TelemetryEvent};
+use awf_platform_api::{AccountProfile, ConsentReceipt, PolicyDocument, Purpose, TelemetryEvent};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -104,6 +106,10 @@ pub struct Store {
     receipts: sled::Tree,
     telemetry: sled::Tree,
     telemetry_ages: sled::Tree,
+    policies: sled::Tree,
+    /// Held while a policy version is validated against the latest and stored, so that two
+    /// publications cannot both take the next version number.
+    pub publishing: std::sync::Mutex<()>,
     accounts: sled::Tree,
     names: sled::Tree,
     phones: sled::Tree,
@@ -149,6 +155,8 @@ impl Store {
             receipts: db.open_tree("receipts")?,
             telemetry: db.open_tree("telemetry")?,
             telemetry_ages: db.open_tree("telemetry_ages")?,
+            policies: db.open_tree("policies")?,
+            publishing: std::sync::Mutex::new(()),
             db,
         })
     }
@@ -328,6 +336,38 @@ impl Store {
             out.push((String::from_utf8_lossy(account).into_owned(), serde_json::from_slice(&value)?));
         }
         Ok(out)
+    }
+
+    // Policy versions (after the first).
+
+    /// The stored policy `version` (never version 1: it is not stored).
+    pub fn policy(&self, version: u32) -> Result<Option<PolicyDocument>> {
+        match self.policies.get(version.to_be_bytes())? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The highest stored policy version, if any was published.
+    pub fn latest_policy(&self) -> Result<Option<PolicyDocument>> {
+        match self.policies.last()? {
+            Some((_, bytes)) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores a policy version unless that version is already stored (`false` then), and
+    /// flushes it before returning.
+    pub fn insert_policy(&self, document: &PolicyDocument) -> Result<bool> {
+        let value = serde_json::to_vec(document)?;
+        let taken = self
+            .policies
+            .compare_and_swap(document.version.to_be_bytes(), None::<&[u8]>, Some(value))?
+            .is_err();
+        if !taken {
+            self.flush()?;
+        }
+        Ok(!taken)
     }
 
     // Telemetry.
