@@ -22,10 +22,10 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     AccountProfile, AgeBand, Capabilities, ConsentReceipt, ConsentReceipts, ErrorBody, GuardianConsent, GuardianRecord,
-    HeldCategory, HeldData, IngestAck, Limits, LoginRequest, PlatformErrorCode, PolicyDocument, ProfilePatch, Purpose,
-    PurposeDataDeleted, ReceiptAck, RefreshRequest, Region, RegisterRequest, RequestStats, SessionGrant,
-    SmsCodeRequest, SmsCodeSent, SmsMessage, TelemetryBatch, TelemetryEvent, TokenPair, ANONYMOUS_ID_COOKIE,
-    PURPOSE_HEADER, SESSION_COOKIE,
+    HeldCategory, HeldData, IngestAck, Limits, LoginRequest, PlatformErrorCode, PolicyDocument, PolicyPurposeTerms,
+    ProfilePatch, PublishPolicy, Purpose, PurposeDataDeleted, ReceiptAck, RefreshRequest, Region, RegisterRequest,
+    RequestStats, SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage, TelemetryBatch, TelemetryEvent, TokenPair,
+    ANONYMOUS_ID_COOKIE, PURPOSE_HEADER, SESSION_COOKIE,
 };
 
 /// Name of the bearer security scheme (`Authorization: Bearer awfa_…`).
@@ -66,6 +66,7 @@ pub fn document_json() -> String {
         routes::get_capabilities,
         routes::get_region,
         routes::get_policy,
+        routes::get_policy_version,
         routes::post_sms_code,
         routes::post_register,
         routes::post_login,
@@ -81,9 +82,10 @@ pub fn document_json() -> String {
         routes::get_dev_sms_outbox,
         routes::get_dev_stats,
         routes::get_dev_marketing_recipients,
+        routes::post_dev_policy,
     ),
     components(schemas(
-        Purpose, Capabilities, Limits, Region, PolicyDocument, SmsCodeRequest, SmsCodeSent, GuardianConsent,
+        Purpose, Capabilities, Limits, Region, PolicyDocument, PolicyPurposeTerms, PublishPolicy, SmsCodeRequest, SmsCodeSent, GuardianConsent,
         RegisterRequest, LoginRequest, RefreshRequest, TokenPair, SessionGrant, AgeBand, GuardianRecord,
         AccountProfile, ProfilePatch, ErrorBody, PlatformErrorCode, SmsMessage, RequestStats, ConsentReceipt,
         ReceiptAck, ConsentReceipts, TelemetryEvent, TelemetryBatch, IngestAck, PurposeDataDeleted, HeldCategory,
@@ -220,6 +222,19 @@ const CONSTRAINTS: &[(&str, &str, Rule)] = &[
         "ledger_seq",
         Rule { pattern: None, min_length: None, max_length: None, format: None, range: Some((1, i64::MAX as usize)) },
     ),
+    (
+        "PublishPolicy",
+        "version",
+        Rule { pattern: None, min_length: None, max_length: None, format: None, range: Some((1, i32::MAX as usize)) },
+    ),
+    // At most 256 KiB of UTF-8 (so at most that many characters); more than white space.
+    ("PublishPolicy", "zh_cn", length(Some(1), 256 * 1024)),
+    ("PublishPolicy", "en", length(Some(1), 256 * 1024)),
+    (
+        "PolicyPurposeTerms",
+        "since_version",
+        Rule { pattern: None, min_length: None, max_length: None, format: None, range: Some((1, i32::MAX as usize)) },
+    ),
     ("TelemetryEvent", "id", length(Some(1), 64)),
     ("TelemetryEvent", "kind", length(Some(1), 64)),
     ("TelemetryEvent", "at", length(None, 40)),
@@ -282,7 +297,33 @@ fn privacy_schemas(components: &mut utoipa::openapi::Components) {
             .map(|p| serde_json::Value::from(p.as_str()))
             .collect(),
     );
-    receipt.properties.insert("purpose".into(), RefOr::T(Schema::Object(purpose)));
+    receipt.properties.insert("purpose".into(), RefOr::T(Schema::Object(purpose.clone())));
+
+    // A policy version's terms, likewise: service information needs no consent, so it has none.
+    let Some(RefOr::T(Schema::Object(terms))) = components.schemas.get_mut("PolicyPurposeTerms") else {
+        panic!("the OpenAPI document has no object schema PolicyPurposeTerms");
+    };
+    terms.properties.insert("purpose".into(), RefOr::T(Schema::Object(purpose)));
+
+    // A publication names each purpose at most once (so at most nine) and has at most 50 lines
+    // of changes, each 1 to 500 characters without control characters.
+    let Some(RefOr::T(Schema::Object(publish))) = components.schemas.get_mut("PublishPolicy") else {
+        panic!("the OpenAPI document has no object schema PublishPolicy");
+    };
+    let Some(RefOr::T(Schema::Array(purposes))) = publish.properties.get_mut("purposes") else {
+        panic!("PublishPolicy.purposes is not an array");
+    };
+    purposes.max_items = Some(Purpose::ALL.len() - 1);
+    purposes.unique_items = true;
+    let Some(RefOr::T(Schema::Array(changes))) = publish.properties.get_mut("changes") else {
+        panic!("PublishPolicy.changes is not an array");
+    };
+    changes.max_items = Some(50);
+    let mut line = Object::with_type(Type::String);
+    line.min_length = Some(1);
+    line.max_length = Some(500);
+    line.pattern = Some(NO_CONTROLS.into());
+    changes.items = utoipa::openapi::schema::ArrayItems::RefOrSchema(Box::new(RefOr::T(Schema::Object(line))));
 
     // 1 to 500 items.
     let Some(RefOr::T(Schema::Object(batch))) = components.schemas.get_mut("TelemetryBatch") else {
@@ -386,8 +427,8 @@ fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
 mod routes {
     use crate::{
         AccountProfile, Capabilities, ConsentReceipt, ConsentReceipts, ErrorBody, HeldData, IngestAck, LoginRequest,
-        PolicyDocument, ProfilePatch, PurposeDataDeleted, ReceiptAck, RefreshRequest, Region, RegisterRequest,
-        RequestStats, SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage, TelemetryBatch,
+        PolicyDocument, ProfilePatch, PublishPolicy, PurposeDataDeleted, ReceiptAck, RefreshRequest, Region,
+        RegisterRequest, RequestStats, SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage, TelemetryBatch,
     };
 
     /// What this platform offers. Read first by every client.
@@ -404,12 +445,26 @@ mod routes {
     )]
     fn get_region() {}
 
-    /// The privacy policy in force, in Chinese and English.
+    /// The privacy policy in force (the highest published version), in Chinese and English, with
+    /// the purposes it covers and since which version each one's wording is in force. Version 1
+    /// is the shipped text; later versions are published by the platform's operator
+    /// (`awf-platform publish-policy`, or `POST /v1/dev/policy` in development mode).
     #[utoipa::path(
         get, path = "/v1/policy", tag = "service", operation_id = "get_policy",
         responses((status = 200, description = "The current policy", body = PolicyDocument)),
     )]
     fn get_policy() {}
+
+    /// One version of the privacy policy, current or earlier (to show what changed).
+    #[utoipa::path(
+        get, path = "/v1/policy/{version}", tag = "service", operation_id = "get_policy_version",
+        params(("version" = u32, Path, minimum = 1, description = "A policy version (1 is the first)")),
+        responses(
+            (status = 200, description = "That version", body = PolicyDocument),
+            (status = 404, description = "`not_found`: no such version (or not a version number)", body = ErrorBody),
+        ),
+    )]
+    fn get_policy_version() {}
 
     /// Sends a 6-digit verification code to a phone, for sign-up. One code per phone per 30 s.
     #[utoipa::path(
@@ -572,7 +627,7 @@ mod routes {
             (status = 202, description = "Stored; `accepted` counts the new items", body = IngestAck),
             (status = 400, description = "`invalid_input`: the purpose header is not the path's purpose (`field`: `x-awf-purpose`), or the body breaks a rule (`field` names it)", body = ErrorBody),
             (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
-            (status = 403, description = "`consent_required`: no receipt grants this purpose (none sent, or the latest withdraws it)", body = ErrorBody),
+            (status = 403, description = "`consent_required`: no receipt grants this purpose (none sent, or the latest withdraws it), or the latest grant was given under a policy version older than the purpose's `since_version` in the policy in force (or that policy does not cover the purpose)", body = ErrorBody),
             (status = 413, description = "`payload_too_large`: body over 1 MiB, or an item's `data` over 64 KiB (`field`: `events[i].data`)", body = ErrorBody),
             (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
         ),
@@ -625,4 +680,24 @@ mod routes {
         ),
     )]
     fn get_dev_marketing_recipients() {}
+
+    /// Development only: publishes a new policy version, in force at once (published now).
+    /// `version` is exactly the version in force plus one (else 400 `invalid_input`, `field`
+    /// `version`); the texts hold more than white space, at most 256 KiB of UTF-8 each; each
+    /// purpose at most once, never `service_information`, `since_version` from 1 to `version`,
+    /// not lower than in the previous version, and equal to `version` for a purpose the previous
+    /// version did not cover; `changes` at most 50 lines of 1 to 500 characters. Outside
+    /// development mode, `awf-platform publish-policy` publishes into a stopped platform's store.
+    #[utoipa::path(
+        post, path = "/v1/dev/policy", tag = "dev", operation_id = "post_dev_policy",
+        request_body(content = PublishPolicy, content_type = "application/json"),
+        responses(
+            (status = 201, description = "Published: the new version in force", body = PolicyDocument),
+            (status = 400, description = "`invalid_input` (with `field`: `version`, `zh_cn`, `en`, `purposes[i].purpose`, `purposes[i].since_version`, `changes` or `changes[i]`), or unknown purpose", body = ErrorBody),
+            (status = 404, description = "`not_found`: the platform is not in development mode", body = ErrorBody),
+            (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+        ),
+    )]
+    fn post_dev_policy() {}
 }

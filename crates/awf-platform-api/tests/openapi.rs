@@ -63,8 +63,9 @@ fn every_operation_declares_purpose_header_and_error_responses() {
         }
     }
     // 12 before the privacy routes; then consents (2), telemetry (4 purposes × ingest and
-    // delete), the data summary and the dev marketing list.
-    assert_eq!(operations, 24);
+    // delete), the data summary and the dev marketing list; then policy versions (one version,
+    // and the dev publication).
+    assert_eq!(operations, 26);
 }
 
 #[test]
@@ -160,4 +161,40 @@ fn rate_limited_and_auth_responses_carry_their_headers() {
     assert_eq!(schemes["session_cookie"]["name"], "awf_session");
     let profile = &doc["paths"]["/v1/account/profile"]["get"];
     assert!(profile["security"].as_array().unwrap().len() == 2);
+}
+
+#[test]
+fn policy_versions_are_documented_with_the_publication_rules() {
+    let doc = document();
+    let version = &doc["paths"]["/v1/policy/{version}"]["get"];
+    assert_eq!(version["tags"][0], "service");
+    let param = version["parameters"].as_array().unwrap().iter().find(|p| p["in"] == "path").unwrap();
+    assert_eq!((param["name"].as_str(), param["schema"]["minimum"].as_u64()), (Some("version"), Some(1)));
+    for status in ["200", "404"] {
+        assert!(version["responses"][status].is_object(), "GET /v1/policy/{{version}} lacks {status}");
+    }
+    assert!(version.get("security").is_none(), "policy versions need no authentication");
+
+    let publish = &doc["paths"]["/v1/dev/policy"]["post"];
+    assert_eq!(publish["tags"][0], "dev");
+    for status in ["201", "400", "404", "413", "415"] {
+        assert!(publish["responses"][status].is_object(), "POST /v1/dev/policy lacks {status}");
+    }
+    assert_eq!(
+        publish["responses"]["201"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/PolicyDocument"
+    );
+    let schemas = &doc["components"]["schemas"];
+    let body = &schemas["PublishPolicy"]["properties"];
+    assert_eq!(body["version"]["minimum"], 1);
+    assert_eq!((body["en"]["minLength"].as_u64(), body["en"]["maxLength"].as_u64()), (Some(1), Some(262_144)));
+    assert_eq!(
+        (body["purposes"]["maxItems"].as_u64(), body["purposes"]["uniqueItems"].as_bool()),
+        (Some(9), Some(true))
+    );
+    assert_eq!(body["changes"]["maxItems"], 50);
+    assert_eq!(body["changes"]["items"]["maxLength"], 500);
+    let terms = &schemas["PolicyPurposeTerms"]["properties"];
+    assert!(!terms["purpose"]["enum"].as_array().unwrap().contains(&serde_json::json!("service_information")));
+    assert_eq!(terms["since_version"]["minimum"], 1);
 }

@@ -105,13 +105,11 @@ fn main() -> ExitCode {
 }
 
 fn publish(args: PublishArgs) -> Result<(), String> {
-    let read = |path: &PathBuf| std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    let read =
+        |path: &PathBuf| std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
     let terms = read(&args.terms)?;
     let purposes: Vec<PolicyPurposeTerms> = serde_json::from_str(&terms).map_err(|e| {
-        format!(
-            "{}: not a JSON array of {{\"purpose\": …, \"since_version\": …}}: {e}",
-            args.terms.display()
-        )
+        format!("{}: not a JSON array of {{\"purpose\": …, \"since_version\": …}}: {e}", args.terms.display())
     })?;
     let req = PublishPolicy {
         version: args.version,

@@ -15,7 +15,7 @@
 //! - `changes` has at most [`MAX_CHANGES`] lines of 1 to [`MAX_CHANGE_CHARS`] characters without
 //!   control characters.
 
-use awf_platform_api::{PolicyDocument, PolicyPurposeTerms, Purpose, PublishPolicy};
+use awf_platform_api::{PolicyDocument, PolicyPurposeTerms, PublishPolicy, Purpose};
 
 use crate::error::{ApiError, StoreError};
 use crate::store::Store;
@@ -215,7 +215,9 @@ mod tests {
             ("zh_cn", Box::new(|v| v.zh_cn = "政".repeat(MAX_POLICY_TEXT_BYTES / 3 + 1))),
             (
                 "purposes[9].purpose",
-                Box::new(|v| v.purposes.push(PolicyPurposeTerms { purpose: Purpose::ServiceInformation, since_version: 2 })),
+                Box::new(|v| {
+                    v.purposes.push(PolicyPurposeTerms { purpose: Purpose::ServiceInformation, since_version: 2 })
+                }),
             ),
             (
                 "purposes[9].purpose",

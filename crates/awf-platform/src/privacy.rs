@@ -205,8 +205,9 @@ pub async fn ingest(
     }
     // Refused before the body is even read: without consent the platform takes nothing.
     if let Err(why) = consent_state(&p, &auth.account_id, purpose)? {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, PlatformErrorCode::ConsentRequired, why)
-            .with_field(PURPOSE_HEADER));
+        return Err(
+            ApiError::new(StatusCode::FORBIDDEN, PlatformErrorCode::ConsentRequired, why).with_field(PURPOSE_HEADER)
+        );
     }
     let ApiJson(b) = body?;
     batch(&b)?;
@@ -282,8 +283,7 @@ pub async fn dev_marketing_recipients(State(p): S) -> Result<Json<Vec<String>>, 
     for (account, receipts) in by_account {
         if latest(&receipts, Purpose::Marketing).is_some_and(|r| {
             r.receipt.granted && policy::covers(&in_force, Purpose::Marketing, r.receipt.policy_version).is_ok()
-        })
-            && p.store.account(&account)?.is_some()
+        }) && p.store.account(&account)?.is_some()
         {
             recipients.push(account);
         }

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use awf_platform_api::{
     AccountProfile, AgeBand, Capabilities, GuardianRecord, Limits, LoginRequest, PlatformErrorCode, PolicyDocument,
-    ProfilePatch, PublishPolicy, RefreshRequest, Region, RegisterRequest, RequestStats, SessionGrant, SmsCodeRequest, SmsCodeSent,
-    SmsMessage, TokenPair, API_VERSION, SESSION_COOKIE,
+    ProfilePatch, PublishPolicy, RefreshRequest, Region, RegisterRequest, RequestStats, SessionGrant, SmsCodeRequest,
+    SmsCodeSent, SmsMessage, TokenPair, API_VERSION, SESSION_COOKIE,
 };
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
@@ -104,9 +104,8 @@ async fn policy_version(
     State(p): S,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<PolicyDocument>, ApiError> {
-    let not_found = || {
-        ApiError::new(StatusCode::NOT_FOUND, PlatformErrorCode::NotFound, "No policy version of that number.")
-    };
+    let not_found =
+        || ApiError::new(StatusCode::NOT_FOUND, PlatformErrorCode::NotFound, "No policy version of that number.");
     let Ok(Path(segment)) = path else { return Err(not_found()) };
     if segment.is_empty() || !segment.bytes().all(|b| b.is_ascii_digit()) {
         return Err(not_found());
@@ -522,10 +521,7 @@ async fn dev_sms_outbox(
 }
 
 /// Development only: publishes a policy version (the rules are in `policy.rs`).
-async fn dev_publish_policy(
-    State(p): S,
-    body: Result<ApiJson<PublishPolicy>, ApiError>,
-) -> Result<Response, ApiError> {
+async fn dev_publish_policy(State(p): S, body: Result<ApiJson<PublishPolicy>, ApiError>) -> Result<Response, ApiError> {
     if !p.config.dev {
         return Err(ApiError::not_found());
     }

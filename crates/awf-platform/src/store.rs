@@ -360,10 +360,8 @@ impl Store {
     /// flushes it before returning.
     pub fn insert_policy(&self, document: &PolicyDocument) -> Result<bool> {
         let value = serde_json::to_vec(document)?;
-        let taken = self
-            .policies
-            .compare_and_swap(document.version.to_be_bytes(), None::<&[u8]>, Some(value))?
-            .is_err();
+        let taken =
+            self.policies.compare_and_swap(document.version.to_be_bytes(), None::<&[u8]>, Some(value))?.is_err();
         if !taken {
             self.flush()?;
         }
