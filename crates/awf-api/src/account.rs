@@ -79,7 +79,7 @@ impl Api {
         // Back online and signed in: settle what is owed (receipts, deletions, queued telemetry
         // of granted purposes). Failures stay owed for the next check.
         if client.gate().connectivity().online && client.session().is_ok_and(|s| s.signed_in) {
-            let _ = self.telemetry_flush();
+            let _ = self.flush_due();
         }
         self.platform_status()
     }

@@ -11,6 +11,10 @@ use crate::dto::{ConsentChange, ConsentSetRequest, FlushReport, LedgerView, Purp
 use crate::error::ApiError;
 use crate::session::Api;
 
+/// Minutes an item stays in the queue (previewable) before an automatic batch takes it;
+/// "Send now" (`telemetry_flush`) does not wait.
+pub const BATCH_DELAY_MINUTES: i64 = 10;
+
 /// Purposes whose platform-side deletion is still owed (the platform was unreachable).
 const PENDING_DELETIONS: &str = "pending-purpose-deletions";
 
@@ -88,11 +92,21 @@ impl Api {
     /// Sends what is owed to the platform: receipts, deletions, then queued telemetry of granted
     /// purposes (device information is added once per run when its purpose is granted).
     pub fn telemetry_flush(&self) -> Result<FlushReport, ApiError> {
+        self.flush_older_than(None)
+    }
+
+    /// The automatic batch (at platform checks): items wait at least [`BATCH_DELAY_MINUTES`] in
+    /// the queue, where the user can see them, before they leave.
+    pub(crate) fn flush_due(&self) -> Result<FlushReport, ApiError> {
+        self.flush_older_than(Some(time::Duration::minutes(BATCH_DELAY_MINUTES)))
+    }
+
+    fn flush_older_than(&self, min_age: Option<time::Duration>) -> Result<FlushReport, ApiError> {
         let client = self.platform()?;
         self.offer_device_info()?;
         let mut change = ConsentChange::placeholder();
         self.settle_with_platform(&mut change);
-        let sent = if client.session()?.signed_in { client.flush_telemetry()? } else { Vec::new() };
+        let sent = if client.session()?.signed_in { client.flush_telemetry(min_age)? } else { Vec::new() };
         Ok(FlushReport {
             receipts_sent: change.receipts_sent,
             sent: sent.into_iter().map(|(purpose, count)| PurposeCount { purpose, count: count as u32 }).collect(),

@@ -119,6 +119,8 @@ fn optional_purposes_send_nothing_until_granted_and_nothing_after_withdrawal() {
     // Withdrawn: the queue is purged at once, the platform deletes what it holds, none more arrive.
     let a = api.call("agent_create", serde_json::to_value(AgentDraft::named("queued")).unwrap()).unwrap();
     assert!(a["id"].is_string());
+    // An automatic check-in leaves a fresh item in the queue, where it can be previewed.
+    api.platform_check().unwrap();
     assert_eq!(api.profile().unwrap().telemetry().pending(Some(Purpose::UsageAnalytics)).unwrap().len(), 1);
     let change = set(&api, Purpose::UsageAnalytics, false);
     assert_eq!(change.queue_purged, 1);

@@ -231,14 +231,19 @@ impl PlatformClient {
     /// Sends queued telemetry of every granted purpose in batches of up to 500; each batch goes
     /// under its own purpose, so the gate checks that purpose's consent. Sent items leave the
     /// queue. Returns the count sent per purpose.
-    pub fn flush_telemetry(&self) -> Result<Vec<(Purpose, usize)>, EgressError> {
+    /// Items queued less than `min_age` ago stay (previewable) for a later batch.
+    pub fn flush_telemetry(&self, min_age: Option<time::Duration>) -> Result<Vec<(Purpose, usize)>, EgressError> {
+        let cutoff = min_age.map(|a| awf_core::clock::format(time::OffsetDateTime::now_utc() - a));
         let profile = self.gate.profile();
         let mut report = Vec::new();
         for purpose in TELEMETRY_PURPOSES {
             if !profile.consents().allows(purpose)? {
                 continue;
             }
-            let pending = profile.telemetry().pending(Some(purpose))?;
+            let mut pending = profile.telemetry().pending(Some(purpose))?;
+            if let Some(c) = &cutoff {
+                pending.retain(|i| i.at.as_str() <= c.as_str());
+            }
             let mut sent = 0;
             for chunk in pending.chunks(500) {
                 let batch = TelemetryBatch {
