@@ -8,8 +8,9 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use awf_platform_api::{
-    AccountProfile, AgeBand, Capabilities, ConsentReceipts, ErrorBody, HeldData, IngestAck, PlatformErrorCode, Purpose,
-    PurposeDataDeleted, ReceiptAck, RequestStats, SessionGrant, SmsMessage,
+    AccountProfile, AgeBand, Capabilities, ConsentReceipts, ErrorBody, HeldData, IngestAck, PlatformErrorCode,
+    PolicyDocument, PolicyPurposeTerms, Purpose, PurposeDataDeleted, ReceiptAck, RequestStats, SessionGrant,
+    SmsMessage,
 };
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::StatusCode;
@@ -23,6 +24,27 @@ fn receipt(id: &str, purpose: &str, granted: bool, seq: u64) -> Value {
     json!({
         "receipt_id": id, "purpose": purpose, "granted": granted, "at": NOW, "policy_version": 1,
         "method": "consent_centre", "ledger_seq": seq, "ledger_hash": format!("{seq:064x}"),
+    })
+}
+
+/// The sample policy version 2 (`assets/policy/v2`), as files.
+fn v2_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/policy/v2").join(name)
+}
+
+fn v2_terms() -> Vec<PolicyPurposeTerms> {
+    serde_json::from_str(&std::fs::read_to_string(v2_file("terms.json")).unwrap()).unwrap()
+}
+
+/// The sample version 2 as a `PublishPolicy` body.
+fn publish_v2() -> Value {
+    json!({
+        "version": 2,
+        "zh_cn": std::fs::read_to_string(v2_file("zh-CN.txt")).unwrap(),
+        "en": std::fs::read_to_string(v2_file("en.txt")).unwrap(),
+        "purposes": v2_terms(),
+        "material": true,
+        "changes": ["§1.2(3): usage analytics now include feature-level interaction events"],
     })
 }
 
@@ -433,6 +455,8 @@ fn dev_endpoints_are_not_served_without_dev_mode() {
     for path in ["/v1/dev/sms-outbox?phone=123456", "/v1/dev/stats", "/v1/dev/marketing-recipients"] {
         error(p.get(path).send().unwrap(), StatusCode::NOT_FOUND, PlatformErrorCode::NotFound);
     }
+    error(p.post("/v1/dev/policy", publish_v2()), StatusCode::NOT_FOUND, PlatformErrorCode::NotFound);
+    assert_eq!(p.get("/v1/policy").send().unwrap().json::<PolicyDocument>().unwrap().version, 1);
     let caps: Capabilities = p.get("/v1/capabilities").send().unwrap().json().unwrap();
     assert!(!caps.dev_mode);
     // Without a gateway the request is still accepted, and no code reaches stdout.
@@ -888,4 +912,194 @@ fn privacy_endpoints_need_authentication() {
         let r = p.authed(method, path, "awfa_unknown", purpose, body);
         error(r, StatusCode::UNAUTHORIZED, PlatformErrorCode::Unauthorized);
     }
+}
+
+impl Platform {
+    fn policy(&self, path: &str) -> Response {
+        self.http.get(format!("{}{path}", self.url)).header("x-awf-purpose", "service_information").send().unwrap()
+    }
+
+    fn policy_version_in_force(&self) -> u32 {
+        let caps: Capabilities = self.policy("/v1/capabilities").json().unwrap();
+        let current: PolicyDocument = self.policy("/v1/policy").json().unwrap();
+        assert_eq!(caps.policy_version, current.version, "capabilities follow the policy in force");
+        current.version
+    }
+}
+
+#[test]
+fn policy_versions_are_published_in_dev_mode_and_govern_registration_and_telemetry() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    assert_eq!(p.policy_version_in_force(), 1);
+    let (grant, _) = p.register("nora", "+8613800000030");
+    let token = &grant.tokens.access_token;
+    for (i, purpose) in ["usage_analytics", "crash_reports"].into_iter().enumerate() {
+        let r = p.receipt(token, receipt(&format!("g{i}"), purpose, true, i as u64 + 1));
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    assert_eq!(p.telemetry(token, "usage_analytics", &["u1"]).status(), StatusCode::ACCEPTED);
+
+    // Invalid publications are refused with the field at fault, and change nothing.
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Mutation)> = vec![
+        ("version", Box::new(|b| b["version"] = json!(3))),
+        ("version", Box::new(|b| b["version"] = json!(1))),
+        ("zh_cn", Box::new(|b| b["zh_cn"] = json!("  "))),
+        ("en", Box::new(|b| b["en"] = json!("x".repeat(256 * 1024 + 1)))),
+        (
+            "purposes[9].purpose",
+            Box::new(|b| {
+                b["purposes"].as_array_mut().unwrap().push(json!({"purpose": "marketing", "since_version": 2}))
+            }),
+        ),
+        (
+            "purposes[9].purpose",
+            Box::new(|b| {
+                b["purposes"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"purpose": "service_information", "since_version": 1}))
+            }),
+        ),
+        ("purposes[0].since_version", Box::new(|b| b["purposes"][0]["since_version"] = json!(0))),
+        ("purposes[0].since_version", Box::new(|b| b["purposes"][0]["since_version"] = json!(3))),
+        ("changes", Box::new(|b| b["changes"] = json!(vec!["a change"; 51]))),
+        ("changes[0]", Box::new(|b| b["changes"] = json!(["x".repeat(501)]))),
+    ];
+    for (field, mutate) in cases {
+        let mut body = publish_v2();
+        mutate(&mut body);
+        let e = error(p.post("/v1/dev/policy", body), StatusCode::BAD_REQUEST, PlatformErrorCode::InvalidInput);
+        assert_eq!(e.field.as_deref(), Some(field), "{e:?}");
+    }
+    assert_eq!(p.policy_version_in_force(), 1);
+
+    // Version 2 published: in force at once; version 1 still readable.
+    let r = p.post("/v1/dev/policy", publish_v2());
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let published: PolicyDocument = r.json().unwrap();
+    assert_eq!((published.version, published.material), (2, true));
+    assert_eq!(published.purposes, v2_terms());
+    assert!(published.published_at.ends_with('Z') && published.published_at.starts_with("20"));
+    let current: PolicyDocument = p.policy("/v1/policy").json().unwrap();
+    assert_eq!(current, published);
+    assert!(current.en.contains("feature-level interaction events"));
+    assert_eq!(p.policy_version_in_force(), 2);
+    let v1: PolicyDocument = p.policy("/v1/policy/1").json().unwrap();
+    assert_eq!(v1.version, 1);
+    assert!(!v1.en.contains("feature-level interaction events"));
+    assert!(v1.purposes.iter().all(|t| t.since_version == 1) && v1.purposes.len() == 9);
+    assert_eq!(p.policy("/v1/policy/2").json::<PolicyDocument>().unwrap(), published);
+    for missing in ["/v1/policy/3", "/v1/policy/0", "/v1/policy/two", "/v1/policy/-1", "/v1/policy/99999999999"] {
+        error(p.policy(missing), StatusCode::NOT_FOUND, PlatformErrorCode::NotFound);
+    }
+    // The same version again is refused.
+    let e = error(p.post("/v1/dev/policy", publish_v2()), StatusCode::BAD_REQUEST, PlatformErrorCode::InvalidInput);
+    assert_eq!(e.field.as_deref(), Some("version"));
+    // A purpose's since_version cannot go back (version 3 lowering usage_analytics to 1).
+    let mut v3 = publish_v2();
+    v3["version"] = json!(3);
+    let ua = v2_terms().iter().position(|t| t.purpose == Purpose::UsageAnalytics).unwrap();
+    v3["purposes"][ua]["since_version"] = json!(1);
+    let e = error(p.post("/v1/dev/policy", v3), StatusCode::BAD_REQUEST, PlatformErrorCode::InvalidInput);
+    assert_eq!(e.field, Some(format!("purposes[{ua}].since_version")));
+
+    // Registration must accept the version in force.
+    let mut old = p.register_body("olga", "+8613800000031", "1990-01-01", None);
+    let e = error(p.post("/v1/auth/register", old.clone()), StatusCode::CONFLICT, PlatformErrorCode::PolicyOutdated);
+    assert_eq!(e.field.as_deref(), Some("policy_version"));
+    old["policy_version"] = json!(2);
+    old["sms_code"] = json!(p.last_sms_code("+8613800000031"));
+    let r = p.post("/v1/auth/register", old);
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.json::<SessionGrant>().unwrap().account.policy_version_accepted, 2);
+
+    // A consent to usage analytics given under version 1 does not cover its version-2 wording;
+    // crash reports kept their wording, so their version-1 consent still covers them.
+    let e = error(
+        p.telemetry(token, "usage_analytics", &["u2"]),
+        StatusCode::FORBIDDEN,
+        PlatformErrorCode::ConsentRequired,
+    );
+    assert_eq!(e.field.as_deref(), Some("x-awf-purpose"));
+    assert!(e.message.contains("version 2"), "{}", e.message);
+    assert_eq!(p.held(token, "telemetry:usage_analytics"), 1, "nothing stored");
+    assert_eq!(p.telemetry(token, "crash_reports", &["c1"]).status(), StatusCode::ACCEPTED);
+    // Asked again under version 2: covered.
+    let mut again = receipt("g-v2", "usage_analytics", true, 3);
+    again["policy_version"] = json!(2);
+    assert_eq!(p.receipt(token, again).status(), StatusCode::CREATED);
+    assert_eq!(p.telemetry(token, "usage_analytics", &["u2"]).status(), StatusCode::ACCEPTED);
+}
+
+impl Platform {
+    /// The last code sent to a phone (still valid when no registration consumed it: a refusal
+    /// such as 409 `policy_outdated` comes before the code is checked).
+    fn last_sms_code(&self, phone: &str) -> String {
+        let outbox: Vec<SmsMessage> =
+            self.get("/v1/dev/sms-outbox").query(&[("phone", phone)]).send().unwrap().json().unwrap();
+        outbox.last().unwrap().code.clone()
+    }
+}
+
+fn publish_policy(dir: &Path, version: &str, terms: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_awf-platform"))
+        .arg("publish-policy")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--version", version, "--zh"])
+        .arg(v2_file("zh-CN.txt"))
+        .arg("--en")
+        .arg(v2_file("en.txt"))
+        .arg("--terms")
+        .arg(terms)
+        .args(["--material", "--change", "§1.2(3) widened", "--change", "§6.3 narrowed"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn publish_policy_subcommand_writes_a_stopped_platforms_store_and_refuses_a_running_one() {
+    let dir = temp();
+    let p = Platform::dev(dir.path());
+    p.register("pia", "+8613800000032");
+    assert!(p.terminate().success());
+
+    // Against the stopped platform's store.
+    let out = publish_policy(dir.path(), "2", &v2_file("terms.json"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("published policy version 2"));
+    // Again: version 2 is no longer the next.
+    let out = publish_policy(dir.path(), "2", &v2_file("terms.json"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("version") && stderr.contains("next version is 3"), "{stderr}");
+    // A terms file that is not a list of terms, and a directory without a store.
+    let out = publish_policy(dir.path(), "3", &v2_file("README.md"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a JSON array"));
+    let empty = temp();
+    let out = publish_policy(empty.path(), "2", &v2_file("terms.json"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no platform store"));
+
+    // The platform starts with version 2 in force (not in dev mode: the store is what counts).
+    let p = Platform::start(dir.path(), &[]);
+    assert_eq!(p.policy_version_in_force(), 2);
+    let current: PolicyDocument = p.policy("/v1/policy").json().unwrap();
+    assert_eq!(current.purposes, v2_terms());
+    assert!(current.material);
+    assert_eq!(current.changes, ["§1.2(3) widened", "§6.3 narrowed"]);
+    assert_eq!(p.policy("/v1/policy/1").json::<PolicyDocument>().unwrap().version, 1);
+    let login: SessionGrant = p.login("pia", PASSWORD).json().unwrap();
+    assert_eq!(login.account.policy_version_accepted, 1, "accounts keep the version they accepted");
+
+    // While the platform runs, its store is locked: a clear refusal, nothing published.
+    let out = publish_policy(dir.path(), "3", &v2_file("terms.json"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("in use") && stderr.contains("stop the platform"), "{stderr}");
+    assert!(stderr.contains("POST /v1/dev/policy"), "{stderr}");
+    assert_eq!(p.policy_version_in_force(), 2);
 }
