@@ -127,13 +127,11 @@ impl Api {
 
     /// Records acceptance of the policy: grants the account-operation purpose.
     pub fn accept_policy(&self, r: AcceptPolicyRequest) -> Result<ConsentRecord, ApiError> {
-        if r.policy_version != BUNDLED_POLICY_VERSION {
+        let current = self.policy_text().version;
+        if r.policy_version != current {
             return Err(ApiError::new(
                 ErrorCode::PolicyOutdated,
-                format!(
-                    "Policy version {} is not the one this app shows ({BUNDLED_POLICY_VERSION}).",
-                    r.policy_version
-                ),
+                format!("Policy version {} is not the one this app shows ({current}).", r.policy_version),
             )
             .field("policy_version")
             .hint("Reload the policy and accept the version shown."));

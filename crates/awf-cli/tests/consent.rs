@@ -240,3 +240,79 @@ fn cookies_are_listed_persisted_deleted_and_refusable_while_login_keeps_working(
     let id = api.cookies_view().unwrap().installation_id;
     assert_ne!(api.call("installation_id_reset", json!({})).unwrap()["installation_id"], json!(id));
 }
+
+/// D10: the platform publishes a version that widens one purpose, narrows a right and covers a
+/// purpose new since the accepted version. The app shows the diff with purposes and rights
+/// marked, blocks the widened purpose until the user consents again, and leaves the new one off.
+#[test]
+fn a_new_policy_version_is_diffed_and_blocks_the_widened_purpose_until_reconsent() {
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let api = signed_up(&p, dir.path(), "+8613900000005");
+    set(&api, Purpose::UsageAnalytics, true);
+    set(&api, Purpose::CrashReports, true);
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/policy/v1");
+    let en1 = std::fs::read_to_string(root.join("en.txt")).unwrap();
+    let zh1 = std::fs::read_to_string(root.join("zh-CN.txt")).unwrap();
+    let en2 = en1
+        .replace(
+            "and related performance data",
+            "and related performance data, including feature-level interaction events,",
+        )
+        .replace(
+            "according to our published procedures.",
+            "according to our published procedures within 30 days of the event.",
+        );
+    let zh2 = zh1.replace("使用情况及相关性能数据信息。", "使用情况及相关性能数据信息(包括功能级交互事件)。");
+    assert!(en2 != en1 && zh2 != zh1);
+    let mut terms: Vec<serde_json::Value> = Purpose::ALL[1..]
+        .iter()
+        .map(|p| json!({"purpose": p, "since_version": if matches!(p, Purpose::UsageAnalytics | Purpose::Research) { 2 } else { 1 }}))
+        .collect();
+    terms.sort_by_key(|t| t["purpose"].as_str().unwrap().to_string());
+    let published = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/dev/policy", p.url))
+        .json(&json!({"version": 2, "zh_cn": zh2, "en": en2, "purposes": terms, "material": true,
+                      "changes": ["Usage data now includes feature-level interaction events.", "Complaints must be filed within 30 days."]}))
+        .send()
+        .unwrap();
+    assert_eq!(published.status().as_u16(), 201, "{}", published.text().unwrap_or_default());
+
+    // The app learns the new version at its next check.
+    api.platform_check().unwrap();
+    let status = api.policy_status().unwrap();
+    assert_eq!((status.accepted_version, status.current_version, status.material), (Some(1), 2, true));
+    assert_eq!(status.needs_reconsent, vec![Purpose::UsageAnalytics]);
+    assert_eq!(status.new_purposes, vec![Purpose::Research], "a purpose new in v2 is listed and off");
+    let marked = |concerns: &str| status.diff_en.iter().any(|l| l.concerns.as_deref() == Some(concerns));
+    assert!(marked("purposes") && marked("rights"), "{:?}", status.diff_en);
+    assert!(status.diff_zh.iter().any(|l| l.text.contains("功能级交互事件")));
+    assert_eq!(api.policy_text().version, 2);
+
+    // The widened purpose is blocked (nothing queued or sent); the unchanged one still works.
+    let sent_before = p.received_for("usage_analytics");
+    api.call("agent_create", serde_json::to_value(AgentDraft::named("after v2")).unwrap()).unwrap();
+    assert!(api.profile().unwrap().telemetry().pending(Some(Purpose::UsageAnalytics)).unwrap().is_empty());
+    assert_eq!(api.call("telemetry_ui_error", json!({"message": "still reported"})).unwrap(), json!(true));
+    api.telemetry_flush().unwrap();
+    assert_eq!(p.received_for("usage_analytics"), sent_before);
+
+    // Accepting v2 without re-consenting keeps it blocked and the new purpose off.
+    let status = api.policy_accept(awf_api::dto::PolicyAcceptRequest { policy_version: 2, reconsent: vec![] }).unwrap();
+    assert_eq!(status.accepted_version, Some(2));
+    assert_eq!(status.needs_reconsent, vec![Purpose::UsageAnalytics]);
+    assert!(!api.profile().unwrap().consents().allows(Purpose::Research).unwrap());
+    // Consenting again under v2 unblocks it.
+    let status = api
+        .policy_accept(awf_api::dto::PolicyAcceptRequest {
+            policy_version: 2,
+            reconsent: vec![Purpose::UsageAnalytics],
+        })
+        .unwrap();
+    assert!(status.needs_reconsent.is_empty());
+    api.call("agent_create", serde_json::to_value(AgentDraft::named("re-consented")).unwrap()).unwrap();
+    assert_eq!(api.profile().unwrap().telemetry().pending(Some(Purpose::UsageAnalytics)).unwrap().len(), 1);
+    assert!(api.profile().unwrap().consents().verify().unwrap().intact);
+}
