@@ -3,7 +3,7 @@
 // reconnects by itself when the platform comes back. It never blocks local authoring.
 import type { Api } from "../api/client";
 import { toApiError } from "../api/backend";
-import type { ApiError, PlatformStatus } from "../api/bindings";
+import type { ApiError, PlatformStatus, PolicyStatus } from "../api/bindings";
 
 export type PlatformState = "online" | "offline" | "checking";
 
@@ -18,6 +18,8 @@ export class PlatformStore {
   status = $state<PlatformStatus | null>(null);
   /** The check itself failed (bridge gone, profile not open): treated as offline. */
   callError = $state<ApiError | null>(null);
+  /** Where the user stands against the newest policy, re-read after every check. */
+  policy = $state<PolicyStatus | null>(null);
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
 
@@ -57,7 +59,30 @@ export class PlatformStore {
     } catch (reason) {
       this.callError = toApiError(reason);
     }
+    // A check is when the app learns of a newer policy: re-read where the user stands.
+    await this.refreshPolicy();
     this.schedule();
+  }
+
+  /** A newer policy than the one accepted is known (never before a first acceptance). */
+  get policyUpdate(): boolean {
+    const p = this.policy;
+    if (!p) return false;
+    return p.current_version > (p.accepted_version ?? p.current_version);
+  }
+
+  /** Re-reads `policy_status` (no request to the platform); keeps the last one on error. */
+  async refreshPolicy(): Promise<void> {
+    try {
+      this.policy = await this.api.policyStatus();
+    } catch {
+      // The profile may not be open yet; the next check tries again.
+    }
+  }
+
+  /** Takes the status `policy_accept` returned. */
+  acceptPolicy(status: PolicyStatus): void {
+    this.policy = status;
   }
 
   /** Re-reads the session state without a request to the platform (`platform_status`). */

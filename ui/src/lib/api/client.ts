@@ -6,6 +6,11 @@ import type {
   ConsentChange,
   ConsentRecord,
   ConsentSetRequest,
+  CookiesView,
+  LocalCategory,
+  PolicyStatus,
+  PurgeReport,
+  Retention,
   FlushReport,
   HeldData,
   LedgerReport,
@@ -147,6 +152,36 @@ export class Api {
   }
   dataHeld(): Promise<HeldData> {
     return this.backend.call("data_held", null);
+  }
+
+  cookiesList(): Promise<CookiesView> {
+    return this.backend.call("cookies_list", null);
+  }
+  /** Deletes one cookie by name, or every cookie with `null`. */
+  cookiesDelete(name: string | null): Promise<CookiesView> {
+    return this.backend.call("cookies_delete", { name });
+  }
+  cookiesSetRefuse(refuse: boolean): Promise<CookiesView> {
+    return this.backend.call("cookies_set_refuse", { refuse });
+  }
+  installationIdReset(): Promise<CookiesView> {
+    return this.backend.call("installation_id_reset", null);
+  }
+  inventoryLocal(): Promise<LocalCategory[]> {
+    return this.backend.call("inventory_local", null);
+  }
+  retentionGet(): Promise<Retention> {
+    return this.backend.call("retention_get", null);
+  }
+  retentionSet(retention: Retention): Promise<PurgeReport> {
+    return this.backend.call("retention_set", retention);
+  }
+  policyStatus(): Promise<PolicyStatus> {
+    return this.backend.call("policy_status", null);
+  }
+  /** Accepts the newest policy (`policyVersion`) and consents again to `reconsent`. */
+  policyAccept(policyVersion: number, reconsent: Purpose[]): Promise<PolicyStatus> {
+    return this.backend.call("policy_accept", { policy_version: policyVersion, reconsent });
   }
 }
 

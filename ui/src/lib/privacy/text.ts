@@ -48,3 +48,38 @@ export function problemText(problem: LedgerProblem): string {
       return t("ledger.problem.truncated", { expected: problem.expected_last, found: problem.found_last });
   }
 }
+
+const LOCAL_CATEGORIES = [
+  "agents",
+  "instruction_revisions",
+  "consent_ledger",
+  "transmission_log",
+  "telemetry_queue",
+  "platform_tokens",
+  "platform_cookies",
+  "search_history",
+] as const;
+
+/** A local inventory category (`agents`, `transmission_log`, …) in words; unknown ones as given. */
+export function localCategoryName(category: string): string {
+  return (LOCAL_CATEGORIES as readonly string[]).includes(category)
+    ? t(`local.cat.${category as (typeof LOCAL_CATEGORIES)[number]}`)
+    : category;
+}
+
+/** Bytes as people read them: `0 B`, `2 KB`, `1.5 MB` (1 KB = 1,024 bytes). */
+export function formatBytes(bytes: number, locale: string = i18n.locale): string {
+  const units = ["byte", "kilobyte", "megabyte", "gigabyte"] as const;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return new Intl.NumberFormat(locale, {
+    style: "unit",
+    unit: units[unit],
+    unitDisplay: unit === 0 ? "long" : "short",
+    maximumFractionDigits: unit === 0 ? 0 : 1,
+  }).format(value);
+}

@@ -10,7 +10,12 @@ import type {
   AppStatus,
   ConsentChange,
   ConsentRecord,
+  CookiesView,
   DiffLine,
+  LocalCategory,
+  PolicyStatus,
+  PurgeReport,
+  Retention,
   HeldData,
   LedgerEntry,
   LedgerReport,
@@ -156,6 +161,28 @@ export class FakeBackend implements Backend {
     ],
   };
   uiErrorsQueued = 0;
+
+  // --- Cookies, inventory, retention, policy versions ---
+  cookies: CookiesView = {
+    refuse_cookies: false,
+    cookies: [
+      { name: "awf_session", purpose: "Keeps the session with the platform.", set_at: "2025-01-01T00:00:00Z" },
+      { name: "awf_anon", purpose: "Counts anonymous visits.", set_at: "2025-01-01T00:00:05Z" },
+    ],
+    installation_id: "01INSTALLATION0000000000001",
+  };
+  private installationSeq = 1;
+  local: LocalCategory[] = [
+    { category: "agents", count: 3, bytes: 2048, location: "/tmp/fake/store", retention: "until you delete them" },
+    { category: "transmission_log", count: 12, bytes: 1_536_000, location: "/tmp/fake/store", retention: "30 days" },
+    { category: "platform_tokens", count: 1, bytes: 0, location: "OS keyring", retention: "until log-out" },
+    { category: "search_history", count: 0, bytes: 0, location: "not kept", retention: "Studio keeps no search history" },
+  ];
+  retention: Retention = { transmission_log_days: 30, telemetry_queue_days: 14 };
+  /** What the next `retention_set` reports as purged. */
+  purge: PurgeReport = { transmissions: 4, telemetry: 1 };
+  /** The policy status; when null, derived from `policy` and `policyAccepted` (nothing to do). */
+  policyState: PolicyStatus | null = null;
 
   private now(): string {
     this.clock += 1000;
@@ -486,6 +513,58 @@ export class FakeBackend implements Backend {
         if (queued) this.uiErrorsQueued += 1;
         return queued;
       }
+      case "cookies_list":
+        return this.cookies;
+      case "cookies_delete": {
+        const { name } = request as RequestOf<"cookies_delete">;
+        this.cookies.cookies = name === null ? [] : this.cookies.cookies.filter((c) => c.name !== name);
+        return this.cookies;
+      }
+      case "cookies_set_refuse": {
+        const { refuse } = request as RequestOf<"cookies_set_refuse">;
+        this.cookies.refuse_cookies = refuse;
+        if (refuse) this.cookies.cookies = [];
+        return this.cookies;
+      }
+      case "installation_id_reset":
+        this.installationSeq += 1;
+        this.cookies.installation_id = `01INSTALLATION${String(this.installationSeq).padStart(13, "0")}`;
+        return this.cookies;
+      case "inventory_local":
+        return this.local;
+      case "retention_get":
+        return this.retention;
+      case "retention_set": {
+        const r = request as RequestOf<"retention_set">;
+        for (const field of ["transmission_log_days", "telemetry_queue_days"] as const) {
+          const days = r[field];
+          if (!Number.isInteger(days) || days < 1 || days > 3650)
+            fail("invalid_input", "Retention must be 1 to 3,650 days.", field, "Enter a number of days between 1 and 3650.");
+        }
+        this.retention = { ...r };
+        return this.purge;
+      }
+      case "policy_status":
+        return this.policyStatusNow();
+      case "policy_accept": {
+        const r = request as RequestOf<"policy_accept">;
+        const status = this.policyStatusNow();
+        if (r.policy_version !== status.current_version)
+          fail("policy_outdated", "A newer policy version is known.", "policy_version");
+        for (const purpose of r.reconsent) this.privacyDispatch("consent_set", { purpose, granted: true, method: "consent_centre" });
+        this.policyAccepted = true;
+        this.policyState = {
+          ...status,
+          accepted_version: status.current_version,
+          material: false,
+          changes: [],
+          needs_reconsent: [],
+          new_purposes: [],
+          diff_en: [],
+          diff_zh: [],
+        };
+        return this.policyState;
+      }
       case "data_held":
         if (!this.signedIn) fail("not_signed_in", "Not signed in.", null, "Log in first.");
         if (!this.online) fail("platform_unreachable", "The platform cannot be reached.", null, "Try again later.");
@@ -493,6 +572,21 @@ export class FakeBackend implements Backend {
       default:
         return undefined;
     }
+  }
+
+  private policyStatusNow(): PolicyStatus {
+    return (
+      this.policyState ?? {
+        accepted_version: this.policyAccepted ? this.policy.version : null,
+        current_version: this.policy.version,
+        material: false,
+        changes: [],
+        needs_reconsent: [],
+        new_purposes: [],
+        diff_en: [],
+        diff_zh: [],
+      }
+    );
   }
 
   private dispatch(command: CommandName, request: unknown): unknown {
