@@ -67,7 +67,7 @@ export function localCategoryName(category: string): string {
     : category;
 }
 
-/** Bytes as people read them: `0 B`, `2 KB`, `1.5 MB` (1 KB = 1,024 bytes). */
+/** Bytes as people read them: `0 bytes`, `2 kB`, `1.5 MB` (1 KB = 1,024 bytes). */
 export function formatBytes(bytes: number, locale: string = i18n.locale): string {
   const units = ["byte", "kilobyte", "megabyte", "gigabyte"] as const;
   let value = bytes;
