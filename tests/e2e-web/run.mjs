@@ -293,6 +293,55 @@ async function axeViolations(page) {
   });
 }
 
+/**
+ * Policy version 2 as a `PublishPolicy` body: the sample under assets/policy/v2 when present, else
+ * built from version 1 by widening §1.2(3) (usage_analytics and research since version 2).
+ */
+async function policyV2() {
+  const dir = path.join(root, "assets/policy");
+  const v2 = path.join(dir, "v2");
+  if (existsSync(path.join(v2, "en.txt")) && existsSync(path.join(v2, "zh-CN.txt")) && existsSync(path.join(v2, "terms.json"))) {
+    return {
+      version: 2,
+      en: await readFile(path.join(v2, "en.txt"), "utf8"),
+      zh_cn: await readFile(path.join(v2, "zh-CN.txt"), "utf8"),
+      purposes: JSON.parse(await readFile(path.join(v2, "terms.json"), "utf8")),
+      material: true,
+      changes: [
+        "§1.2(3): usage analytics now include feature-level interaction events",
+        "§6.3: complaints only through the complaint form; reply within 30 working days",
+      ],
+    };
+  }
+  const en = (await readFile(path.join(dir, "v1/en.txt"), "utf8")).replace(
+    "and related performance data",
+    "and related performance data, including feature-level interaction events,",
+  );
+  const zh = (await readFile(path.join(dir, "v1/zh-CN.txt"), "utf8")).replace(
+    "使用情况及相关性能数据信息。",
+    "使用情况及相关性能数据信息(包括功能级交互事件)。",
+  );
+  const purposes = [
+    "account_operation",
+    "security_device_info",
+    "usage_analytics",
+    "crash_reports",
+    "marketing",
+    "research",
+    "developer_data_hosting",
+    "cross_border_transfer",
+    "third_party_sharing",
+  ].map((purpose) => ({ purpose, since_version: purpose === "usage_analytics" || purpose === "research" ? 2 : 1 }));
+  return {
+    version: 2,
+    en,
+    zh_cn: zh,
+    purposes,
+    material: true,
+    changes: ["§1.2(3): usage analytics now include feature-level interaction events"],
+  };
+}
+
 async function main() {
   if (!existsSync(path.join(dist, "index.html"))) throw new Error("ui/dist is missing: run `npm run build` in ui/ first");
   if (!existsSync(chromiumPath)) throw new Error(`no browser at ${chromiumPath} (set AWF_CHROMIUM)`);
@@ -640,6 +689,10 @@ async function main() {
       await page.locator(tid("workspace-open")).click();
       await page.locator(tid("new-agent")).click();
       await page.locator(tid("agent-editor")).waitFor();
+      // The editor of the agent open before must be gone, or the name would land on that agent.
+      await page.waitForFunction(
+        () => /** @type {HTMLInputElement | null} */ (document.querySelector('[data-testid="agent-name"]'))?.value === "Untitled agent",
+      );
       await page.locator(tid("agent-name")).fill(probe);
       await waitSaved(page);
       await page.locator(tid("privacy-open")).click();
@@ -693,6 +746,94 @@ async function main() {
       await page.locator(tid("privacy-tab-held")).click();
       await page.locator(`${tid("held-row")}[data-category="account"]`).waitFor();
       await shot("15-data-held");
+      await page.locator(tid("workspace-open")).click();
+      await page.locator(tid("agent-list")).waitFor();
+      await openAgent(page, expected.name);
+    });
+
+    await step("Privacy: Cookies & identifiers lists the platform's cookies; delete one; refuse all; log-in keeps working by token", async () => {
+      await page.locator(tid("privacy-open")).click();
+      await page.locator(tid("privacy-tab-cookies")).click();
+      await page.locator(tid("cookies-view")).waitFor();
+      const cookie = (/** @type {string} */ name) => page.locator(`${tid("cookie-row")}[data-name="${name}"]`);
+      await cookie("awf_session").waitFor();
+      await cookie("awf_anon").waitFor();
+      await page.locator(tid("installation-id")).waitFor();
+      await shot("17-cookies");
+      await cookie("awf_anon").locator(tid("cookie-delete")).click();
+      await cookie("awf_anon").waitFor({ state: "detached" });
+      await cookie("awf_session").waitFor();
+      const refuse = page.locator(tid("cookies-refuse"));
+      assert((await refuse.getAttribute("role")) === "switch", "refuse cookies is a switch");
+      await refuse.click();
+      await page.locator(`${tid("cookies-refuse")}[aria-checked="true"]`).waitFor();
+      await page.locator(tid("cookies-empty")).waitFor();
+      assert((await page.locator(tid("cookie-row")).count()) === 0, "no cookie is held once refused");
+      await page.locator(tid("account-open")).click();
+      await page.locator(tid("profile-view")).waitFor();
+      await page.locator(tid("profile-account-name"), { hasText: account.name }).waitFor();
+      await page.locator(tid("privacy-open")).click();
+      await page.locator(tid("privacy-tab-cookies")).click();
+      await page.locator(`${tid("cookies-refuse")}[aria-checked="true"]`).waitFor();
+      assert((await page.locator(tid("cookie-row")).count()) === 0, "still no cookie after the account call");
+      await page.locator(tid("cookies-refuse")).click();
+      await page.locator(`${tid("cookies-refuse")}[aria-checked="false"]`).waitFor();
+    });
+
+    await step("Privacy: Data inventory shows what is kept on this computer, then what the platform holds", async () => {
+      await page.locator(tid("privacy-tab-held")).click();
+      await page.locator(`${tid("local-row")}[data-category="agents"]`).waitFor();
+      await page.locator(`${tid("local-row")}[data-category="consent_ledger"]`).waitFor();
+      const agents = await page.locator(`${tid("local-row")}[data-category="agents"]`).innerText();
+      assert(/Agents/.test(agents) && /\d/.test(agents), `the agents row names the category and a count: ${agents}`);
+      await page.locator(`${tid("held-row")}[data-category="account"]`).waitFor();
+      await page.locator(tid("retention-transmission-days")).fill("0");
+      await page.locator(tid("retention-save")).click();
+      await page.locator(`${tid("field-error")}[data-field-error="transmission_log_days"]`).waitFor();
+      await page.locator(tid("retention-transmission-days")).fill("90");
+      await page.locator(tid("retention-save")).click();
+      await page.locator(tid("retention-result"), { hasText: "Saved." }).waitFor();
+      await shot("18-inventory");
+    });
+
+    await step("Policy change: a v2 published on the platform shows a banner; the update is reviewed and accepted (axe-core audit)", async () => {
+      // Grant usage analytics under v1 first, so v2's widened wording needs consenting again.
+      await page.locator(tid("privacy-tab-consent")).click();
+      await toggle("usage_analytics").click();
+      await page.locator(`${tid("consent-toggle-usage_analytics")}[aria-checked="true"]`).waitFor();
+      const v2 = await policyV2();
+      const res = await fetch(`${platform.url}/v1/dev/policy`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(v2),
+      });
+      assert(res.ok, `POST /v1/dev/policy answered ${res.status}: ${await res.text()}`);
+      assert((await page.locator(tid("policy-banner")).count()) === 0, "no banner before the app checks");
+      await page.locator(tid("platform-indicator")).click();
+      const banner = page.locator(tid("policy-banner"));
+      await banner.waitFor();
+      assert((await banner.getAttribute("data-material")) === "true", "a material change is shown as such");
+      await page.locator(tid("policy-banner-open")).click();
+      await page.locator(tid("policy-update")).waitFor();
+      await page.locator(tid("policy-versions"), { hasText: "Version 1 → version 2" }).waitFor();
+      await page.locator(tid("policy-diff-line")).first().waitFor();
+      const purposes = page.locator(tid("policy-diff-line")).filter({ has: page.locator(tid("policy-diff-badge"), { hasText: "purposes" }) });
+      assert((await purposes.count()) >= 1, "a diff line is marked as about purposes");
+      const box = page.locator(tid("reconsent-usage_analytics"));
+      await box.waitFor();
+      assert(!(await box.isChecked()), "re-consent starts unticked");
+      await box.check();
+      await shot("19-policy-update");
+      const violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations in the policy update:\n${violations.join("\n")}`);
+      await page.locator(tid("policy-accept"), { hasText: "Accept version 2" }).click();
+      await page.locator(tid("policy-accepted"), { hasText: "You accepted version 2" }).waitFor();
+      await banner.waitFor({ state: "detached" });
+      await page.locator(tid("platform-indicator")).click();
+      await page.waitForTimeout(500);
+      assert((await banner.count()) === 0, "the banner stays away after a check");
+      await page.locator(tid("privacy-open")).click();
+      await page.locator(`${tid("consent-toggle-usage_analytics")}[aria-checked="true"]`).waitFor();
       await page.locator(tid("workspace-open")).click();
       await page.locator(tid("agent-list")).waitFor();
       await openAgent(page, expected.name);
