@@ -15,6 +15,11 @@
 //! as for any account without the consent): both answers are exercised. The grants sit at the
 //! highest ledger position, so generated receipts (which may withdraw) rarely override them;
 //! when one does, 403 is still a documented answer.
+//!
+//! Publishing a policy version (`POST /v1/dev/policy`) changes the platform for every later
+//! request (the version registration needs, the terms telemetry is checked against), so it runs
+//! alone in a last phase, after the others: whatever version it publishes cannot turn a later
+//! test's answer. `GET /v1/policy/{version}` runs in the main phase (version 1 exists, others 404).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -38,12 +43,24 @@ const SEED: &str = "20260101";
 /// depend on server state or today's date, which JSON Schema cannot state. Generated "valid"
 /// registrations therefore get a 400 (`sms_code_invalid`, `guardian_required`, `invalid_input`
 /// for an impossible date such as 2001-02-29); the check still requires every other answer to
-/// be a documented success or refusal. Nothing else is relaxed.
+/// be a documented success or refusal. Likewise a publication must be exactly the next version
+/// and must not lower a purpose's `since_version` below the previous version's, and its texts
+/// must hold more than white space: generated "valid" publications therefore mostly get 400
+/// `invalid_input`; and a generated text over its 256 KiB can take the body over the 1 MiB limit,
+/// refused 413 `payload_too_large` (documented) rather than 400. Nothing else is relaxed.
 const CONFIG: &str = r#"# Written by `cargo xtask schemathesis` (xtask/src/schemathesis.rs); edit it there.
 [[operations]]
 include-operation-id = "register"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]
+
+[[operations]]
+include-operation-id = "post_dev_policy"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]
+checks.negative_data_rejection.expected-statuses = ["400", "413", "415"]
 "#;
+
+/// The dev route that publishes a policy version: its own, last phase (see the module documentation).
+const POLICY_PUBLISH: &str = "/v1/dev/policy";
 
 /// Telemetry purposes the main account grants before the run (see the module documentation).
 const GRANTED: [&str; 2] = ["usage_analytics", "crash_reports"];
@@ -76,8 +93,11 @@ pub fn run(build: bool) -> Result {
             platform.grant(&main_token, purpose, i)?;
         }
         let logout_token = platform.register("st_logout", "+8613900000002")?;
-        schemathesis(&st, &config, &platform.url, &main_token, &["--exclude-path", "/v1/auth/logout"], &out, "main")?;
-        schemathesis(&st, &config, &platform.url, &logout_token, &["--include-path", "/v1/auth/logout"], &out, "logout")
+        let main = ["--exclude-path", "/v1/auth/logout", "--exclude-path", POLICY_PUBLISH];
+        schemathesis(&st, &config, &platform.url, &main_token, &main, &out, "main")?;
+        let logout = ["--include-path", "/v1/auth/logout"];
+        schemathesis(&st, &config, &platform.url, &logout_token, &logout, &out, "logout")?;
+        schemathesis(&st, &config, &platform.url, &main_token, &["--include-path", POLICY_PUBLISH], &out, "policy")
     })();
     platform.stop();
     let _ = std::fs::remove_dir_all(&data);
