@@ -196,6 +196,18 @@ async function privacyFlow(s) {
   await s.waitFor(`${tid("ledger-verify-result")}[data-intact="true"]`, 15_000);
   await s.screenshot(path.join(artifacts, "08-consent-ledger.png"));
   log("privacy: both changes are in the ledger with receipts; the ledger verifies intact");
+
+  await s.click(await s.find(tid("privacy-tab-cookies")));
+  await s.waitFor(tid("cookies-view"), 15_000);
+  await s.waitFor(tid("installation-id"), 15_000);
+  await s.waitFor(tid("cookies-refuse"), 15_000);
+  await s.screenshot(path.join(artifacts, "09-cookies.png"));
+  log(`privacy: cookies & identifiers lists ${(await s.findAll(tid("cookie-row"))).length} platform cookies`);
+  await s.click(await s.find(tid("privacy-tab-held")));
+  await s.waitFor(`${tid("local-row")}[data-category="agents"]`, 15_000);
+  await s.waitFor(tid("retention-save"), 15_000);
+  await s.screenshot(path.join(artifacts, "10-data-inventory.png"));
+  log(`privacy: the data inventory lists ${(await s.findAll(tid("local-row"))).length} local categories`);
 }
 
 /** Starts tauri-driver; its output goes to `driver.log` in the artifacts. */
