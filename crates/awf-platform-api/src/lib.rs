@@ -185,7 +185,7 @@ pub struct PolicyPurposeTerms {
 /// `POST /v1/dev/policy` (dev mode) and `awf-platform publish-policy`: a new policy version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PublishPolicy {
-    /// Must be greater than the version in force.
+    /// Exactly one more than the version in force.
     pub version: u32,
     pub zh_cn: String,
     pub en: String,
