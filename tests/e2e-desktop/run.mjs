@@ -206,6 +206,10 @@ async function privacyFlow(s) {
   await s.click(await s.find(tid("privacy-tab-held")));
   await s.waitFor(`${tid("local-row")}[data-category="agents"]`, 15_000);
   await s.waitFor(tid("retention-save"), 15_000);
+  await s.waitFor(`${tid("held-row")}[data-category="account"]`, 15_000);
+  // WebKit may paint a frame late: make sure the local table is on screen before the screenshot.
+  await s.waitFor(`${tid("local-row")}[data-category="search_history"]`, 15_000);
+  await new Promise((r) => setTimeout(r, 300));
   await s.screenshot(path.join(artifacts, "10-data-inventory.png"));
   log(`privacy: the data inventory lists ${(await s.findAll(tid("local-row"))).length} local categories`);
 }
