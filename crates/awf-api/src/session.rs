@@ -56,7 +56,14 @@ impl Api {
             platform_info: Mutex::new(None),
             device_info_offered: Mutex::new(false),
         };
-        api.try_open(config.passphrase);
+        let started = std::time::Instant::now();
+        if api.try_open(config.passphrase).is_none() {
+            // A performance sample (usage-analytics purpose: queued only with its consent).
+            api.usage(
+                "performance",
+                serde_json::json!({ "name": "profile_open_ms", "value": started.elapsed().as_secs_f64() * 1000.0 }),
+            );
+        }
         api
     }
 

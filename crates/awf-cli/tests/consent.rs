@@ -101,6 +101,10 @@ fn optional_purposes_send_nothing_until_granted_and_nothing_after_withdrawal() {
         assert_eq!(p.received_for(purpose), 0, "{purpose} reached the platform without consent");
     }
     assert!(api.profile().unwrap().telemetry().pending(None).unwrap().is_empty(), "nothing is even queued");
+    // A profile opened again queues no performance sample without consent.
+    drop(api);
+    let api = Api::open(ApiConfig::new(dir.path()));
+    assert!(api.profile().unwrap().telemetry().pending(None).unwrap().is_empty());
     // The policy acceptance's receipt is at the platform.
     let receipts = api.platform().unwrap().platform_receipts().unwrap().receipts;
     assert_eq!(receipts.iter().map(|r| r.purpose).collect::<Vec<_>>(), vec![Purpose::AccountOperation]);
@@ -115,6 +119,12 @@ fn optional_purposes_send_nothing_until_granted_and_nothing_after_withdrawal() {
     assert!(p.received_for("security_device_info") >= 1);
     assert!(held(&api, "telemetry:usage_analytics") >= 4, "two creates and two saves were sent");
     assert!(api.profile().unwrap().telemetry().pending(None).unwrap().is_empty(), "sent items leave the queue");
+    // With consent, opening the profile queues a performance sample.
+    drop(api);
+    let api = Api::open(ApiConfig::new(dir.path()));
+    let pending = api.profile().unwrap().telemetry().pending(Some(Purpose::UsageAnalytics)).unwrap();
+    assert!(pending.iter().any(|i| i.kind == "performance" && i.data["name"] == "profile_open_ms"), "{pending:?}");
+    api.telemetry_flush().unwrap();
 
     // Withdrawn: the queue is purged at once, the platform deletes what it holds, none more arrive.
     let a = api.call("agent_create", serde_json::to_value(AgentDraft::named("queued")).unwrap()).unwrap();
