@@ -197,6 +197,12 @@ async function privacyFlow(s) {
   await s.screenshot(path.join(artifacts, "08-consent-ledger.png"));
   log("privacy: both changes are in the ledger with receipts; the ledger verifies intact");
 
+  // What was sent: the receipts of both changes went to the platform through the egress gate.
+  await s.click(await s.find(tid("privacy-tab-sent")));
+  await s.waitFor(`${tid("transmission-row")}[data-path="/v1/consents"][data-outcome="sent"]`, 15_000);
+  await s.screenshot(path.join(artifacts, "08b-what-was-sent.png"));
+  log("privacy: what was sent lists the consent receipts sent to the platform");
+
   await s.click(await s.find(tid("privacy-tab-cookies")));
   await s.waitFor(tid("cookies-view"), 15_000);
   await s.waitFor(tid("installation-id"), 15_000);
