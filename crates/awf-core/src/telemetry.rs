@@ -14,9 +14,9 @@ use crate::consent::{Consents, Purpose};
 use crate::error::{CoreError, Result};
 use crate::storage::{Batch, Storage, Tree};
 
-/// The purposes whose data goes through this queue.
-pub const TELEMETRY_PURPOSES: [Purpose; 4] =
-    [Purpose::SecurityDeviceInfo, Purpose::UsageAnalytics, Purpose::CrashReports, Purpose::Research];
+/// The purposes whose data goes through this queue: the contract's list, the same one the
+/// platform's `/v1/telemetry/{purpose}` accepts.
+pub use awf_platform_api::openapi::TELEMETRY_PURPOSES;
 
 /// Largest payload of one item, serialised.
 pub const MAX_ITEM_BYTES: usize = 16 * 1024;
