@@ -171,6 +171,14 @@ pub async fn post_receipt(
     ApiJson(r): ApiJson<ConsentReceipt>,
 ) -> Result<Response, ApiError> {
     receipt(&r)?;
+    // A receipt cannot cover wording that has not been published yet.
+    let in_force = policy::latest(&p.store)?.version;
+    if r.policy_version > in_force {
+        return Err(ApiError::invalid(
+            "policy_version",
+            format!("Policy version {} has not been published; the version in force is {in_force}.", r.policy_version),
+        ));
+    }
     let stored_at = stamp(&p);
     Ok(match p.store.put_receipt(&auth.account_id, &r, &stored_at)? {
         None => (StatusCode::CREATED, Json(ReceiptAck { receipt_id: r.receipt_id, stored_at })).into_response(),

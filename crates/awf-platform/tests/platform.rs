@@ -698,6 +698,8 @@ fn consent_receipts_are_stored_idempotently_and_listed_in_ledger_order() {
         ("ledger_seq", "ledger_seq", json!(0)),
         ("at", "at", json!("")),
         ("method", "method", json!("")),
+        // A receipt cannot cover a policy version that has not been published.
+        ("policy_version", "policy_version", json!(2)),
     ] {
         let mut bad = receipt("bad", "marketing", true, 3);
         bad[key] = value;
