@@ -12,10 +12,8 @@ fn main() {
         )
         .expect("write placeholder ui/dist/index.html");
     }
-    tauri_build::try_build(
-        tauri_build::Attributes::new()
-            .config_path("../tauri.conf.json")
-            .app_manifest(tauri_build::AppManifest::new().commands(&["api_call"])),
-    )
+    tauri_build::try_build(tauri_build::Attributes::new().config_path("../tauri.conf.json").app_manifest(
+        tauri_build::AppManifest::new().commands(&["api_call", "perf_mark", "dialog_open", "dialog_save"]),
+    ))
     .expect("tauri-build");
 }

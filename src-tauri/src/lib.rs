@@ -6,12 +6,19 @@ use std::sync::Arc;
 
 use awf_api::{Api, ApiConfig};
 
+mod dialog;
 mod ipc;
+mod perf;
 
 /// Wires the command surface into a builder. `run` passes the real builder; the command tests
 /// pass Tauri's mock builder.
 pub fn wire<R: tauri::Runtime>(builder: tauri::Builder<R>, api: Arc<Api>) -> tauri::Builder<R> {
-    builder.manage(api).invoke_handler(tauri::generate_handler![ipc::api_call])
+    builder.manage(api).invoke_handler(tauri::generate_handler![
+        ipc::api_call,
+        perf::perf_mark,
+        dialog::dialog_open,
+        dialog::dialog_save
+    ])
 }
 
 /// `--data-dir DIR` (or `--data-dir=DIR`) from the command line, if given.

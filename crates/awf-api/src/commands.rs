@@ -7,6 +7,7 @@ use ts_rs::TS;
 
 use crate::dto::*;
 use crate::error::{ApiError, ErrorCode};
+use crate::library::*;
 use crate::session::Api;
 use awf_core::SecretString;
 
@@ -159,4 +160,68 @@ command_table! {
     retention_set(Retention) -> PurgeReport = |api, r| api.set_retention(r);
     /// The transmission log: every request sent, refused or failed, newest first.
     transmissions_list(LogQuery) -> Vec<TransmissionRecord> = |api, q| Ok(api.profile()?.transmissions().list(&q)?);
+    /// What an OpenAPI/Swagger document would become (its tools and auth schemes); writes nothing.
+    plugin_preview(FileInput) -> ImportedApi = |api, f| api.plugin_preview(f);
+    /// Imports an OpenAPI 3.x or Swagger 2.0 document (JSON or YAML) as a plugin.
+    plugin_import(FileInput) -> Plugin = |api, f| api.plugin_import(f);
+    /// Every plugin, most recently changed first.
+    plugins_list(()) -> Vec<PluginSummary> = |api, ()| Ok(api.profile()?.plugins().list()?.iter().map(Plugin::summary).collect());
+    /// One plugin in full (its secret never).
+    plugin_get(ItemRef) -> Plugin = |api, r| Ok(api.profile()?.plugins().get(&r.id)?);
+    /// Saves a plugin's name, description, base URL, auth method and third-party declaration.
+    plugin_update(UpdatePluginRequest) -> Plugin = |api, r| Ok(api.profile()?.plugins().update(&r.id, r.draft, r.expected_version)?);
+    /// Stores the plugin's secret in the OS keyring, or removes it (`null`).
+    plugin_set_secret(PluginSecretRequest) -> Plugin = |api, r| api.plugin_set_secret(r);
+    /// Deletes a plugin and its secret, and detaches it from every agent.
+    plugin_delete(ItemRef) -> () = |api, r| Ok(api.profile()?.plugins().delete(&r.id)?);
+    /// Imports a dataset file (txt, md, csv, json, jsonl), scanning it for PII; progress via `job_progress`.
+    dataset_import(DatasetImportRequest) -> Dataset = |api, r| api.dataset_import(r);
+    /// Every dataset, most recently changed first.
+    datasets_list(()) -> Vec<Dataset> = |api, ()| Ok(api.profile()?.datasets().list()?);
+    /// One dataset's description and findings.
+    dataset_get(ItemRef) -> Dataset = |api, r| Ok(api.profile()?.datasets().get(&r.id)?);
+    /// A page of a dataset's chunks, for preview.
+    dataset_chunks(PageRequest) -> ChunkPage = |api, r| Ok(api.profile()?.datasets().chunks(&r.id, r.offset, r.limit)?);
+    /// Renames, re-describes or re-chunks a dataset.
+    dataset_update(UpdateDatasetRequest) -> Dataset = |api, r| Ok(api.profile()?.datasets().update(&r.id, &r.name, &r.description, r.chunking)?);
+    /// Deletes a dataset and detaches it from every agent.
+    dataset_delete(ItemRef) -> () = |api, r| Ok(api.profile()?.datasets().delete(&r.id)?);
+    /// Progress of a long command started with a `job` name.
+    job_progress(JobRef) -> Option<JobProgress> = |api, r| Ok(api.job_progress(r));
+    /// Creates an empty table with typed columns.
+    table_create(CreateTableRequest) -> Table = |api, r| Ok(api.profile()?.tables().create(&r.name, &r.description, r.columns)?);
+    /// What a CSV file would become: encoding, columns and types, ragged rows, cell errors and PII; writes nothing.
+    table_preview_csv(FileInput) -> CsvPreview = |api, f| api.table_preview_csv(f);
+    /// Creates a table from a CSV file (types inferred unless given); every cell is checked.
+    table_import_csv(TableImportRequest) -> Table = |api, r| api.table_import_csv(r);
+    /// Every table, most recently changed first.
+    tables_list(()) -> Vec<Table> = |api, ()| Ok(api.profile()?.tables().list()?);
+    /// One table's schema, row count and findings.
+    table_get(ItemRef) -> Table = |api, r| Ok(api.profile()?.tables().get(&r.id)?);
+    /// A page of a table's rows.
+    table_rows(PageRequest) -> RowPage = |api, r| Ok(api.profile()?.tables().rows(&r.id, r.offset.into(), r.limit.into())?);
+    /// Replaces a table's rows (and optionally its columns) after checking every cell.
+    table_replace_rows(ReplaceRowsRequest) -> Table = |api, r| api.table_replace_rows(r);
+    /// Renames or re-describes a table.
+    table_update(UpdateTableRequest) -> Table = |api, r| Ok(api.profile()?.tables().update_meta(&r.id, &r.name, &r.description)?);
+    /// Deletes a table and detaches it from every agent.
+    table_delete(ItemRef) -> () = |api, r| Ok(api.profile()?.tables().delete(&r.id)?);
+    /// Scans text for personal information (phone, ID and card numbers, emails, IPs, labelled names and addresses).
+    pii_scan(TextRequest) -> PiiSummary = |_, r| { let mut s = PiiSummary::default(); s.add_text(&r.text, 0); Ok(s) };
+    /// The personal information found in an agent's instructions.
+    agent_pii(AgentRef) -> PiiSummary = |api, r| api.agent_pii(&r.id);
+    /// Searches agents, plugins and their tools, datasets and tables.
+    search(SearchRequest) -> Vec<SearchHit> = |api, r| Ok(api.profile()?.search().query(&r.query, r.limit.unwrap_or(50).min(200) as usize)?);
+    /// Adds a submitted query to the local search history.
+    search_record(SearchRequest) -> () = |api, r| Ok(api.profile()?.search().record(&r.query)?);
+    /// The local search history, newest first.
+    search_history(()) -> Vec<HistoryEntry> = |api, ()| Ok(api.profile()?.search().history()?);
+    /// Clears the local search history; returns how many entries were deleted.
+    search_history_clear(()) -> u32 = |api, ()| Ok(api.profile()?.search().clear_history()? as u32);
+    /// Writes an agent's portable bundle (agent, history, plugins without secrets, datasets, tables).
+    bundle_export(BundleExportRequest) -> BundleExported = |api, r| api.bundle_export(r);
+    /// Validates a bundle without writing anything: every problem, or what it holds.
+    bundle_check(FileInput) -> BundleCheck = |api, f| api.bundle_check(f);
+    /// Imports a bundle; items with the same ids are replaced, so importing twice duplicates nothing.
+    bundle_import(FileInput) -> ImportReport = |api, f| api.bundle_import(f);
 }

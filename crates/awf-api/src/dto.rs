@@ -7,8 +7,21 @@ use ts_rs::TS;
 pub use awf_core::agents::{
     Agent, AgentDraft, AgentSummary, ListQuery, ModelSettings, ResponseFormat, Revision, RevisionSummary, Variable,
 };
+pub use awf_core::bundle::{ImportReport, Problem as BundleProblem, Summary as BundleSummary};
+pub use awf_core::datasets::{ChunkPage, Dataset};
 pub use awf_core::diff::{DiffKind, DiffLine};
+pub use awf_core::findings::{PiiSummary, StoredFinding};
+pub use awf_core::plugins::{Plugin, PluginAuth, PluginDraft, PluginSpec, PluginSummary, ThirdParty};
 pub use awf_core::profile::KeyMode;
+pub use awf_core::search::{HistoryEntry, HitKind, SearchHit};
+pub use awf_core::tables::{RowPage, Table};
+pub use awf_ingest::dataset::{Chunk, ChunkOptions, DatasetFormat};
+pub use awf_ingest::openapi::{
+    AuthScheme, ImportedApi, KeyLocation, ParamLocation, RequestBody, SpecVersion, Tool, ToolParameter,
+};
+pub use awf_ingest::pii::PiiKind;
+pub use awf_ingest::table::{CellError, Column, ColumnType, RaggedRow};
+pub use awf_ingest::text::SourceEncoding;
 
 use crate::ApiError;
 

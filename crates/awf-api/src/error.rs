@@ -59,11 +59,14 @@ pub enum ErrorCode {
     GuardianRequired,
     /// The accepted policy is not the one in force.
     PolicyOutdated,
+    /// A file or document handed in (OpenAPI document, CSV, dataset, bundle) is not valid; the
+    /// message says where (pointer, line, row and column) and why.
+    InvalidFile,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order (exported to TypeScript as `ERROR_CODES`).
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 34] = [
         ErrorCode::UnknownCommand,
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
@@ -97,6 +100,7 @@ impl ErrorCode {
         ErrorCode::SmsCodeExpired,
         ErrorCode::GuardianRequired,
         ErrorCode::PolicyOutdated,
+        ErrorCode::InvalidFile,
     ];
 
     /// The code's wire name (`not_found`, …).
@@ -271,6 +275,7 @@ mod tests {
             SmsCodeExpired => 30,
             GuardianRequired => 31,
             PolicyOutdated => 32,
+            InvalidFile => 33,
         }
     }
 

@@ -42,6 +42,8 @@ pub struct Api {
     platform_info: Mutex<Option<crate::dto::PlatformInfo>>,
     /// Device information is offered once per run.
     device_info_offered: Mutex<bool>,
+    /// Progress of long commands (dataset imports).
+    pub(crate) jobs: crate::library::Jobs,
 }
 
 impl Api {
@@ -55,6 +57,7 @@ impl Api {
             platform: Mutex::new(None),
             platform_info: Mutex::new(None),
             device_info_offered: Mutex::new(false),
+            jobs: Default::default(),
         };
         let started = std::time::Instant::now();
         if api.try_open(config.passphrase).is_none() {

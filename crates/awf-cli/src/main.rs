@@ -78,6 +78,100 @@ enum Command {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Plugins: import OpenAPI/Swagger documents, list and show them.
+    #[command(subcommand)]
+    Plugin(PluginCmd),
+    /// Datasets: import txt, md, csv, json or jsonl files (scanned for PII), list them.
+    #[command(subcommand)]
+    Dataset(DatasetCmd),
+    /// Tables: import CSV files (types inferred, PII scanned), list them.
+    #[command(subcommand)]
+    Table(TableCmd),
+    /// Search agents, plugins and their tools, datasets and tables.
+    Search {
+        query: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Portable agent bundles: export, import, validate.
+    #[command(subcommand)]
+    Bundle(BundleCmd),
+}
+
+#[derive(Subcommand)]
+enum PluginCmd {
+    /// Import an OpenAPI 3.x or Swagger 2.0 document (JSON or YAML).
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// List plugins.
+    List {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Show one plugin with its tools.
+    Show {
+        id: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+}
+
+#[derive(Subcommand)]
+enum DatasetCmd {
+    /// Import a dataset file.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// List datasets.
+    List {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+}
+
+#[derive(Subcommand)]
+enum TableCmd {
+    /// Create a table from a CSV file.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// List tables.
+    List {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleCmd {
+    /// Write an agent's bundle (agent, history, plugins without secrets, datasets, tables).
+    Export {
+        agent_id: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Import a bundle (items with the same ids are replaced; nothing is duplicated).
+    Import {
+        file: PathBuf,
+        /// Check only: report every problem and write nothing.
+        #[arg(long)]
+        validate_only: bool,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Check a bundle and report every problem; writes nothing. Exits 1 when invalid.
+    Validate {
+        file: PathBuf,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
 }
 
 #[derive(Subcommand)]
@@ -270,7 +364,262 @@ fn run(cli: Cli) -> Result<(), ApiError> {
         }
         Command::Log { purpose, outcome, limit, out } => log(&api, purpose, outcome, limit, out.json),
         Command::Consent(cmd) => consent(&api, cmd),
+        Command::Plugin(cmd) => plugin(&api, cmd),
+        Command::Dataset(cmd) => dataset(&api, cmd),
+        Command::Table(cmd) => table(&api, cmd),
+        Command::Search { query, out } => {
+            let hits = api.call("search", serde_json::json!({ "query": query, "limit": 100 }))?;
+            api.call("search_record", serde_json::json!({ "query": query, "limit": null }))?;
+            if out.json {
+                print_json(&hits);
+            } else {
+                for h in hits.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<8} {:<28} {:<40} {}",
+                        h["kind"].as_str().unwrap_or(""),
+                        h["id"].as_str().unwrap_or(""),
+                        h["title"].as_str().unwrap_or(""),
+                        h["snippet"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Bundle(cmd) => bundle(&api, cmd),
     }
+}
+
+/// A file argument as the command surface takes it (by path).
+fn file_input(path: &std::path::Path) -> serde_json::Value {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    serde_json::json!({ "name": name, "path": abs.display().to_string() })
+}
+
+fn print_pii(v: &serde_json::Value) {
+    let total = v["pii"]["total"].as_u64().unwrap_or(0);
+    if total == 0 {
+        println!("PII: none found.");
+        return;
+    }
+    let kinds: Vec<String> =
+        v["pii"]["by_kind"].as_object().into_iter().flatten().map(|(k, n)| format!("{k} {n}")).collect();
+    println!("PII: {total} finding(s): {}", kinds.join(", "));
+    for f in v["pii"]["findings"].as_array().into_iter().flatten().take(20) {
+        println!(
+            "  {:<12} {:<28} {}",
+            f["kind"].as_str().unwrap_or(""),
+            f["location"].as_str().unwrap_or(""),
+            f["masked"].as_str().unwrap_or("")
+        );
+    }
+}
+
+fn plugin(api: &Api, cmd: PluginCmd) -> Result<(), ApiError> {
+    match cmd {
+        PluginCmd::Import { file, out } => {
+            let p = api.call("plugin_import", file_input(&file))?;
+            if out.json {
+                print_json(&p);
+            } else {
+                println!(
+                    "Imported plugin {} ({}) with {} tool(s).",
+                    p["name"].as_str().unwrap_or(""),
+                    p["id"].as_str().unwrap_or(""),
+                    p["spec"]["tools"].as_array().map_or(0, Vec::len)
+                );
+                for t in p["spec"]["tools"].as_array().into_iter().flatten() {
+                    println!(
+                        "  {:<32} {:<7} {}",
+                        t["name"].as_str().unwrap_or(""),
+                        t["method"].as_str().unwrap_or(""),
+                        t["path"].as_str().unwrap_or("")
+                    );
+                }
+            }
+        }
+        PluginCmd::List { out } => {
+            let list = api.call("plugins_list", serde_json::Value::Null)?;
+            if out.json {
+                print_json(&list);
+            } else {
+                for p in list.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<28} {:<32} {:>3} tool(s)  auth {}",
+                        p["id"].as_str().unwrap_or(""),
+                        p["name"].as_str().unwrap_or(""),
+                        p["tool_count"],
+                        p["auth"].as_str().unwrap_or("")
+                    );
+                }
+            }
+        }
+        PluginCmd::Show { id, out } => {
+            let p = api.call("plugin_get", serde_json::json!({ "id": id }))?;
+            print_json_or(&p, out.json, || {
+                println!("{} — {}", p["name"].as_str().unwrap_or(""), p["base_url"].as_str().unwrap_or(""));
+                for t in p["spec"]["tools"].as_array().into_iter().flatten() {
+                    println!(
+                        "  {:<32} {:<7} {}",
+                        t["name"].as_str().unwrap_or(""),
+                        t["method"].as_str().unwrap_or(""),
+                        t["path"].as_str().unwrap_or("")
+                    );
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+fn print_json_or(v: &serde_json::Value, json: bool, text: impl FnOnce()) {
+    if json {
+        print_json(v)
+    } else {
+        text()
+    }
+}
+
+fn dataset(api: &Api, cmd: DatasetCmd) -> Result<(), ApiError> {
+    match cmd {
+        DatasetCmd::Import { file, out } => {
+            let d = api.call(
+                "dataset_import",
+                serde_json::json!({ "file": file_input(&file), "chunking": null, "job": null }),
+            )?;
+            print_json_or(&d, out.json, || {
+                println!(
+                    "Imported dataset {} ({}): {} bytes, {} chunk(s).",
+                    d["name"].as_str().unwrap_or(""),
+                    d["id"].as_str().unwrap_or(""),
+                    d["bytes"],
+                    d["chunk_count"]
+                );
+                print_pii(&d);
+            });
+        }
+        DatasetCmd::List { out } => {
+            let list = api.call("datasets_list", serde_json::Value::Null)?;
+            print_json_or(&list, out.json, || {
+                for d in list.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<28} {:<32} {:>10} bytes  PII {}",
+                        d["id"].as_str().unwrap_or(""),
+                        d["name"].as_str().unwrap_or(""),
+                        d["bytes"],
+                        d["pii"]["total"]
+                    );
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+fn table(api: &Api, cmd: TableCmd) -> Result<(), ApiError> {
+    match cmd {
+        TableCmd::Import { file, out } => {
+            let t = api.call("table_import_csv", serde_json::json!({ "file": file_input(&file), "columns": null }))?;
+            print_json_or(&t, out.json, || {
+                let cols: Vec<String> = t["columns"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| format!("{} ({})", c["name"].as_str().unwrap_or(""), c["type"].as_str().unwrap_or("")))
+                    .collect();
+                println!(
+                    "Imported table {} ({}): {} row(s); columns: {}",
+                    t["name"].as_str().unwrap_or(""),
+                    t["id"].as_str().unwrap_or(""),
+                    t["row_count"],
+                    cols.join(", ")
+                );
+                print_pii(&t);
+            });
+        }
+        TableCmd::List { out } => {
+            let list = api.call("tables_list", serde_json::Value::Null)?;
+            print_json_or(&list, out.json, || {
+                for t in list.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<28} {:<32} {:>8} row(s)  PII {}",
+                        t["id"].as_str().unwrap_or(""),
+                        t["name"].as_str().unwrap_or(""),
+                        t["row_count"],
+                        t["pii"]["total"]
+                    );
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+fn bundle(api: &Api, cmd: BundleCmd) -> Result<(), ApiError> {
+    match cmd {
+        BundleCmd::Export { agent_id, out } => {
+            let abs = std::path::absolute(&out).unwrap_or(out);
+            let r = api.call(
+                "bundle_export",
+                serde_json::json!({ "agent_id": agent_id, "path": abs.display().to_string() }),
+            )?;
+            let s = &r["summary"];
+            println!("Wrote {}: agent {}, {} revision(s), {} plugin(s), {} dataset(s), {} table(s). No secrets are included.", abs.display(), s["agent_name"].as_str().unwrap_or(""), s["revisions"], s["plugins"], s["datasets"], s["tables"]);
+        }
+        BundleCmd::Validate { file, out } | BundleCmd::Import { file, validate_only: true, out } => {
+            let c = api.call("bundle_check", file_input(&file))?;
+            if out.json {
+                print_json(&c);
+            } else if c["ok"].as_bool() == Some(true) {
+                let s = &c["summary"];
+                println!(
+                    "Valid bundle (format {}): agent {}, {} revision(s), {} plugin(s), {} dataset(s), {} table(s).{}",
+                    s["format_version"],
+                    s["agent_name"].as_str().unwrap_or(""),
+                    s["revisions"],
+                    s["plugins"],
+                    s["datasets"],
+                    s["tables"],
+                    if c["replaces_existing"].as_bool() == Some(true) {
+                        " Importing it would replace the agent already here."
+                    } else {
+                        ""
+                    }
+                );
+            } else {
+                for p in c["problems"].as_array().into_iter().flatten() {
+                    println!("{}: {}", p["place"].as_str().unwrap_or(""), p["message"].as_str().unwrap_or(""));
+                }
+            }
+            if c["ok"].as_bool() != Some(true) {
+                let n = c["problems"].as_array().map_or(0, Vec::len);
+                return Err(ApiError::new(
+                    ErrorCode::InvalidFile,
+                    format!(
+                        "{} is not a valid bundle ({n} problem(s) listed above); nothing was written",
+                        file.display()
+                    ),
+                ));
+            }
+        }
+        BundleCmd::Import { file, validate_only: false, out } => {
+            let r = api.call("bundle_import", file_input(&file))?;
+            print_json_or(&r, out.json, || {
+                let verb = if r["created"].as_bool() == Some(true) { "Imported" } else { "Updated" };
+                println!(
+                    "{verb} agent {} with {} plugin(s), {} dataset(s), {} table(s).",
+                    r["agent_id"].as_str().unwrap_or(""),
+                    r["plugins"],
+                    r["datasets"],
+                    r["tables"]
+                );
+                for n in r["secrets_needed"].as_array().into_iter().flatten() {
+                    println!("  plugin {} needs its secret set on this machine", n.as_str().unwrap_or(""));
+                }
+            });
+        }
+    }
+    Ok(())
 }
 
 fn consent(api: &Api, cmd: ConsentCmd) -> Result<(), ApiError> {

@@ -518,6 +518,57 @@ impl Agents<'_> {
         Ok(agent)
     }
 
+    /// Removes a deleted plugin's, dataset's or table's id from every agent that attached it
+    /// (one batch; the agents' versions move on so open editors see the change).
+    pub fn detach(&self, item_id: &str) -> Result<usize> {
+        let _writer = self.writer();
+        let mut batch = Batch::default();
+        let mut changed = Vec::new();
+        for (_, v) in self.storage.scan_prefix(Tree::Agents, b"")? {
+            let mut agent: Agent = decode("agent", &v)?;
+            let before = agent.draft.plugin_ids.len() + agent.draft.dataset_ids.len();
+            agent.draft.plugin_ids.retain(|i| i != item_id);
+            agent.draft.dataset_ids.retain(|i| i != item_id);
+            if agent.draft.plugin_ids.len() + agent.draft.dataset_ids.len() != before {
+                agent.version += 1;
+                agent.updated_at = clock::now();
+                self.write(&mut batch, &agent);
+                changed.push(agent);
+            }
+        }
+        self.storage.commit(batch)?;
+        if let Some(index) = self.state.index.write().expect("agent index lock").as_mut() {
+            for a in &changed {
+                index.insert(a.id.clone(), Indexed::new(a.summary()));
+            }
+        }
+        Ok(changed.len())
+    }
+
+    /// Writes an agent and its revisions exactly as given (a bundle import), replacing any
+    /// stored agent with the same id and its history in one batch.
+    pub(crate) fn put_raw(&self, agent: &Agent, revisions: &[Revision]) -> Result<()> {
+        let _writer = self.writer();
+        let mut batch = Batch::default();
+        for k in self.storage.keys_prefix(Tree::Revisions, &rev_prefix(&agent.id))? {
+            batch.delete(Tree::Revisions, k);
+        }
+        for r in revisions {
+            batch.put(Tree::Revisions, rev_key(&agent.id, r.seq), encode(r));
+        }
+        self.write(&mut batch, agent);
+        self.commit(batch, Some(agent), None)
+    }
+
+    /// Every revision in full, oldest first.
+    pub fn revisions(&self, id: &str) -> Result<Vec<Revision>> {
+        self.storage
+            .scan_prefix(Tree::Revisions, &rev_prefix(id))?
+            .into_iter()
+            .map(|(_, v)| decode("revision", &v))
+            .collect()
+    }
+
     /// Deletes an agent and its whole history.
     pub fn delete(&self, id: &str) -> Result<()> {
         let _writer = self.writer();

@@ -10,22 +10,28 @@
 //! - a write is acknowledged only after sled has flushed it to disk.
 
 pub mod agents;
+pub mod bundle;
 pub mod clock;
 pub mod consent;
 pub mod crash;
 pub mod crypto;
+pub mod datasets;
 pub mod diff;
 pub mod error;
+pub mod findings;
 pub mod keys;
 pub mod ledger;
 pub mod lock;
 mod migrate;
 pub mod paths;
+pub mod plugins;
 pub mod profile;
 pub mod purposes;
+pub mod search;
 pub mod secret;
 pub mod settings;
 pub mod storage;
+pub mod tables;
 pub mod telemetry;
 pub mod transmissions;
 

@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result};
 use crate::storage::{Batch, Storage, Tree};
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
@@ -14,7 +14,7 @@ const VERSION_KEY: &[u8] = b"schema_version";
 type Step = fn(&Storage) -> Result<Batch>;
 
 /// `STEPS[n - 1]` migrates from version `n`.
-const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2, v2_to_v3, v3_to_v4];
+const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
 
 pub(crate) fn read_version(s: &Storage) -> Result<Option<u32>> {
     match s.get(Tree::Meta, VERSION_KEY)? {
@@ -94,4 +94,10 @@ fn v3_to_v4(s: &Storage) -> Result<Batch> {
         batch.put(Tree::Meta, crate::consent::LEDGER_HEAD_KEY, serde_json::to_vec(&h).expect("serialises"));
     }
     Ok(batch)
+}
+
+/// v5 adds plugins, datasets (with their text), tables (with their rows) and the local search
+/// history. All start empty: nothing of the kind existed before.
+fn v4_to_v5(_: &Storage) -> Result<Batch> {
+    Ok(Batch::default())
 }

@@ -223,6 +223,26 @@ impl Profile {
         Agents { storage: &self.storage, state: &self.agent_state }
     }
 
+    /// Plugins of this profile (B2).
+    pub fn plugins(&self) -> crate::plugins::Plugins<'_> {
+        crate::plugins::Plugins { storage: &self.storage, profile: self }
+    }
+
+    /// Datasets of this profile (B3).
+    pub fn datasets(&self) -> crate::datasets::Datasets<'_> {
+        crate::datasets::Datasets { storage: &self.storage, profile: self }
+    }
+
+    /// Tables of this profile (B3).
+    pub fn tables(&self) -> crate::tables::Tables<'_> {
+        crate::tables::Tables { storage: &self.storage, profile: self }
+    }
+
+    /// Search and the local search history (B4).
+    pub fn search(&self) -> crate::search::Search<'_> {
+        crate::search::Search { storage: &self.storage, profile: self }
+    }
+
     /// Bytes the store occupies on disk.
     pub fn store_size(&self) -> u64 {
         self.storage.size_on_disk()
@@ -356,16 +376,36 @@ impl Profile {
                 category: "platform_cookies".into(),
                 count: secret_count("platform-cookies"),
                 bytes: 0,
-                location: keyring,
+                location: keyring.clone(),
                 retention: "until deleted, log-out, or refused in settings".into(),
             },
+            cat("plugins", Tree::Plugins, "until you delete them".into()),
             LocalCategory {
-                category: "search_history".into(),
-                count: 0,
+                category: "plugin_secrets".into(),
+                count: self.plugins().list()?.iter().filter(|p| p.secret_set).count() as u64,
                 bytes: 0,
-                location: "not kept".into(),
-                retention: "Studio keeps no search history".into(),
+                location: keyring.clone(),
+                retention: "until you remove the secret or delete the plugin".into(),
             },
+            LocalCategory {
+                category: "datasets".into(),
+                count: self.storage.len(Tree::Datasets) as u64,
+                bytes: self.storage.tree_bytes(Tree::Datasets) + self.storage.tree_bytes(Tree::DatasetText),
+                location: store.clone(),
+                retention: "until you delete them".into(),
+            },
+            LocalCategory {
+                category: "tables".into(),
+                count: self.storage.len(Tree::Tables) as u64,
+                bytes: self.storage.tree_bytes(Tree::Tables) + self.storage.tree_bytes(Tree::TableRows),
+                location: store.clone(),
+                retention: "until you delete them".into(),
+            },
+            cat(
+                "search_history",
+                Tree::SearchHistory,
+                format!("the newest {} searches, until you clear them", crate::search::HISTORY_KEPT),
+            ),
         ])
     }
 

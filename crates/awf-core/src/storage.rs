@@ -27,10 +27,22 @@ pub enum Tree {
     ConsentLedger,
     /// Telemetry waiting to be sent, per purpose (schema 4).
     TelemetryQueue,
+    /// Plugins imported from OpenAPI documents, without their secrets (schema 5).
+    Plugins,
+    /// Dataset descriptions with their PII findings (schema 5).
+    Datasets,
+    /// Dataset text in 1 MiB pieces, keyed `<id>/<piece u32 BE>` (schema 5).
+    DatasetText,
+    /// Table descriptions (schema, row count, PII findings) (schema 5).
+    Tables,
+    /// Table rows in pages of [`crate::tables::ROWS_PER_PAGE`], keyed `<id>/<page u32 BE>` (schema 5).
+    TableRows,
+    /// Local search history (policy §2), keyed by time (schema 5).
+    SearchHistory,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 8] = [
+    pub const ALL: [Tree; 14] = [
         Tree::Meta,
         Tree::Agents,
         Tree::AgentSummaries,
@@ -39,6 +51,12 @@ impl Tree {
         Tree::Transmissions,
         Tree::ConsentLedger,
         Tree::TelemetryQueue,
+        Tree::Plugins,
+        Tree::Datasets,
+        Tree::DatasetText,
+        Tree::Tables,
+        Tree::TableRows,
+        Tree::SearchHistory,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +69,12 @@ impl Tree {
             Tree::Transmissions => "transmissions",
             Tree::ConsentLedger => "consent_ledger",
             Tree::TelemetryQueue => "telemetry_queue",
+            Tree::Plugins => "plugins",
+            Tree::Datasets => "datasets",
+            Tree::DatasetText => "dataset_text",
+            Tree::Tables => "tables",
+            Tree::TableRows => "table_rows",
+            Tree::SearchHistory => "search_history",
         }
     }
 

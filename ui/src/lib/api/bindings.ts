@@ -4,7 +4,7 @@
 /**
  * Every error a command can return. Closed: adding a code is an API change.
  */
-export type ErrorCode = "unknown_command" | "bad_request" | "unauthorized" | "not_found" | "invalid_input" | "too_large" | "conflict" | "profile_locked" | "profile_not_open" | "keyring_unavailable" | "key_missing" | "passphrase_required" | "wrong_passphrase" | "schema_too_new" | "store_corrupt" | "read_only" | "disk_full" | "io" | "internal" | "consent_required" | "insecure_address" | "platform_unreachable" | "platform_error" | "bad_response" | "not_signed_in" | "invalid_credentials" | "rate_limited" | "account_exists" | "phone_in_use" | "sms_code_invalid" | "sms_code_expired" | "guardian_required" | "policy_outdated";
+export type ErrorCode = "unknown_command" | "bad_request" | "unauthorized" | "not_found" | "invalid_input" | "too_large" | "conflict" | "profile_locked" | "profile_not_open" | "keyring_unavailable" | "key_missing" | "passphrase_required" | "wrong_passphrase" | "schema_too_new" | "store_corrupt" | "read_only" | "disk_full" | "io" | "internal" | "consent_required" | "insecure_address" | "platform_unreachable" | "platform_error" | "bad_response" | "not_signed_in" | "invalid_credentials" | "rate_limited" | "account_exists" | "phone_in_use" | "sms_code_invalid" | "sms_code_expired" | "guardian_required" | "policy_outdated" | "invalid_file";
 
 /**
  * An error as every front end receives it.
@@ -725,6 +725,455 @@ diff_en: Array<PolicyDiffLine>, diff_zh: Array<PolicyDiffLine>, };
  */
 export type PolicyAcceptRequest = { policy_version: number, reconsent: Array<Purpose>, };
 
+/**
+ * A file handed to a command: exactly one of `path`, `text` or `base64`.
+ */
+export type FileInput = { 
+/**
+ * The file's name (its extension picks the format).
+ */
+name: string, 
+/**
+ * A path on this machine (from the native dialog or a drop onto the desktop window).
+ */
+path?: string, 
+/**
+ * The content as text (pasted).
+ */
+text?: string, 
+/**
+ * The content as base64 (read by the browser).
+ */
+base64?: string, };
+
+/**
+ * Names one plugin, dataset or table.
+ */
+export type ItemRef = { id: string, };
+
+export type UpdatePluginRequest = { id: string, draft: PluginDraft, expected_version: number | null, };
+
+/**
+ * Sets (`secret`) or removes (`null`) the plugin's secret in the OS keyring.
+ */
+export type PluginSecretRequest = { id: string, secret: string | null, };
+
+/**
+ * Imports a dataset file; `job` names a progress entry the UI can poll with `job_progress`.
+ */
+export type DatasetImportRequest = { file: FileInput, chunking: ChunkOptions | null, job: string | null, };
+
+export type PageRequest = { id: string, offset: number, limit: number, };
+
+export type UpdateDatasetRequest = { id: string, name: string, description: string, chunking: ChunkOptions, };
+
+export type CreateTableRequest = { name: string, description: string, columns: Array<Column>, };
+
+export type TableImportRequest = { file: FileInput, 
+/**
+ * Column types to use instead of the inferred ones (one per column of the file).
+ */
+columns: Array<Column> | null, };
+
+export type ReplaceRowsRequest = { id: string, columns: Array<Column> | null, rows: Array<Array<unknown>>, expected_version: number | null, };
+
+export type UpdateTableRequest = { id: string, name: string, description: string, };
+
+/**
+ * What a CSV file would become, before anything is written.
+ */
+export type CsvPreview = { encoding: SourceEncoding, 
+/**
+ * The delimiter found, as a character.
+ */
+delimiter: string, columns: Array<Column>, row_count: number, 
+/**
+ * The first rows as read (text).
+ */
+rows: Array<Array<string>>, 
+/**
+ * Rows with the wrong number of fields, by line (the import refuses them).
+ */
+ragged: Array<RaggedRow>, 
+/**
+ * Cells that do not fit the inferred types (the import refuses them).
+ */
+cell_errors: Array<CellError>, pii: PiiSummary, 
+/**
+ * Set when the file cannot be read at all (encoding, CSV syntax, size).
+ */
+error: string | null, };
+
+export type TextRequest = { text: string, };
+
+export type SearchRequest = { query: string, limit: number | null, };
+
+/**
+ * Exports an agent's bundle: to `path` (desktop: from the save dialog), or returned as base64
+ * (browser) when `path` is null.
+ */
+export type BundleExportRequest = { agent_id: string, path: string | null, };
+
+export type BundleExported = { summary: Summary, path: string | null, base64: string | null, 
+/**
+ * A suggested file name.
+ */
+file_name: string, };
+
+/**
+ * The validate-only report: every problem, or what an import would bring.
+ */
+export type BundleCheck = { ok: boolean, problems: Array<Problem>, summary: Summary | null, 
+/**
+ * Whether an agent with the same id is already here (an import would replace it).
+ */
+replaces_existing: boolean, };
+
+export type JobRef = { job: string, };
+
+/**
+ * Progress of a long command.
+ */
+export type JobProgress = { done: number, total: number, finished: boolean, };
+
+/**
+ * A stored plugin.
+ */
+export type Plugin = { id: string, spec: PluginSpec, 
+/**
+ * Whether a secret for `auth` is in the keyring (the secret itself never is here).
+ */
+secret_set: boolean, created_at: string, updated_at: string, version: number, name: string, description: string, 
+/**
+ * The base URL the tools' paths are appended to.
+ */
+base_url: string, auth: PluginAuth, third_party: ThirdParty, };
+
+/**
+ * How Studio authenticates to the plugin's service. Secrets are not part of it.
+ */
+export type PluginAuth = { "type": "none" } | { "type": "api_key", location: KeyLocation, param_name: string, } | { "type": "bearer" } | { "type": "oauth2_client_credentials", token_url: string, client_id: string, scopes: Array<string>, };
+
+/**
+ * Everything a developer edits on a plugin.
+ */
+export type PluginDraft = { name: string, description: string, 
+/**
+ * The base URL the tools' paths are appended to.
+ */
+base_url: string, auth: PluginAuth, third_party: ThirdParty, };
+
+/**
+ * What the document said, kept as imported.
+ */
+export type PluginSpec = { spec_version: SpecVersion, title: string, api_version: string, 
+/**
+ * The file name it came from, or `pasted`.
+ */
+source_name: string, servers: Array<string>, tools: Array<Tool>, auth_schemes: Array<AuthScheme>, warnings: Array<string>, };
+
+/**
+ * What the plugin list shows.
+ */
+export type PluginSummary = { id: string, name: string, description: string, tool_count: number, is_third_party: boolean, auth: string, secret_set: boolean, updated_at: string, };
+
+/**
+ * The third-party declaration of policy §9: a service not run by AiWellFlow, with its own
+ * privacy policy that the developer (and the agent's users) can read.
+ */
+export type ThirdParty = { is_third_party: boolean, 
+/**
+ * Who runs the service.
+ */
+provider: string, 
+/**
+ * Its privacy policy (https). Required when `is_third_party`.
+ */
+privacy_policy_url: string, };
+
+/**
+ * What an import yields.
+ */
+export type ImportedApi = { spec_version: SpecVersion, title: string, version: string, description: string, 
+/**
+ * Base URLs (OpenAPI `servers`, or Swagger `schemes`+`host`+`basePath`).
+ */
+servers: Array<string>, tools: Array<Tool>, auth_schemes: Array<AuthScheme>, 
+/**
+ * Things accepted but worth saying (e.g. an operation skipped because it is deprecated).
+ */
+warnings: Array<string>, };
+
+export type SpecVersion = "swagger2" | "open_api30" | "open_api31";
+
+/**
+ * One operation as a tool an agent can call.
+ */
+export type Tool = { 
+/**
+ * `operationId`, or `<method>_<path words>` when absent; unique within the plugin.
+ */
+name: string, 
+/**
+ * Upper-case HTTP method.
+ */
+method: string, path: string, summary: string, description: string, parameters: Array<ToolParameter>, request_body: RequestBody | null, 
+/**
+ * Names of the security schemes the operation accepts (empty: none required).
+ */
+security: Array<string>, };
+
+export type ToolParameter = { name: string, location: ParamLocation, required: boolean, description: string, 
+/**
+ * The parameter's JSON Schema with local `$ref`s inlined (a cycle is left as `$ref`).
+ */
+schema: unknown, };
+
+export type ParamLocation = "path" | "query" | "header" | "cookie";
+
+export type RequestBody = { content_type: string, required: boolean, schema: unknown, };
+
+/**
+ * A security scheme the document declares.
+ */
+export type AuthScheme = { "type": "api_key", scheme: string, param_name: string, location: KeyLocation, } | { "type": "bearer", scheme: string, } | { "type": "basic", scheme: string, } | { "type": "o_auth2_client_credentials", scheme: string, token_url: string, scopes: Array<string>, } | { "type": "unsupported", scheme: string, kind: string, };
+
+export type KeyLocation = "header" | "query" | "cookie";
+
+/**
+ * A stored dataset (its text is separate).
+ */
+export type Dataset = { id: string, name: string, description: string, 
+/**
+ * The file name it was imported from.
+ */
+source_name: string, format: DatasetFormat, 
+/**
+ * How the file was encoded; the stored text is UTF-8.
+ */
+encoding: SourceEncoding, 
+/**
+ * Bytes of the stored (UTF-8) text.
+ */
+bytes: number, 
+/**
+ * SHA-256 of the stored text, hex.
+ */
+sha256: string, chunking: ChunkOptions, chunk_count: number, pii: PiiSummary, created_at: string, updated_at: string, version: number, };
+
+/**
+ * Accepted dataset formats.
+ */
+export type DatasetFormat = "txt" | "markdown" | "csv" | "json" | "jsonl";
+
+/**
+ * How text is cut into chunks.
+ */
+export type ChunkOptions = { 
+/**
+ * Upper bound of a chunk's length in characters (100..=8000).
+ */
+max_chars: number, 
+/**
+ * Characters repeated from the end of the previous chunk (< max_chars / 2).
+ */
+overlap_chars: number, };
+
+/**
+ * A page of chunks for preview.
+ */
+export type ChunkPage = { total: number, offset: number, chunks: Array<Chunk>, };
+
+/**
+ * One chunk: its position in the decoded text and its text.
+ */
+export type Chunk = { 
+/**
+ * 0-based position in the list of chunks.
+ */
+index: number, 
+/**
+ * Byte range in the decoded text.
+ */
+start: number, 
+/**
+ * End (exclusive) of the byte range.
+ */
+end: number, 
+/**
+ * The chunk's text (see the module's rules for CSV and JSON).
+ */
+text: string, };
+
+/**
+ * The encoding a file was read as.
+ */
+export type SourceEncoding = "utf8" | "utf8_bom" | "utf16_le" | "utf16_be" | "gb18030";
+
+/**
+ * The PII found in one item.
+ */
+export type PiiSummary = { total: number, by_kind: { [key in PiiKind]?: number }, 
+/**
+ * The first [`KEPT`] findings, in order.
+ */
+findings: Array<StoredFinding>, };
+
+/**
+ * One finding with its place and a masked excerpt.
+ */
+export type StoredFinding = { kind: PiiKind, 
+/**
+ * Where, in words a person can follow: `line 12, column 4` or `row 3, column email`.
+ */
+location: string, 
+/**
+ * 1-based line (text) or row (table).
+ */
+line: number, 
+/**
+ * 1-based column in characters (text); 0 for tables.
+ */
+column: number, 
+/**
+ * Table column name, when in a table.
+ */
+field: string | null, masked: string, };
+
+/**
+ * What kind of personal information a finding is.
+ */
+export type PiiKind = "mobile_cn" | "resident_id" | "email" | "bank_card" | "ipv4" | "ipv6" | "name" | "address";
+
+/**
+ * A stored table (its rows are separate).
+ */
+export type Table = { id: string, name: string, description: string, columns: Array<Column>, row_count: number, 
+/**
+ * The CSV file it was created from, if any.
+ */
+source_name: string | null, pii: PiiSummary, created_at: string, updated_at: string, version: number, };
+
+/**
+ * One column of a table: its name and type.
+ */
+export type Column = { 
+/**
+ * The column's name (unique within the table).
+ */
+name: string, 
+/**
+ * The type every cell of the column has.
+ */
+type: ColumnType, };
+
+/**
+ * Column types a table supports.
+ */
+export type ColumnType = "text" | "integer" | "number" | "boolean" | "date";
+
+/**
+ * A page of rows.
+ */
+export type RowPage = { total: number, offset: number, rows: Array<Array<unknown>>, };
+
+/**
+ * A row whose field count differs from the header's.
+ */
+export type RaggedRow = { 
+/**
+ * 1-based line where the row starts.
+ */
+line: number, 
+/**
+ * Fields the header has.
+ */
+expected: number, 
+/**
+ * Fields the row has.
+ */
+found: number, };
+
+/**
+ * A cell that does not fit its column's type.
+ */
+export type CellError = { 
+/**
+ * 1-based data row (header excluded).
+ */
+row: number, 
+/**
+ * 1-based line in the source file when the row came from one.
+ */
+line: number | null, 
+/**
+ * The column's name.
+ */
+column: string, 
+/**
+ * The cell's text (cut to 100 characters by [`typed_rows`]).
+ */
+value: string, 
+/**
+ * The column's type.
+ */
+expected: ColumnType, 
+/**
+ * Why the value does not fit, in a sentence.
+ */
+message: string, };
+
+/**
+ * One search result.
+ */
+export type SearchHit = { kind: HitKind, 
+/**
+ * The item to open (for a tool: its plugin).
+ */
+id: string, title: string, 
+/**
+ * Where the text matched, shortened around the match.
+ */
+snippet: string, 
+/**
+ * Which field matched (`name`, `description`, `tool`, `column`, …).
+ */
+field: string, };
+
+export type HitKind = "agent" | "plugin" | "tool" | "dataset" | "table";
+
+/**
+ * A submitted query.
+ */
+export type HistoryEntry = { query: string, at: string, };
+
+/**
+ * What the bundle holds, for the validate-only report.
+ */
+export type Summary = { format_version: number, created_at: string, agent_id: string, agent_name: string, revisions: number, plugins: number, datasets: number, tables: number, bytes: number, };
+
+/**
+ * One problem found in a bundle, with where.
+ */
+export type Problem = { 
+/**
+ * The file inside the bundle (and a JSON path in it when relevant), or `(archive)`.
+ */
+place: string, message: string, };
+
+/**
+ * What an import did.
+ */
+export type ImportReport = { agent_id: string, 
+/**
+ * False when an agent with the same id was already here (it was replaced by the bundle's).
+ */
+created: boolean, plugins: number, datasets: number, tables: number, 
+/**
+ * Plugins whose service needs a secret to be set on this machine.
+ */
+secrets_needed: Array<string>, };
+
 /** Every error code, for runtime checks of what a transport returned. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "unknown_command",
@@ -760,6 +1209,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "sms_code_expired",
   "guardian_required",
   "policy_outdated",
+  "invalid_file",
 ];
 
 /** Every command: its request and response types. */
@@ -854,6 +1304,70 @@ export interface Commands {
   retention_set: { request: Retention; response: PurgeReport };
   /** The transmission log: every request sent, refused or failed, newest first. */
   transmissions_list: { request: LogQuery; response: Array<TransmissionRecord> };
+  /** What an OpenAPI/Swagger document would become (its tools and auth schemes); writes nothing. */
+  plugin_preview: { request: FileInput; response: ImportedApi };
+  /** Imports an OpenAPI 3.x or Swagger 2.0 document (JSON or YAML) as a plugin. */
+  plugin_import: { request: FileInput; response: Plugin };
+  /** Every plugin, most recently changed first. */
+  plugins_list: { request: null; response: Array<PluginSummary> };
+  /** One plugin in full (its secret never). */
+  plugin_get: { request: ItemRef; response: Plugin };
+  /** Saves a plugin's name, description, base URL, auth method and third-party declaration. */
+  plugin_update: { request: UpdatePluginRequest; response: Plugin };
+  /** Stores the plugin's secret in the OS keyring, or removes it (`null`). */
+  plugin_set_secret: { request: PluginSecretRequest; response: Plugin };
+  /** Deletes a plugin and its secret, and detaches it from every agent. */
+  plugin_delete: { request: ItemRef; response: null };
+  /** Imports a dataset file (txt, md, csv, json, jsonl), scanning it for PII; progress via `job_progress`. */
+  dataset_import: { request: DatasetImportRequest; response: Dataset };
+  /** Every dataset, most recently changed first. */
+  datasets_list: { request: null; response: Array<Dataset> };
+  /** One dataset's description and findings. */
+  dataset_get: { request: ItemRef; response: Dataset };
+  /** A page of a dataset's chunks, for preview. */
+  dataset_chunks: { request: PageRequest; response: ChunkPage };
+  /** Renames, re-describes or re-chunks a dataset. */
+  dataset_update: { request: UpdateDatasetRequest; response: Dataset };
+  /** Deletes a dataset and detaches it from every agent. */
+  dataset_delete: { request: ItemRef; response: null };
+  /** Progress of a long command started with a `job` name. */
+  job_progress: { request: JobRef; response: JobProgress | null };
+  /** Creates an empty table with typed columns. */
+  table_create: { request: CreateTableRequest; response: Table };
+  /** What a CSV file would become: encoding, columns and types, ragged rows, cell errors and PII; writes nothing. */
+  table_preview_csv: { request: FileInput; response: CsvPreview };
+  /** Creates a table from a CSV file (types inferred unless given); every cell is checked. */
+  table_import_csv: { request: TableImportRequest; response: Table };
+  /** Every table, most recently changed first. */
+  tables_list: { request: null; response: Array<Table> };
+  /** One table's schema, row count and findings. */
+  table_get: { request: ItemRef; response: Table };
+  /** A page of a table's rows. */
+  table_rows: { request: PageRequest; response: RowPage };
+  /** Replaces a table's rows (and optionally its columns) after checking every cell. */
+  table_replace_rows: { request: ReplaceRowsRequest; response: Table };
+  /** Renames or re-describes a table. */
+  table_update: { request: UpdateTableRequest; response: Table };
+  /** Deletes a table and detaches it from every agent. */
+  table_delete: { request: ItemRef; response: null };
+  /** Scans text for personal information (phone, ID and card numbers, emails, IPs, labelled names and addresses). */
+  pii_scan: { request: TextRequest; response: PiiSummary };
+  /** The personal information found in an agent's instructions. */
+  agent_pii: { request: AgentRef; response: PiiSummary };
+  /** Searches agents, plugins and their tools, datasets and tables. */
+  search: { request: SearchRequest; response: Array<SearchHit> };
+  /** Adds a submitted query to the local search history. */
+  search_record: { request: SearchRequest; response: null };
+  /** The local search history, newest first. */
+  search_history: { request: null; response: Array<HistoryEntry> };
+  /** Clears the local search history; returns how many entries were deleted. */
+  search_history_clear: { request: null; response: number };
+  /** Writes an agent's portable bundle (agent, history, plugins without secrets, datasets, tables). */
+  bundle_export: { request: BundleExportRequest; response: BundleExported };
+  /** Validates a bundle without writing anything: every problem, or what it holds. */
+  bundle_check: { request: FileInput; response: BundleCheck };
+  /** Imports a bundle; items with the same ids are replaced, so importing twice duplicates nothing. */
+  bundle_import: { request: FileInput; response: ImportReport };
 }
 
 /** Every command name. */
@@ -903,4 +1417,36 @@ export const COMMAND_NAMES = [
   "retention_get",
   "retention_set",
   "transmissions_list",
+  "plugin_preview",
+  "plugin_import",
+  "plugins_list",
+  "plugin_get",
+  "plugin_update",
+  "plugin_set_secret",
+  "plugin_delete",
+  "dataset_import",
+  "datasets_list",
+  "dataset_get",
+  "dataset_chunks",
+  "dataset_update",
+  "dataset_delete",
+  "job_progress",
+  "table_create",
+  "table_preview_csv",
+  "table_import_csv",
+  "tables_list",
+  "table_get",
+  "table_rows",
+  "table_replace_rows",
+  "table_update",
+  "table_delete",
+  "pii_scan",
+  "agent_pii",
+  "search",
+  "search_record",
+  "search_history",
+  "search_history_clear",
+  "bundle_export",
+  "bundle_check",
+  "bundle_import",
 ] as const;
