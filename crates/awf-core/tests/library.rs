@@ -63,7 +63,8 @@ fn plugin_import_edit_secret_in_keyring_and_delete_detaches() {
 
     // Third-party declaration needs a provider and an https privacy policy (§9).
     let mut draft = plugin.draft.clone();
-    draft.third_party = ThirdParty { is_third_party: true, provider: "Pet Co".into(), privacy_policy_url: String::new() };
+    draft.third_party =
+        ThirdParty { is_third_party: true, provider: "Pet Co".into(), privacy_policy_url: String::new() };
     let e = p.plugins().update(&plugin.id, draft.clone(), None).unwrap_err();
     assert!(matches!(&e, CoreError::Invalid { field, .. } if field == "third_party.privacy_policy_url"), "{e}");
     draft.third_party.privacy_policy_url = "http://pets.example.com/privacy".into();
@@ -77,8 +78,9 @@ fn plugin_import_edit_secret_in_keyring_and_delete_detaches() {
     assert!(with_secret.secret_set);
     assert_eq!(p.plugins().secret(&plugin.id).unwrap().unwrap().expose(), MARKER_SECRET);
     assert!(!serde_json::to_string(&with_secret).unwrap().contains(MARKER_SECRET));
-    let entry = keyring::Entry::new(awf_core::keys::KEYRING_SERVICE, &format!("plugin/{}/{}", plugin.id, p.profile_id()))
-        .unwrap();
+    let entry =
+        keyring::Entry::new(awf_core::keys::KEYRING_SERVICE, &format!("plugin/{}/{}", plugin.id, p.profile_id()))
+            .unwrap();
     assert_eq!(entry.get_password().unwrap(), MARKER_SECRET, "the secret is in the OS keyring");
 
     // Attach to an agent; deleting the plugin detaches it and removes the secret.
@@ -160,21 +162,32 @@ fn table_from_csv_types_findings_and_row_edits() {
     assert_eq!(id_finding.location, "row 1, column id_number");
 
     // A type error names its row and column; nothing changes.
-    let rows = vec![
-        vec!["Carol".into(), serde_json::Value::Null, serde_json::Value::Null, serde_json::Value::Null, "abc".into()],
-    ];
+    let rows = vec![vec![
+        "Carol".into(),
+        serde_json::Value::Null,
+        serde_json::Value::Null,
+        serde_json::Value::Null,
+        "abc".into(),
+    ]];
     let e = p.tables().replace_rows(&t.id, None, rows, None).unwrap_err();
     assert!(e.to_string().contains("row 1, column `age`"), "{e}");
     assert_eq!(p.tables().get(&t.id).unwrap().row_count, 2);
 
     let mut rows = p.tables().all_rows(&t.id).unwrap();
-    rows.push(vec!["Carol".into(), serde_json::Value::Null, serde_json::Value::Null, serde_json::Value::Null, 29.into()]);
+    rows.push(vec![
+        "Carol".into(),
+        serde_json::Value::Null,
+        serde_json::Value::Null,
+        serde_json::Value::Null,
+        29.into(),
+    ]);
     let t2 = p.tables().replace_rows(&t.id, None, rows, Some(t.version)).unwrap();
     assert_eq!(t2.row_count, 3);
     assert_eq!(p.tables().rows(&t.id, 2, 10).unwrap().rows[0][0], "Carol");
 
     // By hand.
-    let cols = vec![Column { name: "q".into(), ty: ColumnType::Text }, Column { name: "Q".into(), ty: ColumnType::Text }];
+    let cols =
+        vec![Column { name: "q".into(), ty: ColumnType::Text }, Column { name: "Q".into(), ty: ColumnType::Text }];
     let e = p.tables().create("faq", "", cols).unwrap_err();
     assert!(matches!(&e, CoreError::Invalid { field, .. } if field == "columns[1].name"), "{e}");
 
@@ -256,7 +269,7 @@ fn zip_texts(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
             let mut f = z.by_index(i).unwrap();
             let mut v = Vec::new();
             f.read_to_end(&mut v).unwrap();
-            (f.name().to_string(), v)
+            (f.name().unwrap().into_owned(), v)
         })
         .collect()
 }
@@ -362,7 +375,9 @@ fn tampered_or_truncated_bundles_are_rejected_with_every_problem() {
 
     // A newer format is named as such.
     let newer = rebuild(&|name, c| match name {
-        "bundle.json" => Some(String::from_utf8(c).unwrap().replacen("\"format_version\": 1", "\"format_version\": 9", 1).into_bytes()),
+        "bundle.json" => Some(
+            String::from_utf8(c).unwrap().replacen("\"format_version\": 1", "\"format_version\": 9", 1).into_bytes(),
+        ),
         "bundle.json.sha256" => None,
         _ => Some(c),
     });
@@ -420,4 +435,70 @@ fn the_documented_schema_matches_what_is_written() {
     assert_eq!(keys(&manifest["tables"][0]["table"]), required(&defs["table"]));
     assert_eq!(keys(&manifest["tables"][0]["table"]["pii"]), required(&defs["pii"]));
     assert_eq!(manifest["format_version"], schema["properties"]["format_version"]["const"]);
+}
+
+mod round_trip {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        // Mixed scripts, newlines, quotes and JSON-significant characters.
+        proptest::string::string_regex("[a-zA-Z0-9 \\n\"\\\\{}\\[\\],:客户问答é🙂]{1,120}").unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Export → read → import into another profile → export again gives the same agent,
+        /// history, dataset text, table rows and manifest.
+        #[test]
+        fn export_then_import_is_lossless(
+            name in "[A-Za-z客户][A-Za-z0-9 客户]{0,30}",
+            instructions in proptest::collection::vec(text(), 1..5),
+            rows in proptest::collection::vec((text(), any::<i32>(), any::<bool>()), 0..40),
+            data in text(),
+        ) {
+            let src_dir = tempfile::tempdir().unwrap();
+            let src = open(src_dir.path());
+            let dst_dir = tempfile::tempdir().unwrap();
+            let dst = open(dst_dir.path());
+            let ds = src.datasets().import("d.txt", data.as_bytes(), ChunkOptions::default(), &mut no_progress());
+            let cols = vec![
+                Column { name: "t".into(), ty: ColumnType::Text },
+                Column { name: "n".into(), ty: ColumnType::Integer },
+                Column { name: "b".into(), ty: ColumnType::Boolean },
+            ];
+            let t = src.tables().create("t", "", cols).unwrap();
+            let rows: Vec<Vec<serde_json::Value>> =
+                rows.into_iter().map(|(s, n, b)| vec![s.into(), n.into(), b.into()]).collect();
+            src.tables().replace_rows(&t.id, None, rows, None).unwrap();
+            let mut d = AgentDraft::named(name.trim());
+            if d.name.is_empty() { d.name = "x".into(); }
+            d.instructions = instructions[0].clone();
+            if let Ok(ds) = &ds { d.dataset_ids.push(ds.id.clone()); }
+            d.dataset_ids.push(t.id.clone());
+            let a = src.agents().create(d).unwrap();
+            for i in &instructions[1..] {
+                let mut d = src.agents().get(&a.id).unwrap().draft;
+                d.instructions = i.clone();
+                src.agents().update(&a.id, d, None).unwrap();
+            }
+            let first = bundle::read(Cursor::new(export_bytes(&src, &a.id))).unwrap();
+            bundle::import(&dst, &first).unwrap();
+            prop_assert_eq!(dst.agents().get(&a.id).unwrap(), src.agents().get(&a.id).unwrap());
+            prop_assert_eq!(dst.agents().revisions(&a.id).unwrap(), src.agents().revisions(&a.id).unwrap());
+            prop_assert_eq!(dst.tables().all_rows(&t.id).unwrap(), src.tables().all_rows(&t.id).unwrap());
+            if let Ok(ds) = &ds {
+                prop_assert_eq!(dst.datasets().text(&ds.id).unwrap(), data.clone());
+                prop_assert_eq!(dst.datasets().get(&ds.id).unwrap(), ds.clone());
+            }
+            let second = bundle::read(Cursor::new(export_bytes(&dst, &a.id))).unwrap();
+            let (mut m1, mut m2) = (first.manifest, second.manifest);
+            m1.created_at.clear();
+            m2.created_at.clear();
+            prop_assert_eq!(m1, m2);
+            prop_assert_eq!(first.dataset_texts, second.dataset_texts);
+            prop_assert_eq!(first.table_rows, second.table_rows);
+        }
+    }
 }
