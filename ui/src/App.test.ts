@@ -5,6 +5,7 @@ import { Api } from "./lib/api/client";
 import { FakeBackend } from "./lib/api/testing/fake-backend";
 import { i18n } from "./lib/i18n/i18n.svelte";
 import type { UpdateAgentRequest } from "./lib/api/bindings";
+import { library } from "./lib/library/library.svelte";
 
 const byTestId = (id: string) => screen.getByTestId(id);
 const rows = () => screen.queryAllByTestId("agent-row");
@@ -100,13 +101,17 @@ describe("agent editor", () => {
     await fireEvent.click(byTestId("add-variable"));
     await typeInto(byTestId("variable-name-0"), "city");
     await fireEvent.click(byTestId("variable-required-0"));
-    await typeInto(byTestId("agent-plugin-ids"), "weather\n\nmaps");
+    const weather = backend.library.seedPlugin("weather", { openapi: "3.0.3", info: { title: "Weather", version: "1" }, paths: {} });
+    library.changed();
+    await fireEvent.change(await screen.findByRole("option", { name: /Weather/ }).then((o) => o.closest("select")!), {
+      target: { value: weather.id },
+    });
     await fireEvent.change(byTestId("agent-response-format"), { target: { value: "json" } });
     await waitFor(() => expect(byTestId("save-indicator").dataset.state).toBe("saved"));
     const stored = backend.agents.get(agent.id)!;
     expect(stored.suggested_questions).toEqual(["What can you do?"]);
     expect(stored.variables).toEqual([{ name: "city", description: "", default_value: "", required: true }]);
-    expect(stored.plugin_ids).toEqual(["weather", "maps"]);
+    expect(stored.plugin_ids).toEqual([weather.id]);
     expect(stored.model.response_format).toBe("json");
   });
 

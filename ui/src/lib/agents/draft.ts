@@ -26,11 +26,3 @@ export function freshVariableName(taken: readonly string[]): string {
     if (!taken.includes(name)) return name;
   }
 }
-
-/** Parses "one id per line" text into ids, dropping blank lines. */
-export function parseIds(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-}

@@ -36,6 +36,25 @@ import type {
   ListQuery,
   Revision,
   RevisionSummary,
+  BundleCheck,
+  BundleExported,
+  ChunkOptions,
+  ChunkPage,
+  Column,
+  CsvPreview,
+  Dataset,
+  FileInput,
+  HistoryEntry,
+  ImportedApi,
+  ImportReport,
+  JobProgress,
+  PiiSummary,
+  Plugin,
+  PluginDraft,
+  PluginSummary,
+  RowPage,
+  SearchHit,
+  Table,
 } from "./bindings";
 import { HttpBackend, takeToken } from "./http";
 import { inTauri, TauriBackend } from "./tauri";
@@ -182,6 +201,118 @@ export class Api {
   /** Accepts the newest policy (`policyVersion`) and consents again to `reconsent`. */
   policyAccept(policyVersion: number, reconsent: Purpose[]): Promise<PolicyStatus> {
     return this.backend.call("policy_accept", { policy_version: policyVersion, reconsent });
+  }
+
+  // --- Plugins (B2) ---
+  /** What a document would become; writes nothing. */
+  pluginPreview(file: FileInput): Promise<ImportedApi> {
+    return this.backend.call("plugin_preview", file);
+  }
+  pluginImport(file: FileInput): Promise<Plugin> {
+    return this.backend.call("plugin_import", file);
+  }
+  pluginsList(): Promise<PluginSummary[]> {
+    return this.backend.call("plugins_list", null);
+  }
+  pluginGet(id: string): Promise<Plugin> {
+    return this.backend.call("plugin_get", { id });
+  }
+  pluginUpdate(id: string, draft: PluginDraft, expectedVersion: number | null): Promise<Plugin> {
+    return this.backend.call("plugin_update", { id, draft, expected_version: expectedVersion });
+  }
+  /** Stores the plugin's secret (`null` removes it). The answer never carries the secret. */
+  pluginSetSecret(id: string, secret: string | null): Promise<Plugin> {
+    return this.backend.call("plugin_set_secret", { id, secret });
+  }
+  pluginDelete(id: string): Promise<null> {
+    return this.backend.call("plugin_delete", { id });
+  }
+
+  // --- Datasets and tables (B3) ---
+  datasetImport(file: FileInput, chunking: ChunkOptions | null, job: string | null): Promise<Dataset> {
+    return this.backend.call("dataset_import", { file, chunking, job });
+  }
+  datasetsList(): Promise<Dataset[]> {
+    return this.backend.call("datasets_list", null);
+  }
+  datasetGet(id: string): Promise<Dataset> {
+    return this.backend.call("dataset_get", { id });
+  }
+  datasetChunks(id: string, offset: number, limit: number): Promise<ChunkPage> {
+    return this.backend.call("dataset_chunks", { id, offset, limit });
+  }
+  datasetUpdate(id: string, name: string, description: string, chunking: ChunkOptions): Promise<Dataset> {
+    return this.backend.call("dataset_update", { id, name, description, chunking });
+  }
+  datasetDelete(id: string): Promise<null> {
+    return this.backend.call("dataset_delete", { id });
+  }
+  jobProgress(job: string): Promise<JobProgress | null> {
+    return this.backend.call("job_progress", { job });
+  }
+  tableCreate(name: string, description: string, columns: Column[]): Promise<Table> {
+    return this.backend.call("table_create", { name, description, columns });
+  }
+  /** What a CSV file would become; writes nothing. */
+  tablePreviewCsv(file: FileInput): Promise<CsvPreview> {
+    return this.backend.call("table_preview_csv", file);
+  }
+  tableImportCsv(file: FileInput, columns: Column[] | null): Promise<Table> {
+    return this.backend.call("table_import_csv", { file, columns });
+  }
+  tablesList(): Promise<Table[]> {
+    return this.backend.call("tables_list", null);
+  }
+  tableGet(id: string): Promise<Table> {
+    return this.backend.call("table_get", { id });
+  }
+  tableRows(id: string, offset: number, limit: number): Promise<RowPage> {
+    return this.backend.call("table_rows", { id, offset, limit });
+  }
+  tableReplaceRows(id: string, columns: Column[] | null, rows: unknown[][], expectedVersion: number | null): Promise<Table> {
+    return this.backend.call("table_replace_rows", { id, columns, rows, expected_version: expectedVersion });
+  }
+  tableUpdate(id: string, name: string, description: string): Promise<Table> {
+    return this.backend.call("table_update", { id, name, description });
+  }
+  tableDelete(id: string): Promise<null> {
+    return this.backend.call("table_delete", { id });
+  }
+
+  // --- Personal information ---
+  piiScan(text: string): Promise<PiiSummary> {
+    return this.backend.call("pii_scan", { text });
+  }
+  agentPii(id: string): Promise<PiiSummary> {
+    return this.backend.call("agent_pii", { id });
+  }
+
+  // --- Search (B4) ---
+  search(query: string, limit: number | null = null): Promise<SearchHit[]> {
+    return this.backend.call("search", { query, limit });
+  }
+  /** Adds a submitted query to the local history (not called per keystroke). */
+  searchRecord(query: string): Promise<null> {
+    return this.backend.call("search_record", { query, limit: null });
+  }
+  searchHistory(): Promise<HistoryEntry[]> {
+    return this.backend.call("search_history", null);
+  }
+  searchHistoryClear(): Promise<number> {
+    return this.backend.call("search_history_clear", null);
+  }
+
+  // --- Bundles (B5) ---
+  /** Writes the bundle to `path` (desktop), or returns it as base64 (`path` null, browser). */
+  bundleExport(agentId: string, path: string | null): Promise<BundleExported> {
+    return this.backend.call("bundle_export", { agent_id: agentId, path });
+  }
+  /** Validates a bundle without writing anything. */
+  bundleCheck(file: FileInput): Promise<BundleCheck> {
+    return this.backend.call("bundle_check", file);
+  }
+  bundleImport(file: FileInput): Promise<ImportReport> {
+    return this.backend.call("bundle_import", file);
   }
 }
 

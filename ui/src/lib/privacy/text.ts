@@ -57,6 +57,10 @@ const LOCAL_CATEGORIES = [
   "telemetry_queue",
   "platform_tokens",
   "platform_cookies",
+  "plugins",
+  "plugin_secrets",
+  "datasets",
+  "tables",
   "search_history",
 ] as const;
 

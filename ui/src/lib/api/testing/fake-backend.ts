@@ -28,6 +28,7 @@ import type {
   SettingsView,
   TransmissionRecord,
 } from "../bindings";
+import { FakeLibrary, NOT_MINE } from "./fake-library";
 
 export interface RecordedCall {
   command: CommandName;
@@ -126,6 +127,16 @@ export class FakeBackend implements Backend {
   };
   agents = new Map<string, Agent>();
   revisions = new Map<string, Revision[]>();
+  /** Plugins, datasets, tables, search history and bundles. */
+  library = new FakeLibrary({
+    agents: this.agents,
+    now: () => this.now(),
+    putAgent: (agent) => {
+      this.agents.set(agent.id, structuredClone(agent));
+      if (!this.revisions.has(agent.id))
+        this.revisions.set(agent.id, [{ seq: 1, instructions: agent.instructions, created_at: agent.updated_at, restored_from: null }]);
+    },
+  });
   /** When set, the next call of that command rejects with this error. */
   failNext = new Map<CommandName, ApiError>();
   /** Milliseconds each call waits before answering (lets tests observe "Saving…"). */
@@ -695,8 +706,10 @@ export class FakeBackend implements Backend {
         this.revisions.delete(id);
         return null;
       }
-      default:
-        return this.accountDispatch(command, request);
+      default: {
+        const answer = this.library.dispatch(command, request);
+        return answer === NOT_MINE ? this.accountDispatch(command, request) : answer;
+      }
     }
   }
 }
