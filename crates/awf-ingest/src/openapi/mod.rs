@@ -55,10 +55,16 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum SpecVersion {
     /// `swagger: "2.0"`.
+    #[serde(rename = "swagger_2")]
+    #[cfg_attr(feature = "ts", ts(rename = "swagger_2"))]
     Swagger2,
     /// `openapi: 3.0.x`.
+    #[serde(rename = "openapi_3_0")]
+    #[cfg_attr(feature = "ts", ts(rename = "openapi_3_0"))]
     OpenApi30,
     /// `openapi: 3.1.x`.
+    #[serde(rename = "openapi_3_1")]
+    #[cfg_attr(feature = "ts", ts(rename = "openapi_3_1"))]
     OpenApi31,
 }
 
@@ -147,6 +153,8 @@ pub enum AuthScheme {
     /// HTTP basic authentication.
     Basic { scheme: String },
     /// OAuth2 client credentials: a token from `token_url`; `scopes` are the names declared.
+    #[serde(rename = "oauth2_client_credentials")]
+    #[cfg_attr(feature = "ts", ts(rename = "oauth2_client_credentials"))]
     OAuth2ClientCredentials { scheme: String, token_url: String, scopes: Vec<String> },
     /// Declared but not supported by Studio (e.g. OAuth2 authorization code, OpenID Connect).
     Unsupported { scheme: String, kind: String },

@@ -894,17 +894,40 @@ privacy_policy_url: string, };
 /**
  * What an import yields.
  */
-export type ImportedApi = { spec_version: SpecVersion, title: string, version: string, description: string, 
+export type ImportedApi = { spec_version: SpecVersion, 
+/**
+ * `info.title`.
+ */
+title: string, 
+/**
+ * `info.version`: the API's version, not the specification's.
+ */
+version: string, 
+/**
+ * `info.description`, or empty.
+ */
+description: string, 
 /**
  * Base URLs (OpenAPI `servers`, or Swagger `schemes`+`host`+`basePath`).
  */
-servers: Array<string>, tools: Array<Tool>, auth_schemes: Array<AuthScheme>, 
+servers: Array<string>, 
+/**
+ * One per operation, in document order (deprecated operations left out).
+ */
+tools: Array<Tool>, 
+/**
+ * The declared security schemes, in document order.
+ */
+auth_schemes: Array<AuthScheme>, 
 /**
  * Things accepted but worth saying (e.g. an operation skipped because it is deprecated).
  */
 warnings: Array<string>, };
 
-export type SpecVersion = "swagger2" | "open_api30" | "open_api31";
+/**
+ * Which specification a document follows.
+ */
+export type SpecVersion = "swagger_2" | "openapi_3_0" | "openapi_3_1";
 
 /**
  * One operation as a tool an agent can call.
@@ -917,27 +940,75 @@ name: string,
 /**
  * Upper-case HTTP method.
  */
-method: string, path: string, summary: string, description: string, parameters: Array<ToolParameter>, request_body: RequestBody | null, 
+method: string, 
+/**
+ * The path template as written (`/pets/{petId}`), relative to a server URL.
+ */
+path: string, 
+/**
+ * The operation's summary, or empty.
+ */
+summary: string, 
+/**
+ * The operation's description, or empty.
+ */
+description: string, parameters: Array<ToolParameter>, request_body: RequestBody | null, 
 /**
  * Names of the security schemes the operation accepts (empty: none required).
  */
 security: Array<string>, };
 
-export type ToolParameter = { name: string, location: ParamLocation, required: boolean, description: string, 
+/**
+ * One parameter of a tool (path-level and operation-level parameters merged).
+ */
+export type ToolParameter = { 
+/**
+ * The name as sent: path template name, query key, header or cookie name.
+ */
+name: string, location: ParamLocation, 
+/**
+ * Always true for path parameters (the importer refuses others).
+ */
+required: boolean, 
+/**
+ * The document's description, or empty.
+ */
+description: string, 
 /**
  * The parameter's JSON Schema with local `$ref`s inlined (a cycle is left as `$ref`).
  */
 schema: unknown, };
 
+/**
+ * Where a tool parameter goes in the request (Swagger 2 body and form fields become the
+ * [`RequestBody`] instead).
+ */
 export type ParamLocation = "path" | "query" | "header" | "cookie";
 
-export type RequestBody = { content_type: string, required: boolean, schema: unknown, };
+/**
+ * The body of a tool's request.
+ */
+export type RequestBody = { 
+/**
+ * The media type chosen: `application/json` first, then any JSON type, else the first
+ * declared (Swagger 2: from `consumes`; form fields: multipart or URL-encoded).
+ */
+content_type: string, required: boolean, 
+/**
+ * The body's JSON Schema with local `$ref`s inlined (Swagger 2 form fields: an object
+ * schema with one property per field).
+ */
+schema: unknown, };
 
 /**
- * A security scheme the document declares.
+ * A security scheme the document declares. `scheme` is the name the document gives it (what
+ * [`Tool::security`] lists).
  */
-export type AuthScheme = { "type": "api_key", scheme: string, param_name: string, location: KeyLocation, } | { "type": "bearer", scheme: string, } | { "type": "basic", scheme: string, } | { "type": "o_auth2_client_credentials", scheme: string, token_url: string, scopes: Array<string>, } | { "type": "unsupported", scheme: string, kind: string, };
+export type AuthScheme = { "type": "api_key", scheme: string, param_name: string, location: KeyLocation, } | { "type": "bearer", scheme: string, } | { "type": "basic", scheme: string, } | { "type": "oauth2_client_credentials", scheme: string, token_url: string, scopes: Array<string>, } | { "type": "unsupported", scheme: string, kind: string, };
 
+/**
+ * Where an API key goes.
+ */
 export type KeyLocation = "header" | "query" | "cookie";
 
 /**
