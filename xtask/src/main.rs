@@ -8,6 +8,7 @@
 //! - `codegen`  regenerate the TypeScript bindings of the command surface
 //! - `bench`    the store benchmark
 
+mod bench_pii;
 mod proc;
 mod schemathesis;
 mod session;
@@ -32,6 +33,8 @@ tasks:
   check            cargo fmt --check, clippy -D warnings, UI lint and type check
   codegen          regenerate ui/src/lib/api/bindings.ts from the command surface
   bench            run the store benchmark (cargo bench -p awf-core --bench store)
+  bench pii [--mb N]
+                   the PII scanner against grep on an N MB corpus (default 100)
   session [--xvfb] -- CMD [ARGS...]
                    run a command inside the tests' D-Bus session with a fresh, unlocked
                    gnome-keyring (and a virtual X display with --xvfb), e.g.
@@ -171,6 +174,9 @@ fn codegen() -> Result {
 }
 
 fn bench(rest: &[String]) -> Result {
+    if rest.first().map(String::as_str) == Some("pii") {
+        return bench_pii::run_args(&rest[1..]);
+    }
     if !root().join("crates/awf-core/benches").is_dir() {
         return Err("crates/awf-core has no benches/ yet: the `store` bench is not written".into());
     }
