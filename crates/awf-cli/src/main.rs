@@ -298,6 +298,12 @@ enum AgentsCmd {
         instructions_file: Option<PathBuf>,
         #[arg(long)]
         name: Option<String>,
+        /// Attach a plugin, dataset or table by id (repeatable).
+        #[arg(long, value_name = "ID")]
+        attach: Vec<String>,
+        /// Detach a plugin, dataset or table by id (repeatable).
+        #[arg(long, value_name = "ID")]
+        detach: Vec<String>,
         #[command(flatten)]
         out: JsonFlag,
     },
@@ -924,7 +930,7 @@ fn agents(api: &Api, cmd: AgentsCmd) -> Result<(), ApiError> {
                 }
             }
         }
-        AgentsCmd::Edit { id, instructions, instructions_file, name, out } => {
+        AgentsCmd::Edit { id, instructions, instructions_file, name, attach, detach, out } => {
             let current = agents.get(&id)?;
             let mut draft = current.draft.clone();
             if let Some(text) = instructions {
@@ -947,6 +953,27 @@ fn agents(api: &Api, cmd: AgentsCmd) -> Result<(), ApiError> {
             if let Some(n) = name {
                 draft.name = n;
             }
+            let p = &profile;
+            for item in attach {
+                if p.plugins().get(&item).is_ok() {
+                    if !draft.plugin_ids.contains(&item) {
+                        draft.plugin_ids.push(item);
+                    }
+                } else if p.datasets().get(&item).is_ok() || p.tables().get(&item).is_ok() {
+                    if !draft.dataset_ids.contains(&item) {
+                        draft.dataset_ids.push(item);
+                    }
+                } else {
+                    return Err(ApiError::new(
+                        ErrorCode::NotFound,
+                        format!("no plugin, dataset or table has the id `{item}`"),
+                    )
+                    .field("attach")
+                    .hint("List them with `awf plugin list`, `awf dataset list` and `awf table list`."));
+                }
+            }
+            draft.plugin_ids.retain(|i| !detach.contains(i));
+            draft.dataset_ids.retain(|i| !detach.contains(i));
             let a = agents.update(&id, draft, Some(current.version))?;
             if out.json {
                 print_json(&a);
