@@ -25,6 +25,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
 const uiDir = path.join(root, "ui");
 const dist = path.join(uiDir, "dist");
+const fixtures = path.join(root, "tests/fixtures");
 const artifacts = path.resolve(process.env.AWF_ARTIFACTS_DIR || path.join(root, "test-artifacts/e2e-web"));
 const chromiumPath = process.env.AWF_CHROMIUM || "/usr/bin/chromium";
 const PASSPHRASE = "e2e-test-passphrase";
@@ -211,8 +212,6 @@ const expected = {
   maxTokens: "2048",
   format: "markdown",
   variable: { name: "city", description: "Destination city", default: "Shanghai", required: true },
-  plugins: ["weather", "maps"],
-  datasets: ["cities"],
 };
 
 /** @typedef {import("playwright-core").Page} Page */
@@ -268,8 +267,6 @@ async function expectAllFields(page, instructions = expected.instructions) {
   await expectValue(page, "variable-description-0", expected.variable.description);
   await expectValue(page, "variable-default-0", expected.variable.default);
   assert(await page.locator(tid("variable-required-0")).isChecked(), "variable 0 is required");
-  await expectValue(page, "agent-plugin-ids", expected.plugins.join("\n"));
-  await expectValue(page, "agent-dataset-ids", expected.datasets.join("\n"));
 }
 
 /**
@@ -456,8 +453,6 @@ async function main() {
       await page.locator(tid("variable-description-0")).fill(expected.variable.description);
       await page.locator(tid("variable-default-0")).fill(expected.variable.default);
       await page.locator(tid("variable-required-0")).check();
-      await page.locator(tid("agent-plugin-ids")).fill(expected.plugins.join("\n"));
-      await page.locator(tid("agent-dataset-ids")).fill(expected.datasets.join("\n"));
       await waitSaved(page);
       await page.locator(tid("agent-row"), { hasText: expected.name }).waitFor();
       await shot("02-agent-editor");
@@ -839,6 +834,285 @@ async function main() {
       await openAgent(page, expected.name);
     });
 
+    // --- Plugins, data, PII, search and bundles (issue 5) ---
+    const PETSTORE_TOOLS = ["listPets", "createPets", "showPetById"];
+    /** The bridge answers `invalid_file` with HTTP 500 (not in its status table yet): tolerated where provoked. */
+    const dropServerErrors = () => {
+      const kept = problems.filter((p) => !/status of 500/.test(p));
+      problems.splice(0, problems.length, ...kept);
+    };
+
+    await step("Plugins: a pasted spec with a dangling $ref shows the error with its place; nothing is imported", async () => {
+      await page.locator(tid("plugins-open")).click();
+      await page.locator(tid("plugins-view")).waitFor();
+      await page.locator(tid("plugin-import-open")).click();
+      await page
+        .locator(tid("plugin-paste"))
+        .fill(
+          [
+            "openapi: 3.0.3",
+            "info:",
+            "  title: Broken",
+            "  version: '1'",
+            "paths:",
+            "  /orders/{id}:",
+            "    get:",
+            "      parameters:",
+            "        - $ref: '#/components/parameters/OrderId'",
+            "      responses: {}",
+          ].join("\n"),
+        );
+      await page.locator(tid("plugin-paste-preview")).click();
+      const error = page.locator(tid("plugin-import-error"));
+      await error.waitFor();
+      const text = await error.innerText();
+      assert(text.includes("/paths/~1orders~1{id}/get/parameters/0"), `the error names the JSON pointer: ${text}`);
+      assert(/line \d+/.test(text), `the error names the line: ${text}`);
+      assert((await error.locator('[data-code="invalid_file"]').count()) === 1, "the error is coded invalid_file");
+      assert((await page.locator(tid("plugin-preview")).count()) === 0, "no preview for a broken document");
+      assert((await page.locator(tid("plugin-row")).count()) === 0, "nothing was imported");
+      await shot("20-plugin-error");
+      dropServerErrors();
+    });
+
+    await step("Plugins: the Petstore spec imported from a file lists its tools (axe-core audit)", async () => {
+      await page.locator(tid("plugin-drop-input")).setInputFiles(path.join(fixtures, "petstore.yaml"));
+      const preview = page.locator(tid("plugin-preview"));
+      await preview.waitFor();
+      const previewed = await preview.locator(tid("tool-row")).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-tool")));
+      assert(JSON.stringify(previewed) === JSON.stringify(PETSTORE_TOOLS), `the preview lists the tools: ${previewed}`);
+      assert((await preview.innerText()).includes("OpenAPI 3.0"), "the preview names the specification");
+      await shot("21-plugin-preview");
+      await page.locator(tid("plugin-import-confirm")).click();
+      const detail = page.locator(tid("plugin-detail"));
+      await detail.locator(tid("plugin-title"), { hasText: "Swagger Petstore" }).waitFor();
+      const tools = await detail.locator(tid("tool-row")).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-tool")));
+      assert(JSON.stringify(tools) === JSON.stringify(PETSTORE_TOOLS), `the plugin has the tools: ${tools}`);
+      const list = detail.locator(`${tid("tool-row")}[data-tool="listPets"]`);
+      const row = await list.innerText();
+      assert(row.includes("GET") && row.includes("/pets") && row.includes("limit"), `listPets shows method, path, parameter: ${row}`);
+      await page.locator(tid("plugin-row"), { hasText: "Swagger Petstore" }).waitFor();
+      const violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations in the plugin view:\n${violations.join("\n")}`);
+    });
+
+    const SECRET_MARKER = "e2e-secret-MARKER-7f3a9c";
+    await step("Plugins: bearer auth with a secret that is never shown back; third party needs an https policy link", async () => {
+      await page.locator(tid("plugin-auth")).selectOption("bearer");
+      await page.locator(tid("plugin-save")).click();
+      await page.locator(tid("plugin-outcome"), { hasText: "Saved." }).waitFor();
+      await page.locator(tid("plugin-secret-input")).fill(SECRET_MARKER);
+      await page.locator(tid("plugin-secret-set")).click();
+      await page.locator(`${tid("plugin-secret-state")}[data-set="true"]`).waitFor();
+      assert((await page.locator(tid("plugin-secret-input")).inputValue()) === "", "the secret field is emptied");
+      assert(!(await page.content()).includes(SECRET_MARKER), "the secret is nowhere in the page");
+      await page.locator(tid("plugin-third-party")).click();
+      await page.locator(tid("plugin-provider")).fill("Swagger Pet Services");
+      await page.locator(tid("plugin-save")).click();
+      await page.locator(`${tid("field-error")}[data-field-error="third_party.privacy_policy_url"]`).waitFor();
+      await page.locator(tid("plugin-policy-url")).fill("https://petstore.example/privacy");
+      await page.locator(tid("plugin-save")).click();
+      await page.locator(tid("plugin-outcome"), { hasText: "Saved." }).waitFor();
+      await page.locator(tid("plugin-row"), { hasText: "Third party" }).waitFor();
+      await page.reload();
+      await page.locator(tid("plugins-open")).click();
+      await page.locator(tid("plugin-row"), { hasText: "Swagger Petstore" }).click();
+      await page.locator(`${tid("plugin-secret-state")}[data-set="true"]`).waitFor();
+      assert((await page.locator(tid("plugin-policy-url")).inputValue()) === "https://petstore.example/privacy", "the policy link was kept");
+      assert(!(await page.content()).includes(SECRET_MARKER), "the secret is not shown after a reload either");
+      await shot("22-plugin-detail");
+    });
+
+    await step("Data: a CSV with PII is previewed (types, masked findings), imported, and its findings shown (axe-core audit)", async () => {
+      await page.locator(tid("data-open")).click();
+      await page.locator(tid("data-tab-tables")).click();
+      await page.locator(tid("table-import-open")).click();
+      await page.locator(tid("csv-drop-input")).setInputFiles(path.join(fixtures, "contacts.csv"));
+      const preview = page.locator(tid("csv-preview"));
+      await preview.waitFor();
+      assert((await page.locator(tid("csv-row-count")).innerText()).trim() === "3", "three rows previewed");
+      const panel = page.locator(tid("pii-panel"));
+      await panel.waitFor();
+      const masked = await panel.locator(tid("pii-masked")).allInnerTexts();
+      for (const m of ["138****5678", "110105********002X", "z***@example.com"]) assert(masked.includes(m), `the preview masks ${m}: ${masked}`);
+      const panelText = await panel.innerText();
+      assert(!panelText.includes("13812345678") && !panelText.includes("11010519491231002X"), "the findings show masked values only");
+      const kinds = await panel.locator(tid("pii-kind")).evaluateAll((k) => k.map((x) => `${x.getAttribute("data-kind")}=${x.getAttribute("data-count")}`));
+      assert(kinds.includes("mobile_cn=3") && kinds.includes("resident_id=1") && kinds.includes("email=3"), `counts by kind: ${kinds}`);
+      // Phone numbers are codes, not quantities: keep them as text.
+      await page.locator(tid("csv-col-type-1")).selectOption("text");
+      await shot("23-csv-preview");
+      const violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations in the CSV preview:\n${violations.join("\n")}`);
+      await page.locator(tid("csv-import-confirm")).click();
+      const detail = page.locator(tid("table-detail"));
+      await detail.locator(tid("table-title"), { hasText: "contacts" }).waitFor();
+      await detail.locator(tid("table-row")).nth(2).waitFor();
+      const stored = detail.locator(tid("pii-panel"));
+      assert((await stored.getAttribute("data-total")) === "7", `seven findings stored (${await stored.getAttribute("data-total")})`);
+      assert((await stored.locator(tid("pii-attest")).innerText()).includes("§1.5, 4.4"), "the attestation note cites §1.5 4.4");
+      await stored.scrollIntoViewIfNeeded();
+      await shot("24-table-pii");
+    });
+
+    await step("Data: a GBK-encoded CSV is read as GB18030; ragged lines and cell errors are shown by line, row and column", async () => {
+      await page.locator(tid("table-import-open")).click();
+      await page.locator(tid("csv-drop-input")).setInputFiles(path.join(fixtures, "contacts-gbk.csv"));
+      await page.locator(`${tid("csv-encoding")}[data-encoding="gb18030"]`).waitFor();
+      await page.locator(tid("csv-preview"), { hasText: "张三" }).waitFor();
+      await shot("25-csv-gbk");
+      await page.locator(tid("csv-drop-input")).setInputFiles({
+        name: "ragged.csv",
+        mimeType: "text/csv",
+        buffer: Buffer.from("name,qty\ntea,1\ncake\nbread,2,3\n"),
+      });
+      const ragged = page.locator(tid("ragged-row"));
+      await ragged.nth(1).waitFor();
+      const lines = await ragged.evaluateAll((r) => r.map((x) => x.getAttribute("data-line")));
+      assert(JSON.stringify(lines) === JSON.stringify(["3", "4"]), `ragged rows by line: ${lines}`);
+      assert(await page.locator(tid("csv-import-confirm")).isDisabled(), "a ragged file cannot be imported");
+      await page.locator(tid("csv-drop-input")).setInputFiles({
+        name: "qty.csv",
+        mimeType: "text/csv",
+        buffer: Buffer.from("name,qty\ntea,1\ncake,two\n"),
+      });
+      await page.locator(tid("csv-col-type-1")).selectOption("integer");
+      const cellError = page.locator(`${tid("cell-error")}[data-row="2"][data-column="qty"]`);
+      await cellError.waitFor();
+      await page.locator(tid("csv-import-confirm")).click();
+      const refused = page.locator(tid("csv-import-error"));
+      await refused.waitFor();
+      assert((await refused.innerText()).includes("Row 2, column “qty”"), `the refusal names the cell: ${await refused.innerText()}`);
+      dropServerErrors();
+    });
+
+    await step("Data: a dataset is imported with progress; its chunks and masked findings are shown", async () => {
+      await page.locator(tid("data-tab-datasets")).click();
+      await page.locator(tid("dataset-import-open")).click();
+      await page.locator(tid("import-max-chars")).fill("200");
+      await page.locator(tid("import-overlap")).fill("20");
+      await page.locator(tid("dataset-drop-input")).setInputFiles(path.join(fixtures, "support-notes.md"));
+      const detail = page.locator(tid("dataset-detail"));
+      await detail.locator(tid("dataset-title"), { hasText: "support-notes" }).waitFor();
+      await detail.locator(tid("chunk")).first().waitFor();
+      const count = Number(await detail.locator(tid("dataset-chunk-count")).innerText());
+      assert(count >= 2, `the 200-character chunking gives several chunks (${count})`);
+      const masked = await detail.locator(tid("pii-masked")).allInnerTexts();
+      assert(masked.includes("137****1111") && masked.includes("110105********002X"), `masked findings: ${masked}`);
+      await shot("26-dataset");
+    });
+
+    const shopAgent = "Pet shop assistant";
+    await step("Agent: plugins and data are picked by name; the instructions' PII is flagged, masked (axe-core audit)", async () => {
+      await page.locator(tid("workspace-open")).click();
+      await page.locator(tid("new-agent")).click();
+      await page.waitForFunction(
+        () => /** @type {HTMLInputElement | null} */ (document.querySelector('[data-testid="agent-name"]'))?.value === "Untitled agent",
+      );
+      await page.locator(tid("agent-name")).fill(shopAgent);
+      await page.locator(tid("agent-instructions")).fill("Help customers choose pets.\nEscalate refunds to 13812345678.");
+      await page.locator(tid("agent-plugin-ids-add")).selectOption({ label: "Swagger Petstore — 3 tools" });
+      const data = page.locator(tid("agent-dataset-ids-add"));
+      const contacts = await data.locator("option", { hasText: "contacts" }).getAttribute("value");
+      const notes = await data.locator("option", { hasText: "support-notes" }).getAttribute("value");
+      await data.selectOption(contacts ?? "");
+      await data.selectOption(notes ?? "");
+      const pii = page.locator(tid("instructions-pii"));
+      await pii.waitFor();
+      await pii.locator("summary").click();
+      assert((await pii.locator(tid("pii-masked")).allInnerTexts()).includes("138****5678"), "the instructions' phone number is masked");
+      await waitSaved(page);
+      await page.reload();
+      await openAgent(page, shopAgent);
+      const linked = await page.locator(`${tid("agent-plugin-ids")} ${tid("linked-item")}`).allInnerTexts();
+      assert(linked.some((t) => t.includes("Swagger Petstore")), `the plugin is linked by name: ${linked}`);
+      const linkedData = await page.locator(`${tid("agent-dataset-ids")} ${tid("linked-item")}`).allInnerTexts();
+      assert(linkedData.length === 2 && linkedData.some((t) => t.includes("contacts")), `the table and dataset are linked: ${linkedData}`);
+      await page.locator(tid("agent-dataset-ids")).scrollIntoViewIfNeeded();
+      await shot("27-agent-links");
+      const violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations in the editor with links:\n${violations.join("\n")}`);
+    });
+
+    await step("Search: results across agents, plugins, tools and tables as you type; Enter opens; history is viewed and cleared", async () => {
+      const box = page.locator(tid("search-input"));
+      await box.fill("pet");
+      await page.locator(`${tid("search-hit")}[data-kind="tool"]`).first().waitFor();
+      const kinds = await page.locator(tid("search-hit")).evaluateAll((h) => [...new Set(h.map((x) => x.getAttribute("data-kind")))]);
+      assert(["agent", "plugin", "tool"].every((k) => kinds.includes(k)), `hits of every kind: ${kinds}`);
+      await shot("28-search");
+      const violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations in the search popup:\n${violations.join("\n")}`);
+      await box.fill("showPetById");
+      await page.waitForFunction(() => {
+        const hits = document.querySelectorAll('[data-testid="search-hit"]');
+        return hits.length === 1 && hits[0]?.textContent?.includes("showPetById");
+      });
+      await box.press("ArrowDown");
+      await box.press("Enter");
+      await page.locator(tid("plugin-title"), { hasText: "Swagger Petstore" }).waitFor();
+      await page.locator(tid("privacy-open")).click();
+      await page.locator(tid("privacy-tab-held")).click();
+      const history = page.locator(tid("search-history"));
+      await history.locator(tid("search-history-entry"), { hasText: "showPetById" }).waitFor();
+      await history.scrollIntoViewIfNeeded();
+      await shot("29-search-history");
+      await history.locator(tid("search-history-clear")).click();
+      await history.locator(tid("search-history-none")).waitFor();
+      await page.locator(`${tid("local-row")}[data-category="search_history"]`).waitFor();
+    });
+
+    await step("Bundle: export downloads it; a truncated copy lists its problems; import checks (replaces, no duplicate) and imports (axe-core audit)", async () => {
+      await page.locator(tid("workspace-open")).click();
+      await openAgent(page, shopAgent);
+      const agentsBefore = await page.locator(tid("agent-row")).count();
+      const downloading = page.waitForEvent("download");
+      await page.locator(tid("bundle-export")).click();
+      const download = await downloading;
+      const bundleDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-web-bundle-"));
+      const file = path.join(bundleDir, download.suggestedFilename());
+      await download.saveAs(file);
+      assert(file.endsWith(".awfbundle"), `the download is a bundle: ${file}`);
+      await page.locator(tid("bundle-export-outcome"), { hasText: "Bundle downloaded as" }).waitFor();
+      const bytes = await readFile(file);
+      assert(!bytes.includes(Buffer.from(SECRET_MARKER)), "the bundle holds no plugin secret");
+
+      await page.locator(tid("bundle-import-open")).click();
+      await page.locator(tid("bundle-drop-input")).setInputFiles({
+        name: "truncated.awfbundle",
+        mimeType: "application/zip",
+        buffer: bytes.subarray(0, Math.floor(bytes.length / 2)),
+      });
+      await page.locator(`${tid("bundle-check")}[data-ok="false"]`).waitFor();
+      const places = await page.locator(tid("bundle-problem-place")).allInnerTexts();
+      assert(places.length >= 1, "a truncated bundle has at least one problem with its place");
+      assert(await page.locator(tid("bundle-import-confirm")).isDisabled(), "an invalid bundle cannot be imported");
+      await shot("30-bundle-invalid");
+
+      await page.locator(tid("bundle-drop-input")).setInputFiles(file);
+      const check = page.locator(`${tid("bundle-check")}[data-ok="true"]`);
+      await check.waitFor();
+      assert((await page.locator(tid("bundle-agent-name")).innerText()) === shopAgent, "the check names the agent");
+      assert((await page.locator(tid("bundle-replaces")).getAttribute("data-replaces")) === "true", "the check says it replaces the agent here");
+      await shot("31-bundle-check");
+      const violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations in the bundle dialog:\n${violations.join("\n")}`);
+      await page.locator(tid("bundle-import-confirm")).click();
+      const report = page.locator(tid("bundle-report"));
+      await report.waitFor();
+      assert((await report.getAttribute("data-created")) === "false", "the import replaced the agent rather than adding one");
+      await page.locator(tid("bundle-open-agent")).click();
+      await page.locator(tid("bundle-import-dialog")).waitFor({ state: "detached" });
+      await page.waitForTimeout(300);
+      assert((await page.locator(tid("agent-row")).count()) === agentsBefore, "importing the bundle did not duplicate the agent");
+      assert((await page.locator(tid("agent-row"), { hasText: shopAgent }).count()) === 1, "one agent of that name");
+      await page.locator(tid("plugins-open")).click();
+      assert((await page.locator(tid("plugin-row")).count()) === 1, "the plugin was not duplicated");
+      await page.locator(tid("workspace-open")).click();
+      await openAgent(page, expected.name);
+      await rm(bundleDir, { recursive: true, force: true });
+    });
+
     await step("switches the language to Chinese", async () => {
       await page.locator(tid("language-select")).selectOption("zh-CN");
       await page.locator(tid("new-agent"), { hasText: "新建智能体" }).waitFor();
@@ -874,6 +1148,26 @@ async function main() {
       await shot("16-consent-centre-dark-zh-CN");
       const violations = await axeViolations(page);
       assert(violations.length === 0, `accessibility violations in the dark consent centre:\n${violations.join("\n")}`);
+    });
+
+    await step("Plugins and data in Chinese, dark theme (axe-core audit)", async () => {
+      await page.locator(tid("plugins-open")).click();
+      await page.locator(tid("plugin-row")).first().click();
+      await page.locator(tid("plugin-form")).waitFor();
+      await page.locator(tid("plugin-secret-state"), { hasText: "已设置密钥" }).waitFor();
+      await shot("32-plugin-dark-zh-CN");
+      let violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations in the dark plugin view:\n${violations.join("\n")}`);
+      await page.locator(tid("data-open")).click();
+      await page.locator(tid("data-tab-tables")).click();
+      await page.locator(tid("table-row-item"), { hasText: "contacts" }).click();
+      const panel = page.locator(`${tid("table-detail")} ${tid("pii-panel")}`);
+      await panel.locator("h3", { hasText: "发现的个人信息" }).waitFor();
+      await panel.scrollIntoViewIfNeeded();
+      await shot("33-table-pii-dark-zh-CN");
+      violations = await axeViolations(page);
+      assert(violations.length === 0, `accessibility violations in the dark table view:\n${violations.join("\n")}`);
+      await page.locator(tid("workspace-open")).click();
     });
 
     await step("platform down: the indicator goes offline and authoring keeps working", async () => {

@@ -3,7 +3,7 @@ import type { AuthScheme, PluginAuth, SpecVersion } from "../api/bindings";
 import { t } from "../i18n/i18n.svelte";
 
 export function specVersionName(v: SpecVersion): string {
-  return v === "swagger2" ? "Swagger 2.0" : v === "open_api30" ? "OpenAPI 3.0" : "OpenAPI 3.1";
+  return v === "swagger_2" ? "Swagger 2.0" : v === "openapi_3_0" ? "OpenAPI 3.0" : "OpenAPI 3.1";
 }
 
 /** A security scheme the document declares, in a short phrase. */
@@ -15,7 +15,7 @@ export function schemeText(s: AuthScheme): string {
       return t("auth.scheme.bearer");
     case "basic":
       return t("auth.scheme.basic");
-    case "o_auth2_client_credentials":
+    case "oauth2_client_credentials":
       return t("auth.scheme.oauth2", { url: s.token_url });
     case "unsupported":
       return t("auth.scheme.unsupported", { kind: s.kind });
@@ -46,7 +46,7 @@ export function authFromScheme(s: AuthScheme): PluginAuth | null {
       return { type: "api_key", location: s.location, param_name: s.param_name };
     case "bearer":
       return { type: "bearer" };
-    case "o_auth2_client_credentials":
+    case "oauth2_client_credentials":
       return { type: "oauth2_client_credentials", token_url: s.token_url, client_id: "", scopes: [...s.scopes] };
     default:
       return null;

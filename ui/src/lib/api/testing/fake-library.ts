@@ -175,7 +175,7 @@ export function parseOpenApi(name: string, text: string): ImportedApi {
   }
   const servers = ((doc.servers ?? []) as { url: string }[]).map((s) => s.url);
   return {
-    spec_version: version.startsWith("2") ? "swagger2" : version.startsWith("3.1") ? "open_api31" : "open_api30",
+    spec_version: version.startsWith("2") ? "swagger_2" : version.startsWith("3.1") ? "openapi_3_1" : "openapi_3_0",
     title: info.title as string,
     version: String(info.version ?? ""),
     description: String(info.description ?? ""),
