@@ -336,7 +336,7 @@ fn tampered_or_truncated_bundles_are_rejected_with_every_problem() {
 
     // One data file changed (rebuilt archive, so only the content check can catch it).
     let entries = zip_texts(&bytes);
-    let rebuild = |f: &dyn Fn(&str, Vec<u8>) -> Option<Vec<u8>>| -> Vec<u8> {
+    let rebuild = |f: &Edit| -> Vec<u8> {
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for (name, content) in &entries {
             if let Some(c) = f(name, content.clone()) {
@@ -389,6 +389,9 @@ fn tampered_or_truncated_bundles_are_rejected_with_every_problem() {
     let fresh = open(fresh_dir.path());
     assert_eq!(fresh.agents().count(), 0);
 }
+
+/// Rewrites one archive entry (`None` drops it).
+type Edit = dyn Fn(&str, Vec<u8>) -> Option<Vec<u8>>;
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
