@@ -231,6 +231,14 @@ async function waitSaved(page) {
 async function openAgent(page, name) {
   await page.locator(tid("agent-row"), { hasText: name }).first().click();
   await page.locator(tid("agent-name")).waitFor();
+  // The editor of the agent open before is replaced once its edits are saved: wait for the swap.
+  await page
+    .waitForFunction(
+      (expected) => /** @type {HTMLInputElement | null} */ (document.querySelector('[data-testid="agent-name"]'))?.value === expected,
+      name,
+      { timeout: 5_000 },
+    )
+    .catch(() => {});
   const actual = await page.locator(tid("agent-name")).inputValue();
   assert(actual === name, `editor opened "${actual}", expected "${name}"`);
 }

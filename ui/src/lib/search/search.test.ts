@@ -99,6 +99,14 @@ describe("search box", () => {
     expect(backend.library.history).toEqual([]);
   });
 
+  it("Ctrl+K puts the caret in the search box", async () => {
+    start(seeded());
+    const input = await screen.findByTestId("search-input");
+    expect(document.activeElement).not.toBe(input);
+    await fireEvent.keyDown(window, { key: "k", ctrlKey: true });
+    expect(document.activeElement).toBe(input);
+  });
+
   it("clears the history from the popup too", async () => {
     const backend = seeded();
     backend.library.history = [{ query: "pets", at: "2025-01-01T00:00:02Z" }];

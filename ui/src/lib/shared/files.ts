@@ -15,8 +15,11 @@ export interface FileFilter {
   extensions: string[];
 }
 
-/** The largest file sent inline (base64 or text); beyond it, the desktop dialog sends a path. */
-export const MAX_INLINE_BYTES = 6 * 1024 * 1024;
+/**
+ * The largest file sent inline (base64); beyond it, the desktop dialog sends a path. Its base64
+ * (4/3 of it) plus the request's JSON stays under the HTTP bridge's 8 MiB body limit.
+ */
+export const MAX_INLINE_BYTES = 6_000_000;
 
 /** Raised when a dropped or chosen file is too large to send inline. */
 export class InlineTooLarge extends Error {
