@@ -4,6 +4,7 @@ import App from "./App.svelte";
 import { Api, selectBackend } from "./lib/api/client";
 import { theme } from "./lib/shared/theme.svelte";
 import { i18n } from "./lib/i18n/i18n.svelte";
+import { markFirstInteractivePaint } from "./lib/perf";
 
 theme.apply();
 i18n.reset();
@@ -11,4 +12,5 @@ i18n.reset();
 const target = document.getElementById("app");
 if (!target) throw new Error("index.html has no #app element");
 
+void markFirstInteractivePaint(target);
 export default mount(App, { target, props: { api: new Api(selectBackend()) } });
