@@ -1,7 +1,8 @@
 // Desktop end-to-end test: drives the real debug binary of AiWellFlow Studio (WebKitGTK on
 // Linux) through tauri-driver, and checks that an agent created in one run of the app is still
 // there in the next run on the same data directory. It also starts the reference platform
-// (`awf-platform --dev`) and, in the second run, signs up and logs in through the desktop UI.
+// (`awf-platform --dev`) and, in the second run, signs up and logs in through the desktop UI, then
+// imports a plugin (pasted), a CSV table with PII (dropped) and re-imports the agent's bundle.
 //
 // Run it through `cargo xtask test`, which provides what it needs: an X display (Xvfb), a D-Bus
 // session with an unlocked gnome-keyring (the store key lives there, so both runs of the app must
@@ -220,6 +221,201 @@ async function privacyFlow(s) {
   log(`privacy: the data inventory lists ${(await s.findAll(tid("local-row"))).length} local categories`);
 }
 
+/** The fixtures the library flow imports (tests/fixtures). */
+const fixtures = path.join(root, "tests/fixtures");
+
+/**
+ * Hands a file to the UI the way the webview does when a file is dropped: a `File` built in the
+ * page from the fixture's bytes, in a `DataTransfer`, dispatched as `drop` on the drop zone
+ * (`how: "drop"`), or put in the zone's file input (the fallback beside Browse…) with a `change`
+ * event (`how: "input"`). The native GTK dialog behind Browse… cannot be driven here.
+ */
+async function handFile(s, zone, name, bytes, how) {
+  const error = await s.execute(
+    `const [zone, name, b64, how] = arguments;
+     const bin = atob(b64);
+     const data = new Uint8Array(bin.length);
+     for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i);
+     const dt = new DataTransfer();
+     dt.items.add(new File([data], name));
+     if (how === "drop") {
+       const target = document.querySelector('[data-testid="' + zone + '"]');
+       if (!target) return "no drop zone " + zone;
+       const event = new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true });
+       if (!event.dataTransfer || event.dataTransfer.files.length !== 1) return "the drop event carries no file";
+       target.dispatchEvent(event);
+     } else {
+       const input = document.querySelector('[data-testid="' + zone + '-input"]');
+       if (!input) return "no file input in " + zone;
+       input.files = dt.files;
+       input.dispatchEvent(new Event("change", { bubbles: true }));
+     }
+     return null;`,
+    [zone, name, Buffer.from(bytes).toString("base64"), how],
+  );
+  if (error) throw new Error(error);
+}
+
+/**
+ * The textContent of the element matching `css`, or null. WebKitWebDriver's element text is
+ * empty for a one-line title cut with an ellipsis (it calls it not displayed), so titles are
+ * read from the DOM.
+ */
+function textContentOf(s, css) {
+  return s.execute(`const el = document.querySelector(arguments[0]); return el ? el.textContent : null;`, [css]);
+}
+
+/** Waits until the textContent of `css` satisfies `test`. */
+function waitForTextContent(s, css, test, description) {
+  return poll(`${css} to ${description}`, async () => test((await textContentOf(s, css)) ?? "") || null, { timeoutMs: 15_000 });
+}
+
+/** Calls the command surface through the window's own IPC transport (the UI's `api_call`). */
+async function apiCall(s, command, args) {
+  const result = await s.executeAsync(
+    `const [command, args, done] = arguments;
+     window.__TAURI_INTERNALS__.invoke("api_call", { command, args })
+       .then((value) => done({ ok: true, value }), (error) => done({ ok: false, error }));`,
+    [command, args],
+  );
+  if (!result.ok) throw new Error(`${command} failed: ${JSON.stringify(result.error)}`);
+  return result.value;
+}
+
+/**
+ * Plugins, a CSV table with PII, and an agent bundle, through the desktop UI: a plugin imported
+ * by pasting the Petstore spec; contacts.csv dropped on the CSV import (its PII findings shown,
+ * masked) and a GBK file chosen with the file input fallback; the agent's bundle exported to a
+ * path through the command surface (the save dialog is native), then validated and imported
+ * through the UI without duplicating the agent.
+ */
+async function libraryFlow(s, agentName, workDir) {
+  // --- Plugin: paste the spec ---
+  await s.click(await s.waitFor(tid("plugins-open"), 15_000));
+  await s.click(await s.waitFor(tid("plugin-import-open"), 15_000));
+  const spec = await readFile(path.join(fixtures, "petstore.yaml"), "utf8");
+  const paste = await s.waitFor(tid("plugin-paste"), 15_000);
+  await s.execute(
+    `const [el, text] = arguments;
+     el.focus();
+     const dt = new DataTransfer();
+     dt.setData("text/plain", text);
+     el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+     el.value = text;
+     el.dispatchEvent(new Event("input", { bubbles: true }));`,
+    [{ "element-6066-11e4-a52e-4f735466cecf": paste }, spec],
+  );
+  await s.click(await s.find(tid("plugin-paste-preview")));
+  await s.waitFor(tid("plugin-preview"), 15_000);
+  const previewed = await s.execute(
+    `return [...document.querySelectorAll('[data-testid="plugin-preview"] [data-testid="tool-row"]')].map((r) => r.dataset.tool);`,
+  );
+  if (previewed.join() !== "listPets,createPets,showPetById") throw new Error(`the preview lists ${previewed}`);
+  await s.click(await s.find(tid("plugin-import-confirm")));
+  await waitForTextContent(s, tid("plugin-title"), (t) => t.includes("Swagger Petstore"), "name the Petstore");
+  await poll("three tools in the plugin", async () => (await s.findAll(`${tid("plugin-detail")} ${tid("tool-row")}`)).length === 3);
+  await sleep(300);
+  await s.screenshot(path.join(artifacts, "11-plugin-pasted.png"));
+  log("library: pasted the Petstore spec; the plugin has listPets, createPets, showPetById");
+
+  // --- Table: drop a CSV with PII ---
+  await s.click(await s.find(tid("data-open")));
+  await s.click(await s.waitFor(tid("data-tab-tables"), 15_000));
+  await s.click(await s.waitFor(tid("table-import-open"), 15_000));
+  await s.waitFor(tid("csv-drop"), 15_000);
+  await handFile(s, "csv-drop", "contacts.csv", await readFile(path.join(fixtures, "contacts.csv")), "drop");
+  await s.waitFor(tid("csv-preview"), 15_000);
+  const panel = `${tid("csv-import")} ${tid("pii-panel")}`;
+  await s.waitFor(`${panel}[data-total="7"]`, 15_000);
+  const masked = await s.execute(
+    `return [...document.querySelectorAll(${JSON.stringify(`${panel} [data-testid="pii-masked"]`)})].map((m) => m.textContent);`,
+  );
+  for (const m of ["138****5678", "110105********002X", "z***@example.com"]) {
+    if (!masked.includes(m)) throw new Error(`the preview does not show ${m} masked: ${masked}`);
+  }
+  const panelText = (await textContentOf(s, panel)) ?? "";
+  if (panelText.includes("13812345678") || panelText.includes("11010519491231002X")) throw new Error("a raw value shows in the findings");
+  await s.screenshot(path.join(artifacts, "12-csv-pii-preview.png"));
+  await s.click(await s.find(tid("csv-import-confirm")));
+  await waitForTextContent(s, tid("table-title"), (t) => t.trim() === "contacts", "say contacts");
+  await s.waitFor(`${tid("table-detail")} ${tid("pii-panel")}[data-total="7"]`, 15_000);
+  await s.execute(`document.querySelector('[data-testid="table-detail"] [data-testid="pii-panel"]').scrollIntoView();`);
+  await sleep(300);
+  await s.screenshot(path.join(artifacts, "13-table-pii.png"));
+  log("library: dropped contacts.csv; 7 findings shown masked, stored with the table");
+
+  // The file input beside Browse… (the fallback when the native dialog cannot be used).
+  await s.click(await s.find(tid("table-import-open")));
+  await s.waitFor(tid("csv-drop-input"), 15_000);
+  await handFile(s, "csv-drop", "contacts-gbk.csv", await readFile(path.join(fixtures, "contacts-gbk.csv")), "input");
+  await s.waitFor(`${tid("csv-encoding")}[data-encoding="gb18030"]`, 15_000);
+  log("library: the GBK file chosen with the file input is read as GB18030");
+
+  // --- Bundle: export to a path through the command surface, import through the UI ---
+  await s.click(await s.find(tid("workspace-open")));
+  await poll(`"${agentName}" in the agent list`, () => isListed(s, agentName));
+  const agentId = await s.execute(
+    `const row = [...document.querySelectorAll(${JSON.stringify(sel.agentRow)})].find((r) => r.textContent.includes(arguments[0]));
+     return row ? row.dataset.agentId : null;`,
+    [agentName],
+  );
+  if (!agentId) throw new Error(`no row for ${agentName}`);
+  // The agent uses the plugin and the table, so the bundle carries them.
+  await s.click(await s.find(`${sel.agentRow}[data-agent-id="${agentId}"]`));
+  await s.waitFor(tid("agent-plugin-ids-add"), 15_000);
+  for (const [picker, label] of [
+    ["agent-plugin-ids-add", "Swagger Petstore"],
+    ["agent-dataset-ids-add", "contacts"],
+  ]) {
+    await poll(`"${label}" offered by ${picker}`, () =>
+      s.execute(
+        `const [picker, label] = arguments;
+         const select = document.querySelector('[data-testid="' + picker + '"]');
+         const option = [...select.options].find((o) => o.textContent.startsWith(label));
+         if (!option) return false;
+         select.value = option.value;
+         select.dispatchEvent(new Event("change", { bubbles: true }));
+         return true;`,
+        [picker, label],
+      ),
+    );
+  }
+  await poll("the agent's links to be saved", async () => {
+    const agent = await apiCall(s, "agent_get", { id: agentId });
+    return agent.plugin_ids.length === 1 && agent.dataset_ids.length === 1;
+  });
+  await poll("the save indicator to say saved", () => isSaved(s));
+  const bundlePath = path.join(workDir, "desktop-agent.awfbundle");
+  const exported = await apiCall(s, "bundle_export", { agent_id: agentId, path: bundlePath });
+  if (exported.path !== bundlePath) throw new Error(`bundle_export wrote ${exported.path}`);
+  const rowsBefore = (await s.findAll(sel.agentRow)).length;
+  await s.click(await s.find(tid("bundle-import-open")));
+  await s.waitFor(tid("bundle-drop-input"), 15_000);
+  await handFile(s, "bundle-drop", "desktop-agent.awfbundle", await readFile(bundlePath), "input");
+  await s.waitFor(`${tid("bundle-check")}[data-ok="true"]`, 15_000);
+  const replaces = await s.attribute(await s.find(tid("bundle-replaces")), "data-replaces");
+  if (replaces !== "true") throw new Error(`the check says replaces=${replaces}`);
+  // WebKit may paint a frame late: let the report reach the screen before the screenshot.
+  await sleep(300);
+  await s.screenshot(path.join(artifacts, "14-bundle-check.png"));
+  await s.click(await s.find(tid("bundle-import-confirm")));
+  await s.waitFor(`${tid("bundle-report")}[data-created="false"]`, 15_000);
+  const report = (await textContentOf(s, tid("bundle-report"))) ?? "";
+  if (!report.includes("plugins: 1") || !report.includes("tables: 1")) throw new Error(`the import report says: ${report}`);
+  await sleep(300);
+  await s.screenshot(path.join(artifacts, "15-bundle-imported.png"));
+  await s.click(await s.find(tid("bundle-open-agent")));
+  await poll("the bundle dialog to close", async () => (await s.findAll(tid("bundle-import-dialog"))).length === 0);
+  const rowsAfter = (await s.findAll(sel.agentRow)).length;
+  if (rowsAfter !== rowsBefore) throw new Error(`the agent list went from ${rowsBefore} to ${rowsAfter} rows`);
+  const plugins = await apiCall(s, "plugins_list", null);
+  const tables = await apiCall(s, "tables_list", null);
+  if (plugins.length !== 1 || tables.length !== 1) {
+    throw new Error(`after the import: ${plugins.length} plugins, ${tables.length} tables (expected 1 and 1)`);
+  }
+  log(`library: exported ${agentName} to a path, validated and re-imported it through the UI; no duplicate`);
+}
+
 /** Starts tauri-driver; its output goes to `driver.log` in the artifacts. */
 async function startDriver(platformUrl) {
   for (const p of [port, port + 1]) {
@@ -354,6 +550,8 @@ async function main() {
   await rm(artifacts, { recursive: true, force: true });
   await mkdir(artifacts, { recursive: true });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-desktop-"));
+  // Files the app writes on request (the exported bundle); outside the profile.
+  const workDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-desktop-files-"));
   const name = `Desktop agent ${Date.now().toString(36)}`;
   log(`app ${app}`);
   log(`data dir ${dataDir}`);
@@ -389,6 +587,7 @@ async function main() {
       log(`second-run: "${name}" is listed after restart`);
       await accountFlow(s, platform.url);
       await privacyFlow(s);
+      await libraryFlow(s, name, workDir);
     });
   } finally {
     await driver.stop();
@@ -396,6 +595,7 @@ async function main() {
     await rm(platformDir, { recursive: true, force: true });
   }
   await rm(dataDir, { recursive: true, force: true });
+  await rm(workDir, { recursive: true, force: true });
   log("passed");
 }
 

@@ -162,6 +162,14 @@ export class Session {
     return this.cmd("POST", "/execute/sync", { script, args });
   }
 
+  /**
+   * Runs an asynchronous script in the page: it receives `args` and, last, a callback to call with
+   * the result (W3C "Execute Async Script").
+   */
+  executeAsync(script, args = []) {
+    return this.cmd("POST", "/execute/async", { script, args });
+  }
+
   source() {
     return this.cmd("GET", "/source");
   }
