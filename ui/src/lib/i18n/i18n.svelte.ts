@@ -47,11 +47,19 @@ class I18n {
     if (typeof document !== "undefined") document.documentElement.lang = this.locale;
   }
 
-  /** The message for `key` in the current language, with `{placeholders}` filled in. */
+  /**
+   * The message for `key` in the current language, with `{placeholders}` filled in. A
+   * `{name|one|other}` placeholder picks a word by the number `name` (English plurals:
+   * "{count} {count|tool|tools}").
+   */
   t = (key: MessageKey, params?: Record<string, string | number>): string => {
     const template = DICTIONARIES[this.locale][key];
     if (!params) return template;
-    return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+    return template
+      .replace(/\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g, (whole, name: string, one: string, other: string) =>
+        name in params ? (Number(params[name]) === 1 ? one : other) : whole,
+      )
+      .replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
   };
 }
 
