@@ -7,8 +7,10 @@
 //! - `check`    fast pre-commit checks: fmt, clippy, UI lint and type check
 //! - `codegen`  regenerate the TypeScript bindings of the command surface
 //! - `bench`    the store benchmark
+//! - `fuzz`     the cargo-fuzz targets (OpenAPI, CSV, bundle readers) from the committed corpus
 
 mod bench_pii;
+mod fuzz;
 mod proc;
 mod schemathesis;
 mod session;
@@ -33,6 +35,8 @@ tasks:
   check            cargo fmt --check, clippy -D warnings, UI lint and type check
   codegen          regenerate ui/src/lib/api/bindings.ts from the command surface
   bench            run the store benchmark (cargo bench -p awf-core --bench store)
+  fuzz [--secs N] [openapi|csv|bundle]...
+                   run the cargo-fuzz targets from the committed corpus (default 60 s each)
   bench pii [--mb N]
                    the PII scanner against grep on an N MB corpus (default 100)
   session [--xvfb] -- CMD [ARGS...]
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
         "check" => no_args(rest).and_then(|()| check()),
         "codegen" => no_args(rest).and_then(|()| codegen()),
         "bench" => bench(rest),
+        "fuzz" => fuzz::run(rest),
         "session" => session_cmd(rest),
         "schemathesis" => no_args(rest).and_then(|()| schemathesis::run(true)),
         "help" | "-h" | "--help" => {
@@ -229,6 +234,9 @@ fn test(rest: &[String]) -> Result {
     } else {
         s.skip("no-keyring test", "crates/awf-cli/tests/no_keyring.rs does not exist yet");
     }
+    s.step("fuzz: OpenAPI, CSV and bundle readers, 60 s each (cargo fuzz, libFuzzer)", || {
+        fuzz::run(&strings(&["--secs", "60"]))
+    })?;
     if quick {
         s.skip("end-to-end suites", "--quick");
     } else {
