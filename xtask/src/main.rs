@@ -7,14 +7,17 @@
 //! - `check`    fast pre-commit checks: fmt, clippy, UI lint and type check
 //! - `codegen`  regenerate the TypeScript bindings of the command surface
 //! - `bench`    the store benchmark
+//! - `dist`     the release build and the packages (.deb and .rpm on Linux)
 //! - `fuzz`     the cargo-fuzz targets (OpenAPI, CSV, bundle readers) from the committed corpus
 
 mod bench_pii;
+mod dist;
 mod fuzz;
 mod proc;
 mod schemathesis;
 mod session;
 mod setup;
+mod startup;
 mod steps;
 
 use std::process::ExitCode;
@@ -35,6 +38,13 @@ tasks:
   check            cargo fmt --check, clippy -D warnings, UI lint and type check
   codegen          regenerate ui/src/lib/api/bindings.ts from the command surface
   bench            run the store benchmark (cargo bench -p awf-core --bench store)
+  bench startup [--runs N] [--agents N]
+                   Studio's start-up time and idle memory against a blank Tauri window
+                   under Xvfb (release build; default 10 launches each, 1,000 agents)
+  dist [--bundles LIST] [--check]
+                   the release build, then the packages (.deb and .rpm on Linux);
+                   --check: list their files, install the .deb, start it under Xvfb, remove it
+  icons            regenerate assets/icons/ from assets/icon.svg
   fuzz [--secs N] [openapi|csv|bundle]...
                    run the cargo-fuzz targets from the committed corpus (default 60 s each)
   bench pii [--mb N]
@@ -58,6 +68,10 @@ fn main() -> ExitCode {
         "check" => no_args(rest).and_then(|()| check()),
         "codegen" => no_args(rest).and_then(|()| codegen()),
         "bench" => bench(rest),
+        "dist" => dist::dist(rest),
+        "icons" => no_args(rest).and_then(|()| dist::icons()),
+        "__startup" => startup::measure(rest),
+        "__first-paint" => startup::first_paint(rest),
         "fuzz" => fuzz::run(rest),
         "session" => session_cmd(rest),
         "schemathesis" => no_args(rest).and_then(|()| schemathesis::run(true)),
@@ -179,6 +193,9 @@ fn codegen() -> Result {
 }
 
 fn bench(rest: &[String]) -> Result {
+    if rest.first().map(String::as_str) == Some("startup") {
+        return startup::bench(&rest[1..]);
+    }
     if rest.first().map(String::as_str) == Some("pii") {
         return bench_pii::run_args(&rest[1..]);
     }
@@ -245,6 +262,15 @@ fn test(rest: &[String]) -> Result {
         })?;
         s.step("browser e2e: npm run test:e2e (Playwright, Chromium, HTTP bridge)", e2e_web)?;
         s.step("desktop e2e: tauri-driver + WebKitWebDriver, Xvfb, gnome-keyring", e2e_desktop)?;
+        if cfg!(target_os = "linux") {
+            // One release build serves the packages and the start-up benchmark.
+            s.step("release build: Studio and the baseline (packages, start-up bench)", dist::release_build)?;
+            s.step("dist: .deb and .rpm (tauri bundle)", || dist::bundle("deb,rpm"))?;
+            s.step("packages: contents, dpkg -i, the installed app starts under Xvfb, dpkg -r", dist::check_packages)?;
+            s.step("start-up bench, short: 3 launches each (ratios printed, not asserted)", startup::short)?;
+        } else {
+            s.skip("packages and start-up bench", "Linux only (.deb/.rpm, Xvfb)");
+        }
     }
     s.finish();
     Ok(())

@@ -26,6 +26,7 @@ pub const APT_PACKAGES: &[&str] = &[
     "keyutils",
     "xdotool",
     "imagemagick",
+    "rpm", // `rpm -qlp` lists the .rpm in the package check
     "chromium",
     "chromium-driver",
     "pkg-config",
