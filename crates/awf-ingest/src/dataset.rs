@@ -603,7 +603,10 @@ fn chunk_csv(text: &str, max: usize, out: &mut Chunks) {
     let Some((header_start, header_end)) = header else { return };
     let header = &text[header_start..header_end];
     if rows.is_empty() {
-        out.slice(text, header_start, header_end);
+        // A header alone is one chunk; a blank one (only tabs or spaces) is no content at all.
+        if !header.trim().is_empty() {
+            out.slice(text, header_start, header_end);
+        }
         return;
     }
     let items = text_items(text, rows.into_iter());

@@ -219,6 +219,14 @@ fn csv_header_only_and_empty() {
     assert_eq!((chunks[0].start, chunks[0].end, chunks[0].text.as_str()), (0, 3, "a,b"));
     assert!(dataset::chunks(DatasetFormat::Csv, "", ChunkOptions::default()).is_empty());
     assert!(dataset::chunks(DatasetFormat::Txt, " \n\t", ChunkOptions::default()).is_empty());
+    // Blank text is no content in any format: a CSV whose only "header" is tabs and spaces too.
+    for format in
+        [DatasetFormat::Txt, DatasetFormat::Markdown, DatasetFormat::Csv, DatasetFormat::Json, DatasetFormat::Jsonl]
+    {
+        for blank in ["\t   \t", " ", "\r\n\r\n", "\t\n\t\n"] {
+            assert!(dataset::chunks(format, blank, ChunkOptions::default()).is_empty(), "{format:?} {blank:?}");
+        }
+    }
 }
 
 #[test]
