@@ -2,6 +2,7 @@
 // localized names for the platform's data categories.
 import type { Bilingual, LedgerProblem, Purpose } from "../api/bindings";
 import { i18n, t } from "../i18n/i18n.svelte";
+import { numberFormat } from "../shared/time";
 
 export const PURPOSES = [
   "service_information",
@@ -80,7 +81,7 @@ export function formatBytes(bytes: number, locale: string = i18n.locale): string
     value /= 1024;
     unit += 1;
   }
-  return new Intl.NumberFormat(locale, {
+  return numberFormat(locale, {
     style: "unit",
     unit: units[unit],
     unitDisplay: unit === 0 ? "long" : "short",
