@@ -262,18 +262,14 @@ fn test(rest: &[String]) -> Result {
         })?;
         s.step("browser e2e: npm run test:e2e (Playwright, Chromium, HTTP bridge)", e2e_web)?;
         s.step("desktop e2e: tauri-driver + WebKitWebDriver, Xvfb, gnome-keyring", e2e_desktop)?;
-        // The release build, the packages and the short start-up bench run only with
-        // AWF_TEST_PACKAGES=1 until a full clean-clone run with them has been timed against the
-        // 90-minute CI budget (issue 8); `cargo xtask dist --check` and `cargo xtask bench startup`
-        // run them on their own.
-        if cfg!(target_os = "linux") && std::env::var_os("AWF_TEST_PACKAGES").is_some_and(|v| v == "1") {
-            // One release build serves the packages and the start-up benchmark.
+        if cfg!(target_os = "linux") {
+            // One release build (the shipped profile) serves the packages and the start-up bench.
             s.step("release build: Studio and the baseline (packages, start-up bench)", dist::release_build)?;
             s.step("dist: .deb and .rpm (tauri bundle)", || dist::bundle("deb,rpm"))?;
             s.step("packages: contents, dpkg -i, the installed app starts under Xvfb, dpkg -r", dist::check_packages)?;
             s.step("start-up bench, short: 3 launches each (ratios printed, not asserted)", startup::short)?;
         } else {
-            s.skip("packages and start-up bench", "set AWF_TEST_PACKAGES=1 (Linux) to run them here");
+            s.skip("packages and start-up bench", "the package checks use dpkg, rpm and Xvfb (Linux)");
         }
     }
     s.finish();

@@ -30,6 +30,8 @@ pub const APT_PACKAGES: &[&str] = &[
     "chromium",
     "chromium-driver",
     "pkg-config",
+    "python3", // schemathesis (in a venv) and the start-up report's JSON check
+    "python3-venv",
     // Fonts for the zh-CN UI and emoji icons in the end-to-end screenshots.
     "fonts-noto-cjk",
     "fonts-noto-color-emoji",

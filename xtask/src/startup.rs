@@ -438,7 +438,12 @@ impl Stats {
     }
 
     fn json(&self) -> String {
-        format!("{{\"median\": {:.3}, \"min\": {:.3}, \"max\": {:.3}}}", self.median, self.min, self.max)
+        format!(
+            "{{\"median\": {}, \"min\": {}, \"max\": {}}}",
+            json_number(self.median, 3),
+            json_number(self.min, 3),
+            json_number(self.max, 3)
+        )
     }
 }
 
@@ -565,6 +570,17 @@ impl<'a> Report<'a> {
     }
 
     fn write_json(&self) -> Result {
+        let path = target_dir().join("bench").join("startup.json");
+        std::fs::create_dir_all(path.parent().expect("has a parent"))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(&path, self.json()).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("startup: wrote {}", path.display());
+        Ok(())
+    }
+
+    /// The report as JSON (xtask has no dependencies, so it is written by hand: numbers that are
+    /// not finite, e.g. a median of no samples, are `null`).
+    fn json(&self) -> String {
         let mut j = String::from("{\n");
         let _ = writeln!(j, "  \"runs\": {},\n  \"agents\": {},", self.opts.runs, self.opts.agents);
         let _ = writeln!(j, "  \"idle_seconds\": {},", IDLE.as_secs());
@@ -585,40 +601,67 @@ impl<'a> Report<'a> {
                         .iter()
                         .map(|p| {
                             format!(
-                                "{{\"pid\": {}, \"comm\": \"{}\", \"rss_kib\": {}, \"pss_kib\": {}}}",
+                                "{{\"pid\": {}, \"comm\": {}, \"rss_kib\": {}, \"pss_kib\": {}}}",
                                 p.pid,
-                                p.comm.replace(['"', '\\'], "_"),
+                                json_string(&p.comm),
                                 p.rss_kib,
                                 p.pss_kib
                             )
                         })
                         .collect();
                     format!(
-                        "      {{\"wall_ms\": {:.1}, \"page_ms\": {}, \"processes\": [{}]}}",
-                        ms(s.wall),
-                        s.page_ms.map_or("null".into(), |v| format!("{v:.1}")),
+                        "      {{\"wall_ms\": {}, \"page_ms\": {}, \"processes\": [{}]}}",
+                        json_number(ms(s.wall), 1),
+                        json_number(s.page_ms.unwrap_or(f64::NAN), 1),
                         procs.join(", ")
                     )
                 })
                 .collect();
-            let _ = writeln!(j, "    \"samples\": [\n{}\n    ]", samples.join(",\n"));
-            let _ = writeln!(j, "  }}{}", if i == 0 { "," } else { "" });
+            if samples.is_empty() {
+                let _ = writeln!(j, "    \"samples\": []");
+            } else {
+                let _ = writeln!(j, "    \"samples\": [\n{}\n    ]", samples.join(",\n"));
+            }
+            // Both apps are followed by more members (the ratios come last).
+            let _ = writeln!(j, "  }},");
         }
         let _ = writeln!(
             j,
-            "  \"ratios\": {{\"first_interactive_paint\": {:.3}, \"idle_pss\": {:.3}, \"idle_rss\": {:.3}}}",
-            self.studio.wall.median / self.baseline.wall.median,
-            self.studio.pss.median / self.baseline.pss.median,
-            self.studio.rss.median / self.baseline.rss.median
+            "  \"ratios\": {{\"first_interactive_paint\": {}, \"idle_pss\": {}, \"idle_rss\": {}}}",
+            json_number(self.studio.wall.median / self.baseline.wall.median, 3),
+            json_number(self.studio.pss.median / self.baseline.pss.median, 3),
+            json_number(self.studio.rss.median / self.baseline.rss.median, 3)
         );
         j.push_str("}\n");
-        let path = target_dir().join("bench").join("startup.json");
-        std::fs::create_dir_all(path.parent().expect("has a parent"))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        std::fs::write(&path, j).map_err(|e| format!("{}: {e}", path.display()))?;
-        println!("startup: wrote {}", path.display());
-        Ok(())
+        j
     }
+}
+
+/// A JSON number with `decimals` places, or `null` when it is not finite (JSON has no NaN).
+fn json_number(x: f64, decimals: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.decimals$}")
+    } else {
+        "null".into()
+    }
+}
+
+/// A JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -639,6 +682,59 @@ mod tests {
         assert_eq!((o.runs, o.agents), (3, DEFAULT_AGENTS));
         assert!(Opts::parse(&["--runs".into(), "0".into()]).is_err());
         assert!(Opts::parse(&["--what".into()]).is_err());
+    }
+
+    fn app(samples: &[&Sample]) -> AppStats {
+        AppStats {
+            wall: Stats::of(samples.iter().map(|s| ms(s.wall))),
+            page: Stats::of(samples.iter().map(|s| s.page_ms.unwrap_or(f64::NAN))),
+            pss: Stats::of(samples.iter().map(|s| mib(s.pss_kib()))),
+            rss: Stats::of(samples.iter().map(|s| mib(s.rss_kib()))),
+            parts: Vec::new(),
+            size: 1234,
+        }
+    }
+
+    /// The written report is valid JSON (checked by Python's parser, which refuses NaN as the
+    /// standard does with `parse_constant`) with the members the docs name, including when one
+    /// app has no sample at all.
+    #[test]
+    fn report_is_valid_json() {
+        let opts = Opts { runs: 2, agents: 10 };
+        let ok = Sample {
+            wall: Duration::from_millis(812),
+            page_ms: None,
+            procs: vec![ProcMem { pid: 7, comm: "Web\"Kit\\x\u{1}".into(), rss_kib: 2048, pss_kib: 1024 }],
+        };
+        let studio = [Ok(ok), Err("no mark".to_string())];
+        let baseline: [std::result::Result<Sample, String>; 1] = [Err("crashed".to_string())];
+        let ok_refs: Vec<&Sample> = studio.iter().filter_map(|r| r.as_ref().ok()).collect();
+        let report = Report {
+            opts: &opts,
+            studio: app(&ok_refs),
+            baseline: app(&[]),
+            failures: [1, 1],
+            samples: [&studio, &baseline],
+        };
+        let json = report.json();
+        let mut child = Command::new("python3")
+            .args([
+                "-c",
+                "import json,sys\n\
+                 def bad(c): raise ValueError('not JSON: ' + c)\n\
+                 d = json.load(sys.stdin, parse_constant=bad)\n\
+                 assert d['studio']['samples'][0]['processes'][0]['comm'] == 'Web\"Kit\\\\x\\x01', d\n\
+                 assert d['studio']['first_interactive_paint_ms']['median'] == 812.0, d\n\
+                 assert d['baseline']['samples'] == [] and d['baseline']['idle_pss_mib']['median'] is None, d\n\
+                 assert set(d['ratios']) == {'first_interactive_paint', 'idle_pss', 'idle_rss'}, d\n\
+                 assert d['studio']['failed_launches'] == 1, d\n",
+            ])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("python3 (installed by the setup step) checks the JSON");
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(json.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success(), "invalid report:\n{json}");
     }
 
     #[test]
