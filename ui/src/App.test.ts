@@ -71,6 +71,61 @@ describe("agent list", () => {
   });
 });
 
+describe("agent list of a large profile", () => {
+  function seedMany(n: number) {
+    const backend = new FakeBackend();
+    // Seeded oldest first: the list shows the newest (the last seeded) first.
+    for (let i = 0; i < n; i++) backend.seed({ name: `Agent ${i}`, description: `number ${i}` });
+    return backend;
+  }
+
+  it("puts only the rows in view in the document, and others as it scrolls", async () => {
+    start(seedMany(400));
+    await waitFor(() => expect(rows().length).toBeGreaterThan(0));
+    expect(rows().length).toBeLessThan(40);
+    expect(rows()[0]!.textContent).toContain("Agent 399");
+    const list = byTestId("agent-rows");
+    expect(list.querySelector("li")!.getAttribute("aria-setsize")).toBe("400");
+
+    list.scrollTop = 400 * 72;
+    await fireEvent.scroll(list);
+    await waitFor(() => expect(rows().at(-1)!.textContent).toContain("Agent 0"));
+    expect(rows().length).toBeLessThan(40);
+  });
+
+  it("moves between rows with the keys past the rendered ones, and filters", async () => {
+    start(seedMany(300));
+    await waitFor(() => expect(rows().length).toBeGreaterThan(0));
+    rows()[0]!.focus();
+    await fireEvent.keyDown(rows()[0]!, { key: "End" });
+    await waitFor(() => expect(document.activeElement?.textContent).toContain("Agent 0"));
+    await fireEvent.keyDown(document.activeElement!, { key: "ArrowUp" });
+    await waitFor(() => expect(document.activeElement?.textContent).toContain("Agent 1"));
+    await fireEvent.click(document.activeElement!);
+    await screen.findByTestId("agent-editor");
+    expect(document.activeElement?.getAttribute("aria-current")).toBe("true");
+
+    await typeInto(byTestId("filter-input"), "number 25");
+    // "number 25" and "number 250" … "number 259".
+    await waitFor(() => expect(rows()).toHaveLength(11));
+  });
+
+  it("brings a new agent into view, wherever the list was scrolled", async () => {
+    start(seedMany(300));
+    await waitFor(() => expect(rows().length).toBeGreaterThan(0));
+    const list = byTestId("agent-rows");
+    list.scrollTop = 300 * 72;
+    await fireEvent.scroll(list);
+    await waitFor(() => expect(rows().at(-1)!.textContent).toContain("Agent 0"));
+
+    await fireEvent.click(byTestId("new-agent"));
+    await screen.findByTestId("agent-name");
+    await waitFor(() => expect(rows()[0]!.textContent).toContain("Untitled agent"));
+    expect(list.scrollTop).toBe(0);
+    expect(rows()[0]!.getAttribute("aria-current")).toBe("true");
+  });
+});
+
 describe("agent editor", () => {
   async function openSeeded() {
     const backend = new FakeBackend();
