@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod datasets;
 pub mod diff;
 pub mod error;
+pub mod export;
 pub mod findings;
 pub mod keys;
 pub mod ledger;
