@@ -206,7 +206,8 @@ describe("sign-up form", () => {
 describe("log-in form", () => {
   async function openLogin(backend: FakeBackend) {
     await openAccount(backend);
-    await fireEvent.click(byTestId("login-tab"));
+    // The tabs show once the account state is loaded.
+    await fireEvent.click(await screen.findByTestId("login-tab"));
     await screen.findByTestId("login-form");
   }
 
@@ -327,7 +328,9 @@ describe("settings", () => {
     const backend = new FakeBackend();
     start(backend);
     await fireEvent.click(await screen.findByTestId("settings-open"));
-    const input = await screen.findByTestId("platform-url");
+    const input = (await screen.findByTestId("platform-url")) as HTMLInputElement;
+    // Typed only once the settings are loaded (they fill the field).
+    await waitFor(() => expect(input.placeholder).toBe(backend.defaultPlatformUrl));
     await typeInto(input, "http://example.com");
     await fireEvent.click(byTestId("platform-url-save"));
     await waitFor(() => expect(input.getAttribute("aria-invalid")).toBe("true"));

@@ -256,7 +256,7 @@ describe("policy change", () => {
     expect(crash.checked).toBe(false);
     await waitFor(() => expect(screen.getByLabelText("Usage analytics")).toBe(usage));
     expect(byTestId("policy-reconsent").textContent).toContain("paused");
-    expect(byTestId("policy-new-purposes").textContent).toContain("Anonymised research");
+    await waitFor(() => expect(byTestId("policy-new-purposes").textContent).toContain("Anonymised research"));
     expect(byTestId("policy-accept").textContent?.trim()).toBe("Accept version 2");
     await fireEvent.click(usage);
     expect(usage.checked).toBe(true);
