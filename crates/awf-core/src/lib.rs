@@ -31,6 +31,7 @@ pub mod purposes;
 pub mod search;
 pub mod secret;
 pub mod settings;
+pub mod shred;
 pub mod storage;
 pub mod tables;
 pub mod telemetry;

@@ -120,6 +120,8 @@ impl Profile {
         let dir = opts.data_dir;
         std::fs::create_dir_all(&dir).map_err(|e| CoreError::io("creating the data directory", &dir, e))?;
         let lock = ProfileLock::acquire(&dir)?;
+        // A cancelled account's profile whose shred was interrupted is finished off first.
+        crate::shred::finish_pending(&dir, opts.vault.as_ref())?;
         let key_path = dir.join("key.json");
         let store_path = dir.join("store");
         let (file, key, is_new) = match keys::read_key_file(&key_path)? {
@@ -197,6 +199,17 @@ impl Profile {
 
     pub fn data_dir(&self) -> &Path {
         &self.dir
+    }
+
+    pub(crate) fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Closes the store and returns what a shred still needs: the vault and the lock.
+    pub(crate) fn into_parts(self) -> (Arc<dyn KeyVault>, ProfileLock) {
+        let Profile { storage, vault, _lock, .. } = self;
+        drop(storage);
+        (vault, _lock)
     }
 
     pub fn key_mode(&self) -> KeyMode {
@@ -289,7 +302,11 @@ impl Profile {
     /// Stores a secret of this profile (see [`Profile::secret`]).
     pub fn put_secret(&self, name: &str, value: &SecretString) -> Result<()> {
         match self.key_mode {
-            KeyMode::Keyring => self.vault.put_secret(&self.secret_entry(name), value),
+            KeyMode::Keyring => {
+                // Registered first: a shred must find every entry that may exist.
+                self.register_secret_name(name)?;
+                self.vault.put_secret(&self.secret_entry(name), value)
+            }
             KeyMode::Passphrase => {
                 let mut b = Batch::default();
                 b.put(Tree::Meta, self.secret_key(name), value.expose().as_bytes().to_vec());
