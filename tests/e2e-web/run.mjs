@@ -1115,6 +1115,8 @@ async function main() {
       assert((await page.locator(tid("agent-row")).count()) === agentsBefore, "importing the bundle did not duplicate the agent");
       assert((await page.locator(tid("agent-row"), { hasText: shopAgent }).count()) === 1, "one agent of that name");
       await page.locator(tid("plugins-open")).click();
+      // The section fetches its list when shown: count once it is there.
+      await page.locator(tid("plugin-row")).first().waitFor();
       assert((await page.locator(tid("plugin-row")).count()) === 1, "the plugin was not duplicated");
       await page.locator(tid("workspace-open")).click();
       await openAgent(page, expected.name);
