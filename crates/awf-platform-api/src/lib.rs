@@ -16,10 +16,16 @@
 pub mod age;
 pub mod openapi;
 pub mod privacy;
+pub mod rights;
 
 pub use privacy::{
     ConsentReceipt, ConsentReceipts, HeldCategory, HeldData, IngestAck, PurposeDataDeleted, ReceiptAck, TelemetryBatch,
     TelemetryEvent,
+};
+pub use rights::{
+    AdminRightsRequest, AdminRightsRequests, AnswerRequest, AttachmentInfo, AttachmentUpload, CancelAccount,
+    DeletionReceipt, DeletionScope, NewRightsRequest, ReceiptError, ReceiptKey, ReceiptKeys, RequestCategory,
+    RequestStatus, RightsRequest, RightsRequests, IDEMPOTENCY_HEADER,
 };
 
 use serde::{Deserialize, Serialize};
@@ -366,7 +372,9 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlatformErrorCode {
-    /// The body or a field is malformed or out of range (400; `field` names it).
+    /// The body or a field is malformed or out of range (400; `field` names it). The rights routes
+    /// (`/v1/requests`, `/v1/account/cancel`, `/v1/admin/…`) answer 422 to a well-formed body
+    /// that breaks a rule or a confirmation that does not match.
     InvalidInput,
     /// The account name is taken (409).
     AccountExists,

@@ -20,16 +20,22 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
+use crate::rights::{MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES, MAX_REQUEST_TEXT_CHARS};
 use crate::{
-    AccountProfile, AgeBand, Capabilities, ConsentReceipt, ConsentReceipts, ErrorBody, GuardianConsent, GuardianRecord,
-    HeldCategory, HeldData, IngestAck, Limits, LoginRequest, PlatformErrorCode, PolicyDocument, PolicyPurposeTerms,
-    ProfilePatch, PublishPolicy, Purpose, PurposeDataDeleted, ReceiptAck, RefreshRequest, Region, RegisterRequest,
-    RequestStats, SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage, TelemetryBatch, TelemetryEvent, TokenPair,
-    ANONYMOUS_ID_COOKIE, PURPOSE_HEADER, SESSION_COOKIE,
+    AccountProfile, AdminRightsRequest, AdminRightsRequests, AgeBand, AnswerRequest, AttachmentInfo, AttachmentUpload,
+    CancelAccount, Capabilities, ConsentReceipt, ConsentReceipts, DeletionReceipt, DeletionScope, ErrorBody,
+    GuardianConsent, GuardianRecord, HeldCategory, HeldData, IngestAck, Limits, LoginRequest, NewRightsRequest,
+    PlatformErrorCode, PolicyDocument, PolicyPurposeTerms, ProfilePatch, PublishPolicy, Purpose, PurposeDataDeleted,
+    ReceiptAck, ReceiptKey, ReceiptKeys, RefreshRequest, Region, RegisterRequest, RequestCategory, RequestStats,
+    RequestStatus, RightsRequest, RightsRequests, SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage,
+    TelemetryBatch, TelemetryEvent, TokenPair, ANONYMOUS_ID_COOKIE, PURPOSE_HEADER, SESSION_COOKIE,
 };
 
 /// Name of the bearer security scheme (`Authorization: Bearer awfa_…`).
 pub const BEARER_SCHEME: &str = "bearer";
+/// Name of the operator's security scheme (`Authorization: Bearer awfadmin_…`, the token in the
+/// platform's `admin-token` file).
+pub const ADMIN_SCHEME: &str = "admin_token";
 /// Name of the session-cookie security scheme (the [`SESSION_COOKIE`] cookie).
 pub const SESSION_COOKIE_SCHEME: &str = "session_cookie";
 
@@ -79,6 +85,14 @@ pub fn document_json() -> String {
         routes::get_consents,
         routes::post_telemetry,
         routes::delete_telemetry,
+        routes::get_receipt_keys,
+        routes::post_erase,
+        routes::post_cancel,
+        routes::post_request,
+        routes::get_requests,
+        routes::get_request,
+        routes::get_admin_requests,
+        routes::post_admin_answer,
         routes::get_dev_sms_outbox,
         routes::get_dev_stats,
         routes::get_dev_marketing_recipients,
@@ -89,7 +103,9 @@ pub fn document_json() -> String {
         RegisterRequest, LoginRequest, RefreshRequest, TokenPair, SessionGrant, AgeBand, GuardianRecord,
         AccountProfile, ProfilePatch, ErrorBody, PlatformErrorCode, SmsMessage, RequestStats, ConsentReceipt,
         ReceiptAck, ConsentReceipts, TelemetryEvent, TelemetryBatch, IngestAck, PurposeDataDeleted, HeldCategory,
-        HeldData,
+        HeldData, DeletionScope, DeletionReceipt, ReceiptKey, ReceiptKeys, CancelAccount, RequestCategory,
+        RequestStatus, AttachmentUpload, NewRightsRequest, AttachmentInfo, RightsRequest, RightsRequests,
+        AnswerRequest, AdminRightsRequest, AdminRightsRequests,
     )),
     modifiers(&CrossCutting),
     tags(
@@ -97,6 +113,8 @@ pub fn document_json() -> String {
         (name = "auth", description = "Registration, log-in, token refresh and log-out"),
         (name = "account", description = "The account's profile (view, correct, supplement)"),
         (name = "privacy", description = "Consent receipts, telemetry per purpose (refused without the purpose's consent), deletion of a purpose's data, and what the platform holds"),
+        (name = "rights", description = "Data-subject rights (§6): signed deletion receipts, erasure of everything held (the account stays), account cancellation, rights requests and complaints"),
+        (name = "admin", description = "The operator's routes, authorised by the platform's admin token (`<data dir>/admin-token`; `awf-platform admin …` uses them)"),
         (name = "dev", description = "Development-only endpoints, served only with `awf-platform --dev` (404 otherwise)"),
     ),
 )]
@@ -126,10 +144,24 @@ impl Modify for CrossCutting {
             ))),
         );
 
+        components.add_security_scheme(
+            ADMIN_SCHEME,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("awfadmin_…")
+                    .description(Some(
+                        "The operator's token, made at the platform's first start in `<data dir>/admin-token` (0600).",
+                    ))
+                    .build(),
+            ),
+        );
+
         for (schema, property, rule) in CONSTRAINTS {
             constrain(components, schema, property, rule);
         }
         privacy_schemas(components);
+        rights_schemas(components);
 
         if let Some(template) = openapi.paths.paths.remove(TELEMETRY_TEMPLATE) {
             for purpose in TELEMETRY_PURPOSES {
@@ -173,6 +205,9 @@ const RFC3339ISH: &str =
 
 /// The path whose four instances are documented (see the module documentation).
 const TELEMETRY_TEMPLATE: &str = "/v1/telemetry/{purpose}";
+
+/// No control characters but tab, line feed and carriage return.
+const TEXT_CONTROLS: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
 
 /// No C0 or C1 control characters (what Rust's `char::is_control` rejects).
 const NO_CONTROLS: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
@@ -239,6 +274,52 @@ const CONSTRAINTS: &[(&str, &str, Rule)] = &[
     ("TelemetryEvent", "kind", length(Some(1), 64)),
     ("TelemetryEvent", "at", length(None, 40)),
     ("ProfilePatch", "account_name", pattern("^[A-Za-z0-9_.-]{3,32}$")),
+    // Rights requests: 1–5000 characters (also more than white space, which a schema cannot say),
+    // no control characters but line breaks and tabs.
+    (
+        "NewRightsRequest",
+        "text",
+        Rule {
+            pattern: Some(TEXT_CONTROLS),
+            min_length: Some(1),
+            max_length: Some(MAX_REQUEST_TEXT_CHARS),
+            format: None,
+            range: None,
+        },
+    ),
+    (
+        "AnswerRequest",
+        "text",
+        Rule { pattern: Some(TEXT_CONTROLS), min_length: Some(1), max_length: Some(5000), format: None, range: None },
+    ),
+    (
+        "AttachmentUpload",
+        "name",
+        Rule {
+            // No path separators or controls, no surrounding spaces; `.` and `..` are refused too.
+            pattern: Some("^[^\\s/\\\\\\u0000-\\u001F\\u007F-\\u009F]([^/\\\\\\u0000-\\u001F\\u007F-\\u009F]*[^\\s/\\\\\\u0000-\\u001F\\u007F-\\u009F])?$"),
+            min_length: Some(1),
+            max_length: Some(128),
+            format: None,
+            range: None,
+        },
+    ),
+    (
+        "AttachmentUpload",
+        "media_type",
+        pattern("^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}$"),
+    ),
+    (
+        "AttachmentUpload",
+        "content_base64",
+        Rule {
+            pattern: Some("^[A-Za-z0-9+/]*={0,2}$"),
+            min_length: None,
+            max_length: Some(MAX_ATTACHMENT_BYTES.div_ceil(3) * 4),
+            format: None,
+            range: None,
+        },
+    ),
     (
         "ProfilePatch",
         "display_name",
@@ -262,6 +343,17 @@ const CONSTRAINTS: &[(&str, &str, Rule)] = &[
         },
     ),
 ];
+
+/// The rules of the rights bodies that are not string bounds (see `awf-platform/src/rights.rs`).
+fn rights_schemas(components: &mut utoipa::openapi::Components) {
+    let Some(RefOr::T(Schema::Object(request))) = components.schemas.get_mut("NewRightsRequest") else {
+        panic!("the OpenAPI document has no object schema NewRightsRequest");
+    };
+    let Some(RefOr::T(Schema::Array(attachments))) = request.properties.get_mut("attachments") else {
+        panic!("NewRightsRequest.attachments is not an array");
+    };
+    attachments.max_items = Some(MAX_ATTACHMENTS);
+}
 
 fn constrain(components: &mut utoipa::openapi::Components, schema: &str, property: &str, rule: &Rule) {
     let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema) else {
@@ -429,6 +521,10 @@ mod routes {
         AccountProfile, Capabilities, ConsentReceipt, ConsentReceipts, ErrorBody, HeldData, IngestAck, LoginRequest,
         PolicyDocument, ProfilePatch, PublishPolicy, PurposeDataDeleted, ReceiptAck, RefreshRequest, Region,
         RegisterRequest, RequestStats, SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage, TelemetryBatch,
+    };
+    use crate::{
+        AdminRightsRequests, AnswerRequest, CancelAccount, DeletionReceipt, NewRightsRequest, ReceiptKeys,
+        RightsRequest, RightsRequests,
     };
 
     /// What this platform offers. Read first by every client.
@@ -647,6 +743,134 @@ mod routes {
         ),
     )]
     fn delete_telemetry() {}
+
+    /// The public keys that verify the platform's deletion receipts (Ed25519), current first.
+    /// A receipt names its key by `key_id`; its signature covers the canonical bytes defined in
+    /// `awf-platform-api` (`rights.rs`): the line `awf-deletion-receipt/v1`, then `name=<byte
+    /// length>:<value>` lines for receipt_id, account_id, scope (and scope_kind, scope_id or
+    /// scope_purpose), deleted (the number of categories, then deleted_category and deleted_count
+    /// per category in byte order), completed_at and key_id. Needs no authentication.
+    #[utoipa::path(
+        get, path = "/v1/receipt-keys", tag = "service", operation_id = "get_receipt_keys",
+        responses((status = 200, description = "The keys", body = ReceiptKeys)),
+    )]
+    fn get_receipt_keys() {}
+
+    /// Deletes everything the platform holds for the account but the account (D7): the telemetry
+    /// of every purpose and the rights requests with their attachments. Kept: the account, its
+    /// sessions (the caller stays signed in) and its consent receipts, which record the consents
+    /// the account still runs under (consent must stay demonstrable while its processing goes on;
+    /// withdrawing a consent, or cancelling the account, is what ends them). Answers a signed
+    /// receipt naming every category covered, with its count (zeros included).
+    #[utoipa::path(
+        post, path = "/v1/account/data/erase", tag = "rights", operation_id = "erase_account_data",
+        security(("bearer" = []), ("session_cookie" = [])),
+        responses(
+            (status = 200, description = "Deleted; the signed receipt (scope `all_data`)", body = DeletionReceipt),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+        ),
+    )]
+    fn post_erase() {}
+
+    /// Cancels the account (§6.1), irreversibly: confirmed by the password and the account name
+    /// typed exactly. Deletes the account and every record of it (profile, name and phone,
+    /// sessions and tokens, consent receipts, telemetry, rights requests and attachments); its
+    /// tokens stop working and log-in answers as for an unknown account. With an
+    /// `Idempotency-Key`, the signed receipt is kept for 30 days under the key's SHA-256 (no
+    /// other trace of the account is kept: the policy asks for no register of cancellations), and
+    /// a retry with the same key gets the same receipt even though the account, and so its
+    /// token, is gone. Wrong passwords count like failed log-ins (5 a minute, then 429).
+    #[utoipa::path(
+        post, path = "/v1/account/cancel", tag = "rights", operation_id = "cancel_account",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(("idempotency-key" = Option<String>, Header, pattern = "^[A-Za-z0-9_-]{16,128}$",
+            description = "A client-made unique key (a ULID): a retry with the same key replays the first answer")),
+        request_body(content = CancelAccount, content_type = "application/json"),
+        responses(
+            (status = 200, description = "Cancelled (or a replay): the signed receipt (scope `account`)", body = DeletionReceipt,
+                headers(("Set-Cookie" = String, description = "Clears `awf_session` (Max-Age=0)"))),
+            (status = 400, description = "Malformed body or unknown purpose", body = ErrorBody),
+            (status = 401, description = "`invalid_credentials` (wrong password), `unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+            (status = 422, description = "`invalid_input`: the account name does not match (`field`: `account_name`), or a malformed idempotency key (`field`: `idempotency-key`)", body = ErrorBody),
+            (status = 429, description = "`rate_limited`: too many wrong passwords", body = ErrorBody,
+                headers(("Retry-After" = u64, description = "Seconds until the password can be tried again"))),
+        ),
+    )]
+    fn post_cancel() {}
+
+    /// Files a rights request or complaint (D9, §6.3) with 0–5 attachments of at most 2 MiB each
+    /// (decoded); the body may be up to 15 MiB. Kept until the account erases its data or is
+    /// cancelled.
+    #[utoipa::path(
+        post, path = "/v1/requests", tag = "rights", operation_id = "submit_request",
+        security(("bearer" = []), ("session_cookie" = [])),
+        request_body(content = NewRightsRequest, content_type = "application/json"),
+        responses(
+            (status = 201, description = "Filed (status `open`)", body = RightsRequest),
+            (status = 400, description = "Malformed body (a missing or mistyped field) or unknown purpose", body = ErrorBody),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 413, description = "Body over 15 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+            (status = 422, description = "`invalid_input` naming the field: `category`, `text` (blank, over 5000 characters, control characters), `attachments` (more than 5), `attachments[i].name`, `attachments[i].media_type` or `attachments[i].content_base64` (not base64, or over 2 MiB decoded)", body = ErrorBody),
+        ),
+    )]
+    fn post_request() {}
+
+    /// The account's rights requests, oldest first, with their status and answers.
+    #[utoipa::path(
+        get, path = "/v1/requests", tag = "rights", operation_id = "get_requests",
+        security(("bearer" = []), ("session_cookie" = [])),
+        responses(
+            (status = 200, description = "The requests", body = RightsRequests),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+        ),
+    )]
+    fn get_requests() {}
+
+    /// One of the account's rights requests (another account's is `not_found` alike).
+    #[utoipa::path(
+        get, path = "/v1/requests/{id}", tag = "rights", operation_id = "get_request",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(("id" = String, Path, description = "The request's id (`req_…`)")),
+        responses(
+            (status = 200, description = "The request", body = RightsRequest),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 404, description = "`not_found`: no request of this account has that id", body = ErrorBody),
+        ),
+    )]
+    fn get_request() {}
+
+    /// The operator: every account's rights requests, oldest first.
+    #[utoipa::path(
+        get, path = "/v1/admin/requests", tag = "admin", operation_id = "get_admin_requests",
+        security(("admin_token" = [])),
+        responses(
+            (status = 200, description = "The requests with their accounts", body = AdminRightsRequests),
+            (status = 401, description = "`unauthorized`: not the admin token", body = ErrorBody),
+        ),
+    )]
+    fn get_admin_requests() {}
+
+    /// The operator answers a request: status `answered`, or `closed` with `close` (a closed
+    /// request stays closed when answered again).
+    #[utoipa::path(
+        post, path = "/v1/admin/requests/{id}/answer", tag = "admin", operation_id = "answer_request",
+        security(("admin_token" = [])),
+        params(("id" = String, Path, description = "The request's id (`req_…`)")),
+        request_body(content = AnswerRequest, content_type = "application/json"),
+        responses(
+            (status = 200, description = "The request as answered", body = RightsRequest),
+            (status = 400, description = "Malformed body or unknown purpose", body = ErrorBody),
+            (status = 401, description = "`unauthorized`: not the admin token", body = ErrorBody),
+            (status = 404, description = "`not_found`: no request has that id", body = ErrorBody),
+            (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+            (status = 422, description = "`invalid_input`: the answer is blank, over 5000 characters or has control characters (`field`: `text`)", body = ErrorBody),
+        ),
+    )]
+    fn post_admin_answer() {}
 
     /// Development only: the SMS messages the platform "sent", oldest first.
     #[utoipa::path(

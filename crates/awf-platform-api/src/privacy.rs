@@ -81,6 +81,10 @@ pub struct PurposeDataDeleted {
     pub purpose: Purpose,
     /// Items deleted.
     pub deleted: u64,
+    /// The platform's signed receipt of the deletion (scope `purpose_data`); absent from
+    /// platforms older than receipts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<crate::DeletionReceipt>,
 }
 
 /// One category of data the platform holds for the account.

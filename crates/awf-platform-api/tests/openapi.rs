@@ -56,7 +56,8 @@ fn every_operation_declares_purpose_header_and_error_responses() {
                 let schema = &responses[status]["content"]["application/json"]["schema"]["$ref"];
                 assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
             }
-            if (method == "post" || method == "patch") && path != "/v1/auth/logout" {
+            let bodyless = ["/v1/auth/logout", "/v1/account/data/erase"];
+            if (method == "post" || method == "patch") && !bodyless.contains(&path.as_str()) {
                 assert!(responses.contains_key("413"), "{method} {path} lacks 413");
                 assert!(op["requestBody"]["content"]["application/json"].is_object(), "{method} {path} body");
             }
@@ -64,8 +65,9 @@ fn every_operation_declares_purpose_header_and_error_responses() {
     }
     // 12 before the privacy routes; then consents (2), telemetry (4 purposes × ingest and
     // delete), the data summary and the dev marketing list; then policy versions (one version,
-    // and the dev publication).
-    assert_eq!(operations, 26);
+    // and the dev publication); then the rights routes (receipt keys, erase, cancel, requests (3),
+    // the operator's list and answer).
+    assert_eq!(operations, 34);
 }
 
 #[test]
@@ -197,4 +199,57 @@ fn policy_versions_are_documented_with_the_publication_rules() {
     let terms = &schemas["PolicyPurposeTerms"]["properties"];
     assert!(!terms["purpose"]["enum"].as_array().unwrap().contains(&serde_json::json!("service_information")));
     assert_eq!(terms["since_version"]["minimum"], 1);
+}
+
+#[test]
+fn rights_routes_state_their_rules_and_authentication() {
+    let doc = document();
+    let paths = &doc["paths"];
+    for (path, method) in [
+        ("/v1/account/data/erase", "post"),
+        ("/v1/account/cancel", "post"),
+        ("/v1/requests", "post"),
+        ("/v1/requests", "get"),
+        ("/v1/requests/{id}", "get"),
+    ] {
+        let op = &paths[path][method];
+        assert_eq!(op["security"].as_array().unwrap().len(), 2, "{method} {path}");
+        assert!(op["responses"]["401"].is_object(), "{method} {path} lacks 401");
+        assert_eq!(op["tags"][0], "rights");
+    }
+    for (path, method) in [("/v1/admin/requests", "get"), ("/v1/admin/requests/{id}/answer", "post")] {
+        let op = &paths[path][method];
+        assert_eq!(op["security"], serde_json::json!([{ "admin_token": [] }]), "{method} {path}");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["admin_token"]["scheme"], "bearer");
+    assert!(paths["/v1/receipt-keys"]["get"].get("security").is_none());
+
+    let cancel = &paths["/v1/account/cancel"]["post"];
+    for status in ["200", "401", "422", "429"] {
+        assert!(cancel["responses"][status].is_object(), "cancel lacks {status}");
+    }
+    let key = cancel["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "idempotency-key").unwrap();
+    assert_eq!((key["in"].as_str(), key["required"].as_bool()), (Some("header"), Some(false)));
+    let receipt = "#/components/schemas/DeletionReceipt";
+    assert_eq!(cancel["responses"]["200"]["content"]["application/json"]["schema"]["$ref"], receipt);
+    let erase = &paths["/v1/account/data/erase"]["post"]["responses"]["200"];
+    assert_eq!(erase["content"]["application/json"]["schema"]["$ref"], receipt);
+
+    let schemas = &doc["components"]["schemas"];
+    let request = &schemas["NewRightsRequest"]["properties"];
+    assert_eq!((request["text"]["minLength"].as_u64(), request["text"]["maxLength"].as_u64()), (Some(1), Some(5000)));
+    assert_eq!(request["attachments"]["maxItems"], 5);
+    let categories = &schemas["RequestCategory"]["enum"];
+    assert_eq!(
+        categories,
+        &serde_json::json!(["access", "correction", "deletion", "portability", "withdrawal", "complaint"])
+    );
+    let upload = &schemas["AttachmentUpload"]["properties"];
+    assert_eq!(upload["content_base64"]["maxLength"], 2_796_204);
+    assert_eq!(upload["name"]["maxLength"], 128);
+    let scope = schemas["DeletionScope"]["oneOf"].as_array().unwrap();
+    assert_eq!(scope.len(), 4);
+    for status in ["201", "413", "422"] {
+        assert!(paths["/v1/requests"]["post"]["responses"][status].is_object(), "submit lacks {status}");
+    }
 }

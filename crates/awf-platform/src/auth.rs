@@ -74,6 +74,11 @@ impl FailureWindow {
         Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
     }
 
+    /// Forgets a key's failures (its account is gone).
+    pub fn forget(&self, key: &str) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+
     pub fn record_failure(&self, key: &str, now: Instant) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         // Bound memory against a flood of distinct names: forget keys whose window has passed.

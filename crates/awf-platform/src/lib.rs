@@ -11,6 +11,7 @@ mod error;
 mod http;
 mod policy;
 mod privacy;
+mod rights;
 mod routes;
 mod store;
 mod validate;
@@ -25,6 +26,7 @@ use axum::Router;
 
 pub use error::StoreError;
 pub use policy::{MAX_CHANGES, MAX_CHANGE_CHARS, MAX_POLICY_TEXT_BYTES};
+pub use rights::{ADMIN_TOKEN_FILE, MAX_REQUEST_BODY_BYTES, SIGNING_KEY_FILE};
 
 /// Seconds between two SMS codes to one phone.
 pub const SMS_RESEND_SECS: u64 = 30;
@@ -95,6 +97,12 @@ pub(crate) struct Platform {
     pub dummy_hash: String,
     /// Now, in unix seconds (the retention purge reads it).
     pub clock: Clock,
+    /// Signs deletion receipts.
+    pub signer: rights::ReceiptSigner,
+    /// SHA-256 (hex) of the admin token (`<data dir>/admin-token`).
+    pub admin_token_hash: String,
+    /// Held through a cancellation, so that a retry waits for its first attempt's answer.
+    pub cancelling: tokio::sync::Mutex<()>,
 }
 
 impl Platform {
@@ -108,6 +116,8 @@ impl Platform {
 pub enum PlatformError {
     #[error("cannot open the store in {dir}: {source}")]
     Store { dir: PathBuf, source: StoreError },
+    #[error("cannot read or create {path}: {source}")]
+    KeyFile { path: PathBuf, source: std::io::Error },
     #[error("cannot hash: {0}")]
     Hash(String),
     #[error("server: {0}")]
@@ -129,6 +139,10 @@ impl App {
             .map_err(|source| PlatformError::Store { dir: config.data_dir.clone(), source })?;
         let dummy_hash =
             auth::hash_password(&auth::new_token("dummy_")).map_err(|e| PlatformError::Hash(e.to_string()))?;
+        let signer = rights::ReceiptSigner::load_or_create(&config.data_dir)
+            .map_err(|source| PlatformError::KeyFile { path: config.data_dir.join(SIGNING_KEY_FILE), source })?;
+        let admin_token_hash = rights::load_or_create_admin_token(&config.data_dir)
+            .map_err(|source| PlatformError::KeyFile { path: config.data_dir.join(ADMIN_TOKEN_FILE), source })?;
         let state = Platform {
             config,
             store,
@@ -137,6 +151,9 @@ impl App {
             stats: Mutex::new(RequestStats { total: 0, by_purpose: Default::default(), by_route: Default::default() }),
             dummy_hash,
             clock,
+            signer,
+            admin_token_hash,
+            cancelling: tokio::sync::Mutex::new(()),
         };
         Ok(App { state: Arc::new(state) })
     }

@@ -1,7 +1,8 @@
 //! `awf-platform`: the reference platform's binary. Parses flags, opens the store, binds, prints
 //! `AWF_PLATFORM_URL=http://HOST:PORT` as its one line of stdout (dev-mode SMS lines follow),
 //! and serves until SIGINT or SIGTERM. `awf-platform publish-policy …` instead publishes a policy
-//! version into a stopped platform's store and exits.
+//! version into a stopped platform's store and exits; `awf-platform admin list|answer …` reads
+//! and answers rights requests through a running platform's admin routes over loopback.
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -62,6 +63,43 @@ enum Admin {
     /// platform's next start. (A platform in development mode also takes new versions by
     /// POST /v1/dev/policy while it runs.)
     PublishPolicy(PublishArgs),
+    /// Rights requests and complaints, through a running platform (its store is locked to it):
+    /// reads the admin token from `<data dir>/admin-token` and calls the admin routes over
+    /// loopback.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// List every account's rights requests, oldest first (JSON).
+    List(AdminTarget),
+    /// Answer a rights request (and close it with --close).
+    Answer {
+        #[command(flatten)]
+        target: AdminTarget,
+        /// The request's id (`req_…`).
+        #[arg(long, value_name = "ID")]
+        request: String,
+        /// The answer, 1 to 5000 characters.
+        #[arg(long, value_name = "TEXT")]
+        text: String,
+        /// Close the request with this answer.
+        #[arg(long)]
+        close: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct AdminTarget {
+    /// The running platform's data directory (its `--data-dir`), where `admin-token` is.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// The running platform's address, `HOST:PORT` on loopback (as in its AWF_PLATFORM_URL line).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:47800")]
+    addr: String,
 }
 
 #[derive(Args, Debug)]
@@ -93,6 +131,7 @@ fn main() -> ExitCode {
     let mut cli = Cli::parse();
     let result = match cli.command.take() {
         Some(Admin::PublishPolicy(args)) => publish(args),
+        Some(Admin::Admin { command }) => admin(command),
         None => run(cli),
     };
     match result {
@@ -128,6 +167,72 @@ fn publish(args: PublishArgs) -> Result<(), String> {
         args.data_dir.display()
     );
     Ok(())
+}
+
+fn admin(command: AdminCommand) -> Result<(), String> {
+    let (target, method, path, body) = match command {
+        AdminCommand::List(target) => (target, "GET", "/v1/admin/requests".to_string(), None),
+        AdminCommand::Answer { target, request, text, close } => {
+            if request.is_empty() || !request.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(format!("{request:?} is not a request id (req_ and hex digits)"));
+            }
+            let body = serde_json::json!({ "text": text, "close": close }).to_string();
+            (target, "POST", format!("/v1/admin/requests/{request}/answer"), Some(body))
+        }
+    };
+    let token_path = target.data_dir.join(awf_platform::ADMIN_TOKEN_FILE);
+    let token = std::fs::read_to_string(&token_path).map_err(|e| {
+        format!("cannot read {}: {e} (pass the --data-dir of a platform that has started once)", token_path.display())
+    })?;
+    let (status, answer) = loopback_request(&target.addr, method, &path, token.trim(), body.as_deref())?;
+    let pretty = serde_json::from_str::<serde_json::Value>(&answer)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or(answer);
+    if !(200..300).contains(&status) {
+        return Err(format!("the platform answered {status}: {pretty}"));
+    }
+    println!("{pretty}");
+    Ok(())
+}
+
+/// One HTTP/1.1 request to a loopback address (the admin token never leaves this computer):
+/// status and body.
+fn loopback_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&str>,
+) -> Result<(u16, String), String> {
+    use std::io::Read;
+    use std::net::{TcpStream, ToSocketAddrs};
+    let resolved: Vec<SocketAddr> =
+        addr.to_socket_addrs().map_err(|e| format!("{addr} is not HOST:PORT: {e}"))?.collect();
+    let Some(target) = resolved.iter().find(|a| a.ip().is_loopback()) else {
+        return Err(format!("{addr} is not a loopback address: the admin token is sent only to this computer"));
+    };
+    let mut stream = TcpStream::connect_timeout(target, std::time::Duration::from_secs(5))
+        .map_err(|e| format!("cannot reach the platform at {addr}: {e} (is it running?)"))?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).map_err(|e| e.to_string())?;
+    let body = body.unwrap_or("");
+    let content = if body.is_empty() { String::new() } else { "Content-Type: application/json\r\n".to_string() };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n{content}\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).map_err(|e| format!("cannot send to {addr}: {e}"))?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).map_err(|e| format!("no answer from {addr}: {e}"))?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").ok_or("the platform's answer has no header end")?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("not an HTTP answer: {head}"))?;
+    Ok((status, body.to_string()))
 }
 
 fn run(cli: Cli) -> Result<(), String> {

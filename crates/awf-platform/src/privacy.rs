@@ -231,7 +231,8 @@ pub async fn delete_purpose_data(
 ) -> Result<Json<PurposeDataDeleted>, ApiError> {
     let purpose = telemetry_purpose(path)?;
     let deleted = p.store.delete_telemetry(&auth.account_id, purpose)?;
-    Ok(Json(PurposeDataDeleted { purpose, deleted }))
+    let receipt = crate::rights::purpose_receipt(&p, &auth.account_id, purpose, deleted);
+    Ok(Json(PurposeDataDeleted { purpose, deleted, receipt: Some(receipt) }))
 }
 
 // What the platform holds.
@@ -270,6 +271,11 @@ pub async fn held_data(State(p): S, auth: Authed) -> Result<Json<HeldData>, ApiE
             ),
         });
     }
+    categories.push(HeldCategory {
+        category: "rights_requests".into(),
+        count: p.store.request_count(account)?,
+        retention: "until you erase your data or cancel the account".into(),
+    });
     Ok(Json(HeldData { categories }))
 }
 

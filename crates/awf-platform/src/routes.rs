@@ -27,7 +27,7 @@ use crate::auth::{self, ACCESS_PREFIX, REFRESH_PREFIX};
 use crate::error::ApiError;
 use crate::http::{self, cookie, set_cookie, ApiJson, ClientIp};
 use crate::store::{AccountRecord, RefreshRecord, SessionRecord, SmsRecord};
-use crate::{policy, privacy, validate, Platform, SMS_MAX_ATTEMPTS, SMS_RESEND_SECS};
+use crate::{policy, privacy, rights, validate, Platform, SMS_MAX_ATTEMPTS, SMS_RESEND_SECS};
 
 type S = State<Arc<Platform>>;
 
@@ -46,6 +46,18 @@ pub fn router(state: Arc<Platform>) -> Router {
         .route("/v1/account/data", get(privacy::held_data))
         .route("/v1/consents", get(privacy::list_receipts).post(privacy::post_receipt))
         .route("/v1/telemetry/{purpose}", post(privacy::ingest).delete(privacy::delete_purpose_data))
+        .route("/v1/receipt-keys", get(rights::receipt_keys))
+        .route("/v1/account/data/erase", post(rights::erase))
+        .route("/v1/account/cancel", post(rights::cancel))
+        .route(
+            "/v1/requests",
+            get(rights::list_requests)
+                .post(rights::submit_request)
+                .layer(DefaultBodyLimit::max(crate::MAX_REQUEST_BODY_BYTES)),
+        )
+        .route("/v1/requests/{id}", get(rights::get_request))
+        .route("/v1/admin/requests", get(rights::admin_list))
+        .route("/v1/admin/requests/{id}/answer", post(rights::admin_answer))
         .route("/v1/dev/sms-outbox", get(dev_sms_outbox))
         .route("/v1/dev/stats", get(dev_stats))
         .route("/v1/dev/marketing-recipients", get(privacy::dev_marketing_recipients))
@@ -77,9 +89,21 @@ async fn capabilities(State(p): S) -> Result<Json<Capabilities>, ApiError> {
         server: format!("awf-platform {}", env!("CARGO_PKG_VERSION")),
         region: p.config.region.clone(),
         policy_version,
-        features: ["auth", "profile", "cookies", "policy", "consents", "telemetry", "data_summary"]
-            .map(String::from)
-            .to_vec(),
+        features: [
+            "auth",
+            "profile",
+            "cookies",
+            "policy",
+            "consents",
+            "telemetry",
+            "data_summary",
+            "deletion_receipts",
+            "erasure",
+            "cancellation",
+            "rights_requests",
+        ]
+        .map(String::from)
+        .to_vec(),
         dev_mode: p.config.dev,
         limits: Limits {
             access_token_ttl_secs: p.config.access_ttl_secs,

@@ -13,6 +13,13 @@
 //! (`account \0 purpose \0 event id` → [`StoredEvent`]) and `telemetry_ages`
 //! (`account \0 purpose \0 received-at (8 bytes, big-endian) event id` → empty: the same
 //! items in arrival order, so that the retention purge reads only what has expired).
+//! `requests` (`account \0 request id` → [`StoredRequest`]) with `request_files`
+//! (`account \0 request id \0 index` → the attachment's bytes) and `request_owners` (request id
+//! → account id, for the operator's answer) hold the rights requests. `cancellations`
+//! (SHA-256 of the client's idempotency key → [`CancellationReplay`]) keeps, for
+//! [`CANCELLATION_REPLAY_SECS`], the signed receipt of a cancellation so that a retried request
+//! gets the same answer after the account is gone: the receipt (random account id, counts,
+//! time) is the only trace of a cancelled account, and it is purged with age.
 //! `policies` (policy version, 4 bytes big-endian → `PolicyDocument`) holds the published
 //! versions after the first: version 1 is the text shipped in the binary and is never stored.
 //! Values are JSON. Secrets never reach disk in clear: passwords are Argon2id hashes, tokens,
@@ -21,7 +28,12 @@
 
 use std::path::Path;
 
-use awf_platform_api::{AccountProfile, ConsentReceipt, PolicyDocument, Purpose, TelemetryEvent};
+use std::collections::BTreeMap;
+
+use awf_platform_api::openapi::TELEMETRY_PURPOSES;
+use awf_platform_api::{
+    AccountProfile, ConsentReceipt, DeletionReceipt, PolicyDocument, Purpose, RightsRequest, TelemetryEvent,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -83,6 +95,25 @@ pub struct StoredEvent {
     pub event: TelemetryEvent,
 }
 
+/// A rights request as the platform stores it (its attachments' bytes are in `request_files`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredRequest {
+    pub request: RightsRequest,
+    /// Arrival order across the store.
+    pub seq: u64,
+}
+
+/// The answer to a cancellation, kept for a retry of the same request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CancellationReplay {
+    pub receipt: DeletionReceipt,
+    /// Unix seconds: when it was stored (purged [`CANCELLATION_REPLAY_SECS`] later).
+    pub stored_at: i64,
+}
+
+/// How long the answer to a cancellation is kept for retries: 30 days.
+pub const CANCELLATION_REPLAY_SECS: i64 = 30 * 86_400;
+
 /// `parts` joined by NUL bytes, with a trailing NUL: a key prefix that no longer one extends.
 fn prefix(parts: &[&str]) -> Vec<u8> {
     let mut key = Vec::new();
@@ -107,6 +138,10 @@ pub struct Store {
     telemetry: sled::Tree,
     telemetry_ages: sled::Tree,
     policies: sled::Tree,
+    requests: sled::Tree,
+    request_files: sled::Tree,
+    request_owners: sled::Tree,
+    cancellations: sled::Tree,
     /// Held while a policy version is validated against the latest and stored, so that two
     /// publications cannot both take the next version number.
     pub publishing: std::sync::Mutex<()>,
@@ -156,6 +191,10 @@ impl Store {
             telemetry: db.open_tree("telemetry")?,
             telemetry_ages: db.open_tree("telemetry_ages")?,
             policies: db.open_tree("policies")?,
+            requests: db.open_tree("requests")?,
+            request_files: db.open_tree("request_files")?,
+            request_owners: db.open_tree("request_owners")?,
+            cancellations: db.open_tree("cancellations")?,
             publishing: std::sync::Mutex::new(()),
             db,
         })
@@ -471,6 +510,212 @@ impl Store {
         self.telemetry.apply_batch(batch_items)?;
         self.telemetry_ages.apply_batch(batch_ages)?;
         self.flush()?;
+        Ok(n)
+    }
+}
+
+/// Removes every key under `p` in `tree`; returns how many.
+fn remove_prefix(tree: &sled::Tree, p: &[u8]) -> Result<u64> {
+    let mut batch = sled::Batch::default();
+    let mut n = 0;
+    for entry in tree.scan_prefix(p) {
+        let (key, _) = entry?;
+        batch.remove(key);
+        n += 1;
+    }
+    tree.apply_batch(batch)?;
+    Ok(n)
+}
+
+impl Store {
+    // Rights requests.
+
+    /// Stores a new request and its attachments' bytes.
+    pub fn put_request(&self, account_id: &str, request: &RightsRequest, files: &[Vec<u8>]) -> Result<()> {
+        for (i, bytes) in files.iter().enumerate() {
+            let mut key = prefix(&[account_id, &request.id]);
+            key.extend_from_slice(&(i as u32).to_be_bytes());
+            self.request_files.insert(key, bytes.as_slice())?;
+        }
+        let stored = StoredRequest { request: request.clone(), seq: self.db.generate_id()? };
+        self.requests.insert(prefix(&[account_id, &request.id]), serde_json::to_vec(&stored)?)?;
+        self.request_owners.insert(request.id.as_bytes(), account_id.as_bytes())?;
+        self.flush()
+    }
+
+    /// Replaces a stored request's record (status and answer).
+    pub fn update_request(&self, account_id: &str, request: &RightsRequest) -> Result<()> {
+        let key = prefix(&[account_id, &request.id]);
+        let Some(bytes) = self.requests.get(&key)? else { return Ok(()) };
+        let mut stored: StoredRequest = serde_json::from_slice(&bytes)?;
+        stored.request = request.clone();
+        self.requests.insert(key, serde_json::to_vec(&stored)?)?;
+        self.flush()
+    }
+
+    /// The account's requests, oldest first.
+    pub fn requests(&self, account_id: &str) -> Result<Vec<RightsRequest>> {
+        let mut out = Vec::new();
+        for entry in self.requests.scan_prefix(prefix(&[account_id])) {
+            let (_, value) = entry?;
+            out.push(serde_json::from_slice::<StoredRequest>(&value)?);
+        }
+        out.sort_by_key(|r| r.seq);
+        Ok(out.into_iter().map(|r| r.request).collect())
+    }
+
+    /// One of the account's requests.
+    pub fn request(&self, account_id: &str, id: &str) -> Result<Option<RightsRequest>> {
+        match self.requests.get(prefix(&[account_id, id]))? {
+            Some(bytes) => Ok(Some(serde_json::from_slice::<StoredRequest>(&bytes)?.request)),
+            None => Ok(None),
+        }
+    }
+
+    /// The account a request belongs to.
+    pub fn request_owner(&self, id: &str) -> Result<Option<String>> {
+        get_str(&self.request_owners, id)
+    }
+
+    /// Every account's requests, oldest first (for the operator).
+    pub fn all_requests(&self) -> Result<Vec<(String, RightsRequest)>> {
+        let mut out = Vec::new();
+        for entry in self.requests.iter() {
+            let (key, value) = entry?;
+            let account = key.split(|b| *b == 0).next().unwrap_or_default();
+            let stored: StoredRequest = serde_json::from_slice(&value)?;
+            out.push((stored.seq, String::from_utf8_lossy(account).into_owned(), stored.request));
+        }
+        out.sort_by_key(|(seq, _, _)| *seq);
+        Ok(out.into_iter().map(|(_, a, r)| (a, r)).collect())
+    }
+
+    /// How many requests the account has.
+    pub fn request_count(&self, account_id: &str) -> Result<u64> {
+        Ok(self.requests.scan_prefix(prefix(&[account_id])).count() as u64)
+    }
+
+    fn delete_requests(&self, account_id: &str) -> Result<u64> {
+        let p = prefix(&[account_id]);
+        let mut ids = Vec::new();
+        for entry in self.requests.scan_prefix(&p) {
+            let (key, _) = entry?;
+            ids.push(key[p.len()..key.len().saturating_sub(1)].to_vec());
+        }
+        for id in &ids {
+            self.request_owners.remove(id)?;
+        }
+        remove_prefix(&self.request_files, &p)?;
+        remove_prefix(&self.requests, &p)
+    }
+
+    // Erasure and cancellation.
+
+    /// Deletes everything held for the account except the account itself, its sessions and its
+    /// consent receipts: telemetry of every purpose and the rights requests (with their files).
+    /// Returns the count per category (every category it covers, zeros included), after a flush.
+    pub fn erase_account_data(&self, account_id: &str) -> Result<BTreeMap<String, u64>> {
+        let mut deleted = BTreeMap::new();
+        for purpose in TELEMETRY_PURPOSES {
+            deleted.insert(format!("telemetry:{}", purpose.as_str()), self.delete_telemetry(account_id, purpose)?);
+        }
+        deleted.insert("rights_requests".into(), self.delete_requests(account_id)?);
+        self.flush()?;
+        Ok(deleted)
+    }
+
+    /// Deletes the account and every record keyed by it or pointing to it: its data (as
+    /// [`Store::erase_account_data`]), consent receipts, sessions (access, refresh, cookie), the
+    /// SMS code of its phone, its name and phone reservations, and the account record last (so
+    /// that an interrupted deletion can be asked again). Returns the count per category, after
+    /// a flush.
+    pub fn delete_account(&self, account_id: &str, phone_key: &str) -> Result<BTreeMap<String, u64>> {
+        let mut deleted = self.erase_account_data(account_id)?;
+        deleted.insert("consent_receipts".into(), remove_prefix(&self.receipts, &prefix(&[account_id]))?);
+
+        // Sessions: every one listed for the account, then any stray record naming it.
+        let p = prefix(&[account_id]);
+        let mut access_hashes = Vec::new();
+        for entry in self.account_sessions.scan_prefix(&p) {
+            let (key, _) = entry?;
+            access_hashes.push(String::from_utf8_lossy(&key[p.len()..key.len().saturating_sub(1)]).into_owned());
+        }
+        for entry in self.sessions.iter() {
+            let (key, value) = entry?;
+            let session: SessionRecord = serde_json::from_slice(&value)?;
+            let hash = String::from_utf8_lossy(&key).into_owned();
+            if session.account_id == account_id && !access_hashes.contains(&hash) {
+                access_hashes.push(hash);
+            }
+        }
+        let mut sessions = 0;
+        for hash in &access_hashes {
+            if self.sessions.contains_key(hash.as_bytes())? {
+                sessions += 1;
+            }
+            self.revoke_session(hash)?;
+        }
+        remove_prefix(&self.account_sessions, &p)?;
+        for entry in self.refresh.iter() {
+            let (key, value) = entry?;
+            let record: RefreshRecord = serde_json::from_slice(&value)?;
+            if record.account_id == account_id {
+                self.refresh.remove(key)?;
+            }
+        }
+        deleted.insert("sessions".into(), sessions);
+
+        self.sms.remove(phone_key.as_bytes())?;
+        if let Some(record) = self.account(account_id)? {
+            self.names.remove(record.profile.account_name.to_lowercase().as_bytes())?;
+        }
+        // Any other reservation pointing to the account (a name released by a rename is gone
+        // already; this is the belt to those braces).
+        for tree in [&self.names, &self.phones] {
+            let mut batch = sled::Batch::default();
+            for entry in tree.iter() {
+                let (key, value) = entry?;
+                if value.as_ref() == account_id.as_bytes() {
+                    batch.remove(key);
+                }
+            }
+            tree.apply_batch(batch)?;
+        }
+        let removed = self.accounts.remove(account_id.as_bytes())?;
+        deleted.insert("account".into(), u64::from(removed.is_some()));
+        self.flush()?;
+        Ok(deleted)
+    }
+
+    /// The stored answer to a cancellation with this idempotency key hash, if any (and not
+    /// older than [`CANCELLATION_REPLAY_SECS`] at `now`).
+    pub fn cancellation(&self, key_hash: &str, now: i64) -> Result<Option<DeletionReceipt>> {
+        Ok(get::<CancellationReplay>(&self.cancellations, key_hash)?
+            .filter(|r| now < r.stored_at.saturating_add(CANCELLATION_REPLAY_SECS))
+            .map(|r| r.receipt))
+    }
+
+    pub fn put_cancellation(&self, key_hash: &str, receipt: &DeletionReceipt, now: i64) -> Result<()> {
+        put(&self.cancellations, key_hash, &CancellationReplay { receipt: receipt.clone(), stored_at: now })?;
+        self.flush()
+    }
+
+    /// Deletes the cancellation answers older than [`CANCELLATION_REPLAY_SECS`]; returns how many.
+    pub fn purge_cancellations(&self, now: i64) -> Result<u64> {
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for entry in self.cancellations.iter() {
+            let (key, value) = entry?;
+            let replay: CancellationReplay = serde_json::from_slice(&value)?;
+            if now >= replay.stored_at.saturating_add(CANCELLATION_REPLAY_SECS) {
+                batch.remove(key);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            self.cancellations.apply_batch(batch)?;
+            self.flush()?;
+        }
         Ok(n)
     }
 }
