@@ -6,6 +6,7 @@ use ts_rs::TS;
 use crate::commands;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorCode};
+use crate::export::*;
 use crate::library::*;
 
 /// Path of the generated file, relative to the repository root.
@@ -156,6 +157,19 @@ pub fn generate() -> String {
         decl::<BundleSummary>(),
         decl::<BundleProblem>(),
         decl::<ImportReport>(),
+        decl::<ExportStartRequest>(),
+        decl::<ExportStarted>(),
+        decl::<ExportJobRef>(),
+        decl::<ExportVerifyRequest>(),
+        decl::<ExportState>(),
+        decl::<ExportStatus>(),
+        decl::<ExportProgress>(),
+        decl::<ExportSummary>(),
+        decl::<CategoryRecord>(),
+        decl::<CategoryInfo>(),
+        decl::<VerifyReport>(),
+        decl::<VerifyProblem>(),
+        decl::<ProblemKind>(),
     ];
     for d in decls {
         out.push_str(&d);

@@ -7,6 +7,7 @@ use ts_rs::TS;
 
 use crate::dto::*;
 use crate::error::{ApiError, ErrorCode};
+use crate::export::*;
 use crate::library::*;
 use crate::session::Api;
 use awf_core::SecretString;
@@ -224,4 +225,14 @@ command_table! {
     bundle_check(FileInput) -> BundleCheck = |api, f| api.bundle_check(f);
     /// Imports a bundle; items with the same ids are replaced, so importing twice duplicates nothing.
     bundle_import(FileInput) -> ImportReport = |api, f| api.bundle_import(f);
+    /// Starts the full data export to a ZIP file (local and platform-held data); returns its job: progress via `job_progress`.
+    export_start(ExportStartRequest) -> ExportStarted = |api, r| api.export_start(r);
+    /// Where an export job stands: progress, category, and when finished its summary or error.
+    export_status(ExportJobRef) -> ExportStatus = |api, r| api.export_status(r);
+    /// Stops a running export; no file is left behind. True when it was still running.
+    export_cancel(ExportJobRef) -> bool = |api, r| api.export_cancel(r);
+    /// Checks an export ZIP against its manifest: every missing, extra, resized, changed or damaged file.
+    export_verify(ExportVerifyRequest) -> VerifyReport = |api, r| api.export_verify(r);
+    /// The categories an export includes, in order.
+    export_categories(()) -> Vec<CategoryInfo> = |api, ()| api.export_categories();
 }

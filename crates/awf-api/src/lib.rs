@@ -12,6 +12,7 @@ pub mod bindings;
 pub mod commands;
 pub mod dto;
 pub mod error;
+pub mod export;
 pub mod library;
 mod privacy;
 mod session;

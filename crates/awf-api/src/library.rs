@@ -260,11 +260,12 @@ pub struct JobProgress {
 }
 
 /// Progress entries of running (and recently finished) jobs.
-#[derive(Default)]
-pub(crate) struct Jobs(Mutex<HashMap<String, JobProgress>>);
+/// Shared (`Clone`) so a job running on its own thread (the export) reports here too.
+#[derive(Default, Clone)]
+pub(crate) struct Jobs(std::sync::Arc<Mutex<HashMap<String, JobProgress>>>);
 
 impl Jobs {
-    fn set(&self, job: &str, p: JobProgress) {
+    pub(crate) fn set(&self, job: &str, p: JobProgress) {
         let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() > 100 {
             m.retain(|_, v| !v.finished);

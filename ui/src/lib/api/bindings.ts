@@ -1245,6 +1245,135 @@ created: boolean, plugins: number, datasets: number, tables: number,
  */
 secrets_needed: Array<string>, };
 
+/**
+ * Starts a full export to `path` (a file the user chose; replaced when it exists).
+ */
+export type ExportStartRequest = { path: string, 
+/**
+ * Ask the platform for what it holds (default true). `false` leaves it out, said in the index.
+ */
+include_platform?: boolean, };
+
+/**
+ * The job a started export runs as (poll `job_progress` / `export_status`, stop with `export_cancel`).
+ */
+export type ExportStarted = { job: string, };
+
+/**
+ * Names an export job.
+ */
+export type ExportJobRef = { job: string, };
+
+/**
+ * A file to verify.
+ */
+export type ExportVerifyRequest = { path: string, };
+
+/**
+ * Where an export job stands.
+ */
+export type ExportState = "running" | "done" | "failed" | "cancelled";
+
+/**
+ * An export job's state, progress and outcome.
+ */
+export type ExportStatus = { job: string, state: ExportState, path: string, progress: ExportProgress | null, 
+/**
+ * When done: what was written.
+ */
+summary: ExportSummary | null, 
+/**
+ * When failed: why, and what to do.
+ */
+error: ApiError | null, };
+
+/**
+ * Progress of a running export.
+ */
+export type ExportProgress = { 
+/**
+ * Uncompressed bytes written so far.
+ */
+bytes_written: number, 
+/**
+ * Estimated uncompressed total (never below `bytes_written`).
+ */
+estimated_total: number, 
+/**
+ * The category being written.
+ */
+category: string, 
+/**
+ * Files finished so far.
+ */
+files: number, };
+
+/**
+ * What a finished export wrote.
+ */
+export type ExportSummary = { path: string, 
+/**
+ * Size of the ZIP file.
+ */
+zip_bytes: number, 
+/**
+ * Uncompressed bytes of every file but the manifest.
+ */
+bytes: number, 
+/**
+ * Files in the archive, the manifest included.
+ */
+files: number, categories: Array<CategoryRecord>, };
+
+/**
+ * A category as written: its files, item count and note.
+ */
+export type CategoryRecord = { name: string, title: string, covers: Array<string>, 
+/**
+ * Items exported (agents, lines, datasets, …).
+ */
+count: number, 
+/**
+ * Paths of its files in the archive.
+ */
+files: Array<string>, 
+/**
+ * Why something was left out, or how to read it.
+ */
+note: string | null, };
+
+/**
+ * A category as [`Registry::categories`] describes it (what will be included).
+ */
+export type CategoryInfo = { name: string, title: string, 
+/**
+ * The local inventory categories it covers.
+ */
+covers: Array<string>, };
+
+/**
+ * The result of checking an archive against its manifest.
+ */
+export type VerifyReport = { 
+/**
+ * True when every file is present, unchanged, and nothing else is in the archive.
+ */
+ok: boolean, format_version: number, app_version: string, profile_id: string, created_at: string, 
+/**
+ * Files of the manifest that were read and hashed.
+ */
+files_checked: number, bytes_checked: number, problems: Array<VerifyProblem>, };
+
+/**
+ * One thing [`verify`] found wrong, naming the file.
+ */
+export type VerifyProblem = { path: string, kind: ProblemKind, message: string, };
+
+/**
+ * How [`verify`] found an entry wrong.
+ */
+export type ProblemKind = "missing" | "extra" | "duplicate" | "size" | "hash" | "damaged" | "bad_path";
+
 /** Every error code, for runtime checks of what a transport returned. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "unknown_command",
@@ -1439,6 +1568,16 @@ export interface Commands {
   bundle_check: { request: FileInput; response: BundleCheck };
   /** Imports a bundle; items with the same ids are replaced, so importing twice duplicates nothing. */
   bundle_import: { request: FileInput; response: ImportReport };
+  /** Starts the full data export to a ZIP file (local and platform-held data); returns its job: progress via `job_progress`. */
+  export_start: { request: ExportStartRequest; response: ExportStarted };
+  /** Where an export job stands: progress, category, and when finished its summary or error. */
+  export_status: { request: ExportJobRef; response: ExportStatus };
+  /** Stops a running export; no file is left behind. True when it was still running. */
+  export_cancel: { request: ExportJobRef; response: boolean };
+  /** Checks an export ZIP against its manifest: every missing, extra, resized, changed or damaged file. */
+  export_verify: { request: ExportVerifyRequest; response: VerifyReport };
+  /** The categories an export includes, in order. */
+  export_categories: { request: null; response: Array<CategoryInfo> };
 }
 
 /** Every command name. */
@@ -1520,4 +1659,9 @@ export const COMMAND_NAMES = [
   "bundle_export",
   "bundle_check",
   "bundle_import",
+  "export_start",
+  "export_status",
+  "export_cancel",
+  "export_verify",
+  "export_categories",
 ] as const;
