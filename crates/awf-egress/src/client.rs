@@ -13,6 +13,9 @@ use awf_platform_api::{
     RefreshRequest, RegisterRequest, SessionGrant, SmsCodeRequest, SmsCodeSent,
 };
 use awf_platform_api::{
+    CancelAccount, DeletionReceipt, NewRightsRequest, ReceiptKeys, RightsRequest, RightsRequests, IDEMPOTENCY_HEADER,
+};
+use awf_platform_api::{
     ConsentReceipt, ConsentReceipts, HeldData, IngestAck, PurposeDataDeleted, ReceiptAck, TelemetryBatch,
     TelemetryEvent,
 };
@@ -282,6 +285,107 @@ impl PlatformClient {
         self.authed(Purpose::AccountOperation, Method::GET, "/v1/account/data", None)
     }
 
+    // --- rights (§6: deletion, cancellation, requests) ---
+    //
+    // All are account operations: exercising a right needs no consent beyond the account's.
+
+    /// `GET /v1/receipt-keys`: the keys that verify the platform's deletion receipts. Service
+    /// information: no consent, identifier or credentials needed.
+    pub fn receipt_keys(&self) -> Result<ReceiptKeys, EgressError> {
+        self.call(Purpose::ServiceInformation, Method::GET, "/v1/receipt-keys", None, Auth::None)
+    }
+
+    /// Deletes everything the platform holds for the account but the account itself, its
+    /// sessions and its consent receipts; returns the platform's signed receipt (verify it with
+    /// [`PlatformClient::receipt_keys`]).
+    pub fn erase_all_data(&self) -> Result<DeletionReceipt, EgressError> {
+        self.authed(Purpose::AccountOperation, Method::POST, "/v1/account/data/erase", None)
+    }
+
+    /// Cancels the account at the platform, irreversibly, and on success forgets the session
+    /// here (tokens out of the keyring, cookies, cached account). `idempotency_key` (16–128 of
+    /// `A–Z a–z 0–9 _ -`, e.g. a ULID kept with the pending cancellation) makes a retry safe: when
+    /// a first attempt succeeded but its answer was lost, the retry gets the same receipt although
+    /// the account and its tokens are gone. So a retry goes out even without tokens (or when they
+    /// can no longer be refreshed), identified by the key alone. The password is redacted from
+    /// the transmission log and wiped from the request body after use.
+    ///
+    /// A wrong password is `Platform { status: 401, code: invalid_credentials }` (the session is
+    /// kept); a mistyped account name is `Platform { status: 422, field: account_name }`.
+    pub fn cancel_account(
+        &self,
+        password: &SecretString,
+        account_name: &str,
+        idempotency_key: &str,
+    ) -> Result<DeletionReceipt, EgressError> {
+        let path = "/v1/account/cancel";
+        let mut body = serde_json::to_value(CancelAccount {
+            password: password.expose().to_string(),
+            account_name: account_name.to_string(),
+        })
+        .expect("serialises");
+        let headers = [(IDEMPOTENCY_HEADER, idempotency_key)];
+        let result = (|| {
+            let send = |auth: Auth<'_>| -> Result<DeletionReceipt, EgressError> {
+                let answer =
+                    self.gate.send_with(Purpose::AccountOperation, Method::POST, path, Some(&body), auth, &headers)?;
+                Self::interpret(path, answer.status, &answer.body)
+            };
+            // No refresh first: an expired token still lets a replay through, and a refresh
+            // after a cancellation that succeeded can only fail.
+            let Some(tokens) = self.load_tokens()? else { return send(Auth::None) };
+            let access = SecretString::new(tokens.access_token.clone());
+            match send(Auth::Bearer(&access)) {
+                Err(EgressError::Platform { status: 401, body: err })
+                    if err.code == PlatformErrorCode::TokenExpired =>
+                {
+                    match self.refresh(&tokens) {
+                        Ok(fresh) => send(Auth::Bearer(&SecretString::new(fresh.access_token.clone()))),
+                        Err(EgressError::NotSignedIn) => send(Auth::None),
+                        Err(e) => Err(e),
+                    }
+                }
+                other => other,
+            }
+        })();
+        wipe(&mut body);
+        match result {
+            Ok(receipt) => {
+                self.forget()?;
+                Ok(receipt)
+            }
+            Err(e) => self.signed_out_on_401(e),
+        }
+    }
+
+    /// Files a rights request or complaint (D9) with its attachments.
+    pub fn submit_request(&self, request: &NewRightsRequest) -> Result<RightsRequest, EgressError> {
+        let body = serde_json::to_value(request).expect("serialises");
+        self.authed(Purpose::AccountOperation, Method::POST, "/v1/requests", Some(&body))
+    }
+
+    /// The account's rights requests, oldest first, with status and answers.
+    pub fn requests(&self) -> Result<Vec<RightsRequest>, EgressError> {
+        let list: RightsRequests = self.authed(Purpose::AccountOperation, Method::GET, "/v1/requests", None)?;
+        Ok(list.requests)
+    }
+
+    /// One of the account's rights requests.
+    pub fn request(&self, id: &str) -> Result<RightsRequest, EgressError> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return Err(EgressError::Platform {
+                status: 404,
+                body: ErrorBody {
+                    code: PlatformErrorCode::NotFound,
+                    message: "No request of yours has that id.".into(),
+                    field: None,
+                    retry_after_secs: None,
+                },
+            });
+        }
+        self.authed(Purpose::AccountOperation, Method::GET, &format!("/v1/requests/{id}"), None)
+    }
+
     // --- session plumbing ---
 
     fn adopt(&self, grant: SessionGrant) -> Result<AccountProfile, EgressError> {
@@ -394,8 +498,13 @@ impl PlatformClient {
         }
     }
 
+    /// A 401 means the session is gone (signed out here too), except `invalid_credentials`: a
+    /// wrong password re-entered to confirm something (cancellation) leaves the session as it is.
     fn signed_out_on_401<T>(&self, e: EgressError) -> Result<T, EgressError> {
         match e {
+            EgressError::Platform { status: 401, body } if body.code == PlatformErrorCode::InvalidCredentials => {
+                Err(EgressError::Platform { status: 401, body })
+            }
             EgressError::Platform { status: 401, .. } => {
                 self.forget()?;
                 Err(EgressError::NotSignedIn)

@@ -178,6 +178,20 @@ impl Gate {
         body: Option<&Value>,
         auth: Auth<'_>,
     ) -> Result<Answer, EgressError> {
+        self.send_with(purpose, method, path, body, auth, &[])
+    }
+
+    /// [`Gate::send`] with extra request headers (such as `Idempotency-Key`); they carry no
+    /// secret and are not logged.
+    pub(crate) fn send_with(
+        &self,
+        purpose: Purpose,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        auth: Auth<'_>,
+        extra: &[(&'static str, &str)],
+    ) -> Result<Answer, EgressError> {
         let address = self.address();
         let mut record = TransmissionRecord {
             seq: 0,
@@ -205,6 +219,13 @@ impl Gate {
         headers.insert(PURPOSE_HEADER, HeaderValue::from_static(purpose.as_str()));
         if body_bytes.is_some() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        for (name, value) in extra {
+            let value = HeaderValue::from_str(value).map_err(|_| EgressError::InvalidAddress {
+                url: address.as_str(),
+                reason: format!("the {name} header value is not valid"),
+            })?;
+            headers.insert(*name, value);
         }
         if let Auth::Bearer(token) = auth {
             let mut v =
