@@ -1,6 +1,6 @@
 //! Release builds and packages.
 //!
-//! - `cargo xtask dist [--bundles LIST] [--check]`: the release build, then the Tauri bundler's packages
+//! - `cargo xtask dist [--bundles LIST] [--check] [--no-build]`: the release build, then the Tauri bundler's packages
 //!   for this OS (Linux: .deb and .rpm; macOS: .app and .dmg; Windows: NSIS and MSI). The
 //!   AppImage is configured in `tauri.conf.json` but not built by default: its tooling
 //!   (linuxdeploy, AppRun) is downloaded by the bundler at build time (`--bundles appimage` on a
@@ -78,20 +78,23 @@ fn default_bundles() -> &'static str {
 pub fn dist(rest: &[String]) -> Result {
     let mut bundles = default_bundles().to_string();
     let mut check = false;
+    let mut build = true;
     let mut args = rest.iter();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--bundles" => bundles = args.next().ok_or("--bundles needs a list, e.g. deb,rpm")?.clone(),
             "--check" if cfg!(target_os = "linux") => check = true,
-            other => {
-                return Err(format!(
-                    "dist: unexpected argument `{other}` (usage: cargo xtask dist [--bundles LIST] [--check])"
-                ))
-            }
+            // Packages the release binaries already built (after a test-command run, say).
+            "--no-build" => build = false,
+            other => return Err(format!(
+                "dist: unexpected argument `{other}` (usage: cargo xtask dist [--bundles LIST] [--check] [--no-build])"
+            )),
         }
     }
-    crate::setup::setup(crate::setup::Scope { system: true, tauri_driver: false, rebuild_stale_ui: true })?;
-    release_build()?;
+    if build {
+        crate::setup::setup(crate::setup::Scope { system: true, tauri_driver: false, rebuild_stale_ui: true })?;
+        release_build()?;
+    }
     bundle(&bundles)?;
     if check {
         check_packages()?;

@@ -38,10 +38,10 @@ tasks:
   check            cargo fmt --check, clippy -D warnings, UI lint and type check
   codegen          regenerate ui/src/lib/api/bindings.ts from the command surface
   bench            run the store benchmark (cargo bench -p awf-core --bench store)
-  bench startup [--runs N] [--agents N]
+  bench startup [--runs N] [--agents N] [--no-build]
                    Studio's start-up time and idle memory against a blank Tauri window
                    under Xvfb (release build; default 10 launches each, 1,000 agents)
-  dist [--bundles LIST] [--check]
+  dist [--bundles LIST] [--check] [--no-build]
                    the release build, then the packages (.deb and .rpm on Linux);
                    --check: list their files, install the .deb, start it under Xvfb, remove it
   icons            regenerate assets/icons/ from assets/icon.svg

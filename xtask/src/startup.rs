@@ -82,9 +82,14 @@ impl Opts {
 
 /// `cargo xtask bench startup [--runs N] [--agents N]`: release build, then the benchmark.
 pub fn bench(rest: &[String]) -> Result {
-    let opts = Opts::parse(rest)?;
-    crate::setup::setup(crate::setup::Scope { system: true, tauri_driver: false, rebuild_stale_ui: true })?;
-    dist::release_build()?;
+    // `--no-build`: measure the release binaries already built.
+    let build = !rest.iter().any(|a| a == "--no-build");
+    let rest: Vec<String> = rest.iter().filter(|a| *a != "--no-build").cloned().collect();
+    let opts = Opts::parse(&rest)?;
+    if build {
+        crate::setup::setup(crate::setup::Scope { system: true, tauri_driver: false, rebuild_stale_ui: true })?;
+        dist::release_build()?;
+    }
     run(&opts)
 }
 
