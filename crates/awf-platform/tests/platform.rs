@@ -807,6 +807,7 @@ fn deleting_a_purposes_data_removes_it_and_says_how_much() {
             ("telemetry:usage_analytics", 0),
             ("telemetry:crash_reports", 1),
             ("telemetry:research", 1),
+            ("rights_requests", 0),
         ]
     );
     assert!(data.categories.iter().all(|c| !c.retention.is_empty()));
