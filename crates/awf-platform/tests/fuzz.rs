@@ -31,6 +31,11 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
         &["receipt_id", "purpose", "granted", "at", "policy_version", "method", "ledger_seq", "ledger_hash"],
     ),
     ("POST", "/v1/telemetry/usage_analytics", &["events"]),
+    ("POST", "/v1/requests", &["category", "text", "attachments"]),
+    // The account's password is not guessable: these are refusals (401, 422, 429), never a
+    // cancellation of the account the other cases use.
+    ("POST", "/v1/account/cancel", &["password", "account_name"]),
+    ("POST", "/v1/admin/requests/req_unknown/answer", &["text", "close"]),
 ];
 
 /// The fields of one telemetry item (inside `events`).
@@ -115,6 +120,20 @@ fn template(path: &str) -> Option<(Value, &'static [&'static str])> {
                 { "id": "e2", "kind": "panic", "at": "", "data": null },
             ] }),
             &["/events", "/events/0/id", "/events/1/id", "/events/0/kind", "/events/0/at", "/events/1/data"],
+        )),
+        "/v1/requests" => Some((
+            json!({
+                "category": "complaint", "text": "My data was shown to someone else.",
+                "attachments": [{ "name": "a.txt", "media_type": "text/plain", "content_base64": "aGk=" }],
+            }),
+            &[
+                "/category",
+                "/text",
+                "/attachments",
+                "/attachments/0/name",
+                "/attachments/0/media_type",
+                "/attachments/0/content_base64",
+            ],
         )),
         _ => None,
     }
