@@ -16,6 +16,15 @@
 //! highest ledger position, so generated receipts (which may withdraw) rarely override them;
 //! when one does, 403 is still a documented answer.
 //!
+//! Cancelling an account (`POST /v1/account/cancel`) would destroy the account the other
+//! operations use, so it is excluded from the main phase and runs alone against a third account
+//! of its own (`st_cancel`); schemathesis cannot guess its password, so the phase sees the
+//! refusals (401 `invalid_credentials`, 422 for a name that does not match, 429 after five wrong
+//! passwords) and never a cancellation. The operator's routes (`/v1/admin/…`) take the admin
+//! token, not an account's: they run in their own phase with the token the platform wrote to
+//! `<data dir>/admin-token`. Erasure (`POST /v1/account/data/erase`) runs in the main phase: it
+//! keeps the account, its session and its consent receipts, so the grants above survive it.
+//!
 //! Publishing a policy version (`POST /v1/dev/policy`) changes the platform for every later
 //! request (the version registration needs, the terms telemetry is checked against), so it runs
 //! alone in a last phase, after the others: whatever version it publishes cannot turn a later
@@ -60,6 +69,25 @@ include-operation-id = "post_consent"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]
 
 [[operations]]
+include-operation-id = "submit_request"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "422"]
+checks.negative_data_rejection.expected-statuses = ["400", "413", "415", "422"]
+
+[[operations]]
+include-operation-id = "get_request"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404"]
+
+[[operations]]
+include-operation-id = "cancel_account"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "422", "429"]
+checks.negative_data_rejection.expected-statuses = ["400", "401", "413", "415", "422", "429"]
+
+[[operations]]
+include-operation-id = "answer_request"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]
+checks.negative_data_rejection.expected-statuses = ["400", "404", "413", "415", "422"]
+
+[[operations]]
 include-operation-id = "post_dev_policy"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]
 checks.negative_data_rejection.expected-statuses = ["400", "413", "415"]
@@ -67,6 +95,10 @@ checks.negative_data_rejection.expected-statuses = ["400", "413", "415"]
 
 /// The dev route that publishes a policy version: its own, last phase (see the module documentation).
 const POLICY_PUBLISH: &str = "/v1/dev/policy";
+/// Account cancellation: its own phase and account (see the module documentation).
+const CANCEL: &str = "/v1/account/cancel";
+/// The operator's routes: their own phase, with the admin token.
+const ADMIN_PATHS: &str = "^/v1/admin/";
 
 /// Telemetry purposes the main account grants before the run (see the module documentation).
 const GRANTED: [&str; 2] = ["usage_analytics", "crash_reports"];
@@ -99,10 +131,25 @@ pub fn run(build: bool) -> Result {
             platform.grant(&main_token, purpose, i)?;
         }
         let logout_token = platform.register("st_logout", "+8613900000002")?;
-        let main = ["--exclude-path", "/v1/auth/logout", "--exclude-path", POLICY_PUBLISH];
+        let cancel_token = platform.register("st_cancel", "+8613900000003")?;
+        let main = [
+            "--exclude-path",
+            "/v1/auth/logout",
+            "--exclude-path",
+            POLICY_PUBLISH,
+            "--exclude-path",
+            CANCEL,
+            "--exclude-path-regex",
+            ADMIN_PATHS,
+        ];
         schemathesis(&st, &config, &platform.url, &main_token, &main, &out, "main")?;
         let logout = ["--include-path", "/v1/auth/logout"];
         schemathesis(&st, &config, &platform.url, &logout_token, &logout, &out, "logout")?;
+        schemathesis(&st, &config, &platform.url, &cancel_token, &["--include-path", CANCEL], &out, "cancel")?;
+        let admin_token = std::fs::read_to_string(data.join("admin-token"))
+            .map_err(|e| format!("the platform's admin token: {e}"))?;
+        let admin = ["--include-path-regex", ADMIN_PATHS];
+        schemathesis(&st, &config, &platform.url, admin_token.trim(), &admin, &out, "admin")?;
         schemathesis(&st, &config, &platform.url, &main_token, &["--include-path", POLICY_PUBLISH], &out, "policy")
     })();
     platform.stop();

@@ -468,6 +468,12 @@ fn telemetry_item(template: &PathItem, purpose: Purpose) -> PathItem {
 
 fn add_shared(op: &mut Operation) {
     let params = op.parameters.get_or_insert_with(Vec::new);
+    // An optional header is a string when present (utoipa would say "string or null").
+    for param in params.iter_mut().filter(|p| p.name == crate::IDEMPOTENCY_HEADER) {
+        let mut key = Object::with_type(Type::String);
+        key.pattern = Some("^[A-Za-z0-9_-]{16,128}$".into());
+        param.schema = Some(RefOr::T(Schema::Object(key)));
+    }
     let has_purpose = params.iter().any(|p| p.name == PURPOSE_HEADER && p.parameter_in == ParameterIn::Header);
     let purpose = ParameterBuilder::new()
         .name(PURPOSE_HEADER)
@@ -783,7 +789,7 @@ mod routes {
     #[utoipa::path(
         post, path = "/v1/account/cancel", tag = "rights", operation_id = "cancel_account",
         security(("bearer" = []), ("session_cookie" = [])),
-        params(("idempotency-key" = Option<String>, Header, pattern = "^[A-Za-z0-9_-]{16,128}$",
+        params(("idempotency-key" = Option<String>, Header,
             description = "A client-made unique key (a ULID): a retry with the same key replays the first answer")),
         request_body(content = CancelAccount, content_type = "application/json"),
         responses(
