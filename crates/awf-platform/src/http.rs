@@ -80,7 +80,11 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             PlatformErrorCode::PayloadTooLarge,
-            format!("The body is larger than {} bytes.", crate::MAX_BODY_BYTES),
+            format!(
+                "The body is larger than the platform takes: {} bytes ({} for a rights request with attachments).",
+                crate::MAX_BODY_BYTES,
+                crate::MAX_REQUEST_BODY_BYTES
+            ),
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
