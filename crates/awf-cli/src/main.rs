@@ -96,6 +96,24 @@ enum Command {
     /// Portable agent bundles: export, import, validate.
     #[command(subcommand)]
     Bundle(BundleCmd),
+    /// Export all your data to one ZIP (local and platform-held), or verify an export.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// Write the export to FILE (replaced if it exists; progress on standard error).
+    #[arg(long, value_name = "FILE", required_unless_present = "verify", conflicts_with = "verify")]
+    out: Option<PathBuf>,
+    /// Check FILE against its manifest: every missing, extra, resized, changed or damaged file is
+    /// printed, and the exit status is 1 if there is any.
+    #[arg(long, value_name = "FILE")]
+    verify: Option<PathBuf>,
+    /// Leave out the data the platform holds for your account (the platform is not asked).
+    #[arg(long)]
+    no_platform: bool,
+    #[command(flatten)]
+    json: JsonFlag,
 }
 
 #[derive(Subcommand)]
@@ -348,6 +366,10 @@ fn print_json<T: serde::Serialize>(v: &T) {
 }
 
 fn run(cli: Cli) -> Result<(), ApiError> {
+    if let Command::Export(ExportArgs { verify: Some(file), json, .. }) = &cli.command {
+        // Verifying needs no profile.
+        return export_verify(file, json.json);
+    }
     let api = open_api(&cli)?;
     match cli.command {
         Command::Agents(cmd) => agents(&api, cmd),
@@ -392,6 +414,104 @@ fn run(cli: Cli) -> Result<(), ApiError> {
             Ok(())
         }
         Command::Bundle(cmd) => bundle(&api, cmd),
+        Command::Export(args) => export(&api, args),
+    }
+}
+
+/// `awf export --out FILE`: progress on standard error; Ctrl-C cancels and leaves no file.
+fn export(api: &Api, args: ExportArgs) -> Result<(), ApiError> {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let out = args.out.ok_or_else(|| usage("Give --out FILE or --verify FILE."))?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        // Ctrl-C asks the export to stop, so its temporary file is removed.
+        std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    let tty = std::io::stderr().is_terminal();
+    let (mut last_category, mut last_pct) = (String::new(), u64::MAX);
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let mut progress = |p: &awf_api::export::ExportProgress| {
+        let pct = (p.bytes_written * 100).checked_div(p.estimated_total).unwrap_or(0);
+        if p.category == last_category && (pct / 5 == last_pct / 5 || (!tty && pct / 10 == last_pct / 10)) {
+            return;
+        }
+        let line = format!(
+            "exporting {:>3}%  {:.1} of ~{:.1} MB  {}",
+            pct,
+            mb(p.bytes_written),
+            mb(p.estimated_total),
+            p.category
+        );
+        if tty {
+            eprint!("\r{line:<72}");
+        } else {
+            eprintln!("{line}");
+        }
+        last_category = p.category.clone();
+        last_pct = pct;
+    };
+    let path = std::path::absolute(&out).unwrap_or(out);
+    let outcome = api.export_run(&path.display().to_string(), !args.no_platform, &cancel, &mut progress);
+    if tty {
+        eprintln!();
+    }
+    match outcome? {
+        awf_api::export::ExportOutcome::Cancelled => {
+            eprintln!("Export cancelled: no file was written.");
+            std::process::exit(130);
+        }
+        awf_api::export::ExportOutcome::Done(s) => {
+            if args.json.json {
+                print_json(&s);
+            } else {
+                for c in &s.categories {
+                    let note = c.note.as_deref().map(|n| format!("  ({n})")).unwrap_or_default();
+                    println!("{:<24} {:>8}{note}", c.name, c.count);
+                }
+                println!("Exported {} files ({} bytes; ZIP {} bytes) to {}.", s.files, s.bytes, s.zip_bytes, s.path);
+                println!("Check it any time with: awf export --verify {}", s.path);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `awf export --verify FILE`: every problem printed; exit 1 if there is any.
+fn export_verify(file: &std::path::Path, json: bool) -> Result<(), ApiError> {
+    let report = awf_core::export::verify(file).map_err(|e| match e {
+        awf_core::export::ExportError::Core(c) => ApiError::from(c),
+        other => awf_api::export::export_error(other),
+    })?;
+    if json {
+        print_json(&report);
+    } else {
+        for p in &report.problems {
+            let kind = serde_json::to_value(p.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+            println!("problem[{kind}]: {}: {}", p.path, p.message);
+        }
+        if report.ok {
+            println!(
+                "OK: {} files ({} bytes) match manifest.json (profile {}, exported {}, format version {}).",
+                report.files_checked, report.bytes_checked, report.profile_id, report.created_at, report.format_version
+            );
+        }
+    }
+    if report.ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::InvalidFile,
+            format!("{} does not match its manifest: {} problem(s)", file.display(), report.problems.len()),
+        )
+        .hint("The file was changed or damaged after it was written; export again from Studio."))
     }
 }
 
