@@ -373,7 +373,7 @@ fn no_secret_marker_appears_anywhere_in_the_export() {
     let dir = tempfile::tempdir().unwrap();
     let p = open(dir.path());
     seed(&p);
-    assert_eq!(p.secret("platform-tokens").unwrap().unwrap().expose().contains(TOKEN_SECRET), true);
+    assert!(p.secret("platform-tokens").unwrap().unwrap().expose().contains(TOKEN_SECRET));
     let dest = dir.path().join("keyring.zip");
     run_export(&p, &dest);
     assert_no_marker(&dest, &[PLUGIN_SECRET, TOKEN_SECRET, COOKIE_SECRET]);
