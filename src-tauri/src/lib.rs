@@ -40,6 +40,8 @@ pub fn run() {
     let data_dir = awf_core::paths::resolve_data_dir(data_dir_arg(std::env::args().skip(1)))
         .unwrap_or_else(|| PathBuf::from("aiwellflow-studio-data"));
     let api = Arc::new(Api::open(ApiConfig::new(data_dir)));
+    // A cancellation asked offline completes on its own once the platform answers.
+    awf_api::rights::spawn_background(&api, std::time::Duration::from_secs(5));
     wire(tauri::Builder::default(), api)
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Tauri event loop failed to start");

@@ -74,6 +74,8 @@ fn default_bundles() -> &'static str {
     }
 }
 
+const DIST_USAGE: &str = "cargo xtask dist [--bundles LIST] [--check] [--no-build]";
+
 /// `cargo xtask dist [--bundles LIST]`.
 pub fn dist(rest: &[String]) -> Result {
     let mut bundles = default_bundles().to_string();
@@ -86,9 +88,7 @@ pub fn dist(rest: &[String]) -> Result {
             "--check" if cfg!(target_os = "linux") => check = true,
             // Packages the release binaries already built (after a test-command run, say).
             "--no-build" => build = false,
-            other => return Err(format!(
-                "dist: unexpected argument `{other}` (usage: cargo xtask dist [--bundles LIST] [--check] [--no-build])"
-            )),
+            other => return Err(format!("dist: unexpected argument `{other}` (usage: {DIST_USAGE})")),
         }
     }
     if build {

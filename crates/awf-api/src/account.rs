@@ -60,6 +60,10 @@ impl Api {
     /// Asks the platform for its capabilities (the connectivity probe), then reports the status.
     /// Never fails because the platform is down: that is reported as `online: false`.
     pub fn platform_check(&self) -> Result<PlatformStatus, ApiError> {
+        // A cancellation asked while offline goes first: it completes once the platform answers.
+        if self.is_locked() {
+            let _ = self.resume_cancellation();
+        }
         let client = self.platform()?;
         match client.capabilities() {
             Ok(c) => {

@@ -9,6 +9,7 @@ use crate::dto::*;
 use crate::error::{ApiError, ErrorCode};
 use crate::export::*;
 use crate::library::*;
+use crate::rights::*;
 use crate::session::Api;
 use awf_core::SecretString;
 
@@ -235,4 +236,16 @@ command_table! {
     export_verify(ExportVerifyRequest) -> VerifyReport = |api, r| api.export_verify(r);
     /// The categories an export includes, in order.
     export_categories(()) -> Vec<CategoryInfo> = |api, ()| api.export_categories();
+    /// Cancels the account (D8): checks the typed name and the confirmation, locks the profile at once, asks the platform (retried until it confirms), then crypto-shreds the profile. Irreversible.
+    account_cancel(CancelAccountForm) -> CancellationStatus = |api, f| api.cancel_account(f);
+    /// Where an account cancellation stands (a pending one is retried first); after completion, its receipt.
+    account_cancellation(()) -> CancellationStatus = |api, ()| api.cancellation_status();
+    /// Deletes everything the platform holds for the account but keeps the account; the signed receipt goes into the deletion ledger.
+    platform_data_erase(()) -> DeletionEntry = |api, ()| api.erase_platform_data();
+    /// The deletion ledger: every deletion with its platform receipt, and whether the chain holds.
+    deletions(()) -> DeletionLedgerView = |api, ()| api.deletions();
+    /// Sends a rights request or complaint (access, correction, deletion, portability, withdrawal, complaint) to the platform.
+    rights_request_new(NewRightsRequest) -> RightsRequest = |api, r| api.new_rights_request(r);
+    /// The account's rights requests and complaints, with their status and answers.
+    rights_requests(()) -> Vec<RightsRequest> = |api, ()| api.rights_requests();
 }

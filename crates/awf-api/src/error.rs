@@ -62,11 +62,13 @@ pub enum ErrorCode {
     /// A file or document handed in (OpenAPI document, CSV, dataset, bundle) is not valid; the
     /// message says where (pointer, line, row and column) and why.
     InvalidFile,
+    /// The account is being cancelled: the profile is locked until the platform confirms.
+    AccountLocked,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order (exported to TypeScript as `ERROR_CODES`).
-    pub const ALL: [ErrorCode; 34] = [
+    pub const ALL: [ErrorCode; 35] = [
         ErrorCode::UnknownCommand,
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
@@ -101,6 +103,7 @@ impl ErrorCode {
         ErrorCode::GuardianRequired,
         ErrorCode::PolicyOutdated,
         ErrorCode::InvalidFile,
+        ErrorCode::AccountLocked,
     ];
 
     /// The code's wire name (`not_found`, …).
@@ -276,6 +279,7 @@ mod tests {
             GuardianRequired => 31,
             PolicyOutdated => 32,
             InvalidFile => 33,
+            AccountLocked => 34,
         }
     }
 

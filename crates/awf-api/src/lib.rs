@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod library;
 mod privacy;
+pub mod rights;
 mod session;
 
 pub use error::{ApiError, ErrorCode};

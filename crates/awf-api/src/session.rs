@@ -44,6 +44,10 @@ pub struct Api {
     device_info_offered: Mutex<bool>,
     /// Progress of long commands (dataset imports).
     pub(crate) jobs: crate::library::Jobs,
+    /// A completed account cancellation (its receipt), kept for the rest of the run.
+    cancelled: Mutex<Option<crate::rights::CancellationStatus>>,
+    /// One cancellation attempt at a time.
+    cancel_turn: Mutex<()>,
 }
 
 impl Api {
@@ -58,6 +62,8 @@ impl Api {
             platform_info: Mutex::new(None),
             device_info_offered: Mutex::new(false),
             jobs: Default::default(),
+            cancelled: Mutex::new(None),
+            cancel_turn: Mutex::new(()),
         };
         let started = std::time::Instant::now();
         if api.try_open(config.passphrase).is_none() {
@@ -112,6 +118,44 @@ impl Api {
         &self.platform_info
     }
 
+    pub(crate) fn cancelled_slot(&self) -> &Mutex<Option<crate::rights::CancellationStatus>> {
+        &self.cancelled
+    }
+
+    pub(crate) fn cancel_turn(&self) -> &Mutex<()> {
+        &self.cancel_turn
+    }
+
+    /// Takes the open profile out of the API, which then answers `reason` until `app_retry`
+    /// opens the data directory again; waits up to 10 s for commands still running on it.
+    pub(crate) fn take_profile(&self, reason: ApiError) -> Result<Profile, ApiError> {
+        let mut shared = {
+            let mut state = self.state.write().expect("api state lock");
+            match std::mem::replace(&mut *state, State::Closed(reason)) {
+                State::Open(p) => p,
+                State::Closed(e) => {
+                    *state = State::Closed(e.clone());
+                    return Err(e);
+                }
+            }
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match Arc::try_unwrap(shared) {
+                Ok(p) => return Ok(p),
+                Err(back) if std::time::Instant::now() < deadline => {
+                    shared = back;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(back) => {
+                    *self.state.write().expect("api state lock") = State::Open(back);
+                    return Err(ApiError::new(ErrorCode::Internal, "The profile is still in use by a running task.")
+                        .hint("Wait for running imports or exports to finish, then try again."));
+                }
+            }
+        }
+    }
+
     /// Where this API's profile lives.
     pub fn data_dir(&self) -> &std::path::Path {
         &self.data_dir
@@ -157,6 +201,9 @@ impl Api {
 
     /// Runs one command by name with JSON arguments.
     pub fn call(&self, command: &str, args: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+        if !crate::rights::ALLOWED_WHILE_LOCKED.contains(&command) && self.is_locked() {
+            return Err(crate::rights::locked());
+        }
         crate::commands::dispatch(self, command, args)
     }
 }

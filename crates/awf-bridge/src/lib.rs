@@ -62,6 +62,8 @@ pub async fn bind(
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
     let addr = listener.local_addr()?;
     let token = new_token();
+    // A cancellation asked offline completes on its own once the platform answers.
+    awf_api::rights::spawn_background(&api, std::time::Duration::from_secs(5));
     let state = BridgeState { api, token: Arc::new(token.clone()), port: addr.port() };
     let mut router = Router::new().route("/api/{command}", post(call)).with_state(state.clone());
     if let Some(dir) = ui_dir {
@@ -92,13 +94,16 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         C::ConsentRequired => StatusCode::FORBIDDEN,
         C::NotSignedIn | C::InvalidCredentials => StatusCode::UNAUTHORIZED,
         C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        C::InsecureAddress | C::SmsCodeInvalid | C::SmsCodeExpired | C::GuardianRequired => {
+        C::InsecureAddress | C::SmsCodeInvalid | C::SmsCodeExpired | C::GuardianRequired | C::InvalidFile => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         C::PlatformUnreachable | C::PlatformError | C::BadResponse => StatusCode::BAD_GATEWAY,
-        C::ProfileLocked | C::ProfileNotOpen | C::PassphraseRequired | C::WrongPassphrase | C::KeyMissing => {
-            StatusCode::LOCKED
-        }
+        C::ProfileLocked
+        | C::ProfileNotOpen
+        | C::PassphraseRequired
+        | C::WrongPassphrase
+        | C::KeyMissing
+        | C::AccountLocked => StatusCode::LOCKED,
         C::KeyringUnavailable | C::ReadOnly | C::DiskFull => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -98,6 +98,74 @@ enum Command {
     Bundle(BundleCmd),
     /// Export all your data to one ZIP (local and platform-held), or verify an export.
     Export(ExportArgs),
+    /// Cancel your platform account (irreversible): the platform deletes everything it holds,
+    /// then this profile is crypto-shredded. Offline, the profile is locked at once and the
+    /// cancellation completes when the platform can be reached.
+    CancelAccount(CancelArgs),
+    /// Delete everything the platform holds for your account but keep the account; the
+    /// platform's signed receipt goes into the deletion ledger.
+    Delete {
+        /// Everything the platform holds (the account, its sessions and consent receipts stay).
+        #[arg(long, required = true)]
+        platform_data: bool,
+        /// Confirm without asking.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// The deletion ledger: every deletion with the platform's receipt; exits 1 if its chain
+    /// does not hold.
+    Deletions {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Rights requests and complaints (access, correction, deletion, portability, withdrawal,
+    /// complaint): send one, follow their status.
+    #[command(subcommand)]
+    Requests(RequestsCmd),
+}
+
+#[derive(Args)]
+struct CancelArgs {
+    /// The account name, typed exactly.
+    #[arg(long, required_unless_present = "status")]
+    account_name: Option<String>,
+    #[command(flatten)]
+    password: PasswordArgs,
+    /// Confirm that cancellation is irreversible (required).
+    #[arg(long)]
+    yes: bool,
+    /// Save the platform's signed receipt to FILE when the cancellation completes.
+    #[arg(long, value_name = "FILE")]
+    receipt: Option<PathBuf>,
+    /// Only show where a cancellation stands (a pending one is retried).
+    #[arg(long, conflicts_with_all = ["account_name", "yes"])]
+    status: bool,
+    #[command(flatten)]
+    out: JsonFlag,
+}
+
+#[derive(Subcommand)]
+enum RequestsCmd {
+    /// Your requests with their status and answers.
+    List {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Send a request or complaint.
+    New {
+        /// access, correction, deletion, portability, withdrawal or complaint.
+        #[arg(long)]
+        category: String,
+        #[arg(long)]
+        text: String,
+        /// Attach a file (up to 5, 2 MiB each).
+        #[arg(long, value_name = "FILE")]
+        attach: Vec<PathBuf>,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
 }
 
 #[derive(Args)]
@@ -371,6 +439,13 @@ fn run(cli: Cli) -> Result<(), ApiError> {
         return export_verify(file, json.json);
     }
     let api = open_api(&cli)?;
+    // While a cancellation is pending the profile is locked: only the cancellation and export
+    // still run (the desktop app and the bridge enforce the same in the command surface).
+    if !matches!(cli.command, Command::CancelAccount(_) | Command::Export(_) | Command::Bridge { .. })
+        && api.is_locked()
+    {
+        return Err(awf_api::rights::locked());
+    }
     match cli.command {
         Command::Agents(cmd) => agents(&api, cmd),
         Command::Bridge { ui_dir, port } => bridge(api, ui_dir, port),
@@ -415,6 +490,167 @@ fn run(cli: Cli) -> Result<(), ApiError> {
         }
         Command::Bundle(cmd) => bundle(&api, cmd),
         Command::Export(args) => export(&api, args),
+        Command::CancelAccount(args) => cancel_account(&api, args, cli.passphrase_stdin),
+        Command::Delete { platform_data: _, yes, out } => {
+            if !yes {
+                return Err(usage("Deleting everything the platform holds cannot be undone: pass --yes to confirm."));
+            }
+            let entry = api.erase_platform_data()?;
+            if out.json {
+                print_json(&entry);
+            } else {
+                let r = entry.platform.as_ref();
+                println!("Deleted everything the platform held (the account is kept).");
+                if let Some(r) = r {
+                    for (category, n) in &r.deleted {
+                        println!("  {category:<28} {n}");
+                    }
+                    println!(
+                        "Receipt {} (signed by key {}), entry {} of the deletion ledger.",
+                        r.receipt_id, r.key_id, entry.seq
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Deletions { out } => {
+            let view = api.deletions()?;
+            if out.json {
+                print_json(&view);
+            } else {
+                for e in &view.entries {
+                    let receipt = e.platform.as_ref().map(|r| r.receipt_id.as_str()).unwrap_or("-");
+                    println!("{:>4}  {}  {}  receipt {}", e.seq, e.at, e.what, receipt);
+                }
+                if view.entries.is_empty() {
+                    println!("No deletions yet.");
+                }
+            }
+            match view.problem {
+                None => Ok(()),
+                Some(p) => {
+                    Err(ApiError::new(ErrorCode::StoreCorrupt, format!("The deletion ledger does not hold: {p}.")))
+                }
+            }
+        }
+        Command::Requests(cmd) => requests(&api, cmd),
+    }
+}
+
+/// `awf cancel-account`.
+fn cancel_account(api: &Api, args: CancelArgs, stdin_taken: bool) -> Result<(), ApiError> {
+    use awf_api::rights::CancellationStatus as S;
+    let status = if args.status {
+        api.cancellation_status()?
+    } else {
+        let password = read_password(&args.password, stdin_taken)?;
+        api.cancel_account(awf_api::rights::CancelAccountForm {
+            password,
+            account_name: args.account_name.unwrap_or_default(),
+            confirm_irreversible: args.yes,
+        })?
+    };
+    if let (S::Completed { receipt, .. }, Some(file)) = (&status, &args.receipt) {
+        let json = serde_json::to_vec_pretty(receipt).expect("receipts serialise");
+        std::fs::write(file, json)
+            .map_err(|e| ApiError::new(ErrorCode::Io, format!("saving the receipt to {}: {e}", file.display())))?;
+    }
+    if args.out.json {
+        print_json(&status);
+        return Ok(());
+    }
+    match &status {
+        S::None => println!("No cancellation was asked."),
+        S::Pending { last_error, attempts, .. } => {
+            println!("The account is being cancelled: this profile is locked.");
+            println!("The platform has not confirmed yet ({attempts} attempt(s)); it is asked again whenever");
+            println!("Studio or `awf cancel-account --status` runs with the platform reachable.");
+            if let Some(e) = last_error {
+                println!("Last answer: {e}");
+            }
+        }
+        S::Completed { receipt, receipt_verified, verify_error, shred } => {
+            println!("The account was cancelled and everything the platform held deleted.");
+            println!("Receipt {} ({}).", receipt.receipt_id, receipt.completed_at);
+            match (receipt_verified, verify_error) {
+                (true, _) => println!("The receipt's signature verifies with the platform's key {}.", receipt.key_id),
+                (false, e) => println!("WARNING: the receipt does not verify: {}", e.as_deref().unwrap_or("unknown")),
+            }
+            println!(
+                "This profile was crypto-shredded: key destroyed after {} µs, {} keyring entries and {} files removed.",
+                shred.key_destroyed_after_us, shred.keyring_entries_deleted, shred.files_removed
+            );
+            if let Some(f) = &args.receipt {
+                println!("Receipt saved to {}.", f.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `awf requests list|new`.
+fn requests(api: &Api, cmd: RequestsCmd) -> Result<(), ApiError> {
+    match cmd {
+        RequestsCmd::List { out } => {
+            let list = api.rights_requests()?;
+            if out.json {
+                print_json(&list);
+            } else if list.is_empty() {
+                println!("No requests.");
+            } else {
+                for r in &list {
+                    let status = serde_json::to_value(r.status).ok().and_then(|v| v.as_str().map(String::from));
+                    let category = serde_json::to_value(r.category).ok().and_then(|v| v.as_str().map(String::from));
+                    println!(
+                        "{}  {:<12} {:<9} {}",
+                        r.id,
+                        category.unwrap_or_default(),
+                        status.unwrap_or_default(),
+                        r.created_at
+                    );
+                    if let Some(a) = &r.answer {
+                        println!("    answer: {a}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        RequestsCmd::New { category, text, attach, out } => {
+            use base64::Engine;
+            let mut attachments = Vec::new();
+            for path in &attach {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| ApiError::new(ErrorCode::Io, format!("reading {}: {e}", path.display())))?;
+                attachments.push(serde_json::json!({
+                    "name": path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                    "media_type": media_type(path),
+                    "content_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+                }));
+            }
+            let body = serde_json::json!({ "category": category, "text": text, "attachments": attachments });
+            let request: awf_api::rights::NewRightsRequest = serde_json::from_value(body).map_err(|e| {
+                usage(format!("{e}"))
+                    .hint("Categories: access, correction, deletion, portability, withdrawal, complaint.")
+            })?;
+            let r = api.new_rights_request(request)?;
+            if out.json {
+                print_json(&r);
+            } else {
+                println!("Sent request {}; follow it with `awf requests list`.", r.id);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn media_type(path: &std::path::Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
+        Some("txt" | "md" | "log") => "text/plain",
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
     }
 }
 

@@ -28,6 +28,7 @@ pub mod paths;
 pub mod plugins;
 pub mod profile;
 pub mod purposes;
+pub mod receipts;
 pub mod search;
 pub mod secret;
 pub mod settings;

@@ -271,6 +271,11 @@ impl Profile {
         crate::telemetry::Telemetry { storage: &self.storage, consents: self.consents(), ids: &self.telemetry_ids }
     }
 
+    /// The deletion ledger (D7).
+    pub fn deletions(&self) -> crate::receipts::DeletionLedger<'_> {
+        crate::receipts::DeletionLedger { storage: &self.storage }
+    }
+
     /// The transmission log.
     pub fn transmissions(&self) -> Transmissions<'_> {
         Transmissions { storage: &self.storage, state: &self.log_state }

@@ -313,6 +313,7 @@ pub enum RequestStatus {
 }
 
 /// One file sent with a rights request.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AttachmentUpload {
     /// A file name: 1–128 characters, no path separators, no control characters, not `.` or `..`.
@@ -334,6 +335,7 @@ impl std::fmt::Debug for AttachmentUpload {
 }
 
 /// `POST /v1/requests`: a rights request or complaint (D9).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewRightsRequest {
     pub category: RequestCategory,

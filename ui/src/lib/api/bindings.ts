@@ -4,7 +4,7 @@
 /**
  * Every error a command can return. Closed: adding a code is an API change.
  */
-export type ErrorCode = "unknown_command" | "bad_request" | "unauthorized" | "not_found" | "invalid_input" | "too_large" | "conflict" | "profile_locked" | "profile_not_open" | "keyring_unavailable" | "key_missing" | "passphrase_required" | "wrong_passphrase" | "schema_too_new" | "store_corrupt" | "read_only" | "disk_full" | "io" | "internal" | "consent_required" | "insecure_address" | "platform_unreachable" | "platform_error" | "bad_response" | "not_signed_in" | "invalid_credentials" | "rate_limited" | "account_exists" | "phone_in_use" | "sms_code_invalid" | "sms_code_expired" | "guardian_required" | "policy_outdated" | "invalid_file";
+export type ErrorCode = "unknown_command" | "bad_request" | "unauthorized" | "not_found" | "invalid_input" | "too_large" | "conflict" | "profile_locked" | "profile_not_open" | "keyring_unavailable" | "key_missing" | "passphrase_required" | "wrong_passphrase" | "schema_too_new" | "store_corrupt" | "read_only" | "disk_full" | "io" | "internal" | "consent_required" | "insecure_address" | "platform_unreachable" | "platform_error" | "bad_response" | "not_signed_in" | "invalid_credentials" | "rate_limited" | "account_exists" | "phone_in_use" | "sms_code_invalid" | "sms_code_expired" | "guardian_required" | "policy_outdated" | "invalid_file" | "account_locked";
 
 /**
  * An error as every front end receives it.
@@ -1410,6 +1410,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "guardian_required",
   "policy_outdated",
   "invalid_file",
+  "account_locked",
 ];
 
 /** Every command: its request and response types. */
@@ -1578,6 +1579,18 @@ export interface Commands {
   export_verify: { request: ExportVerifyRequest; response: VerifyReport };
   /** The categories an export includes, in order. */
   export_categories: { request: null; response: Array<CategoryInfo> };
+  /** Cancels the account (D8): checks the typed name and the confirmation, locks the profile at once, asks the platform (retried until it confirms), then crypto-shreds the profile. Irreversible. */
+  account_cancel: { request: CancelAccountForm; response: CancellationStatus };
+  /** Where an account cancellation stands (a pending one is retried first); after completion, its receipt. */
+  account_cancellation: { request: null; response: CancellationStatus };
+  /** Deletes everything the platform holds for the account but keeps the account; the signed receipt goes into the deletion ledger. */
+  platform_data_erase: { request: null; response: DeletionEntry };
+  /** The deletion ledger: every deletion with its platform receipt, and whether the chain holds. */
+  deletions: { request: null; response: DeletionLedgerView };
+  /** Sends a rights request or complaint (access, correction, deletion, portability, withdrawal, complaint) to the platform. */
+  rights_request_new: { request: NewRightsRequest; response: RightsRequest };
+  /** The account's rights requests and complaints, with their status and answers. */
+  rights_requests: { request: null; response: Array<RightsRequest> };
 }
 
 /** Every command name. */
@@ -1664,4 +1677,10 @@ export const COMMAND_NAMES = [
   "export_cancel",
   "export_verify",
   "export_categories",
+  "account_cancel",
+  "account_cancellation",
+  "platform_data_erase",
+  "deletions",
+  "rights_request_new",
+  "rights_requests",
 ] as const;
