@@ -78,6 +78,10 @@ include-operation-id = "get_request"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404"]
 
 [[operations]]
+include-operation-id = "delete_request"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404"]
+
+[[operations]]
 include-operation-id = "cancel_account"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "422", "429"]
 checks.negative_data_rejection.expected-statuses = ["400", "401", "413", "415", "422", "429"]

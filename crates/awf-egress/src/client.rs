@@ -372,18 +372,15 @@ impl PlatformClient {
 
     /// One of the account's rights requests.
     pub fn request(&self, id: &str) -> Result<RightsRequest, EgressError> {
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-            return Err(EgressError::Platform {
-                status: 404,
-                body: ErrorBody {
-                    code: PlatformErrorCode::NotFound,
-                    message: "No request of yours has that id.".into(),
-                    field: None,
-                    retry_after_secs: None,
-                },
-            });
-        }
+        check_request_id(id)?;
         self.authed(Purpose::AccountOperation, Method::GET, &format!("/v1/requests/{id}"), None)
+    }
+
+    /// Deletes one of the account's rights requests at the platform; returns the signed receipt
+    /// (scope `item`, kind `rights_request`).
+    pub fn delete_request(&self, id: &str) -> Result<DeletionReceipt, EgressError> {
+        check_request_id(id)?;
+        self.authed(Purpose::AccountOperation, Method::DELETE, &format!("/v1/requests/{id}"), None)
     }
 
     // --- session plumbing ---
@@ -512,6 +509,23 @@ impl PlatformClient {
             other => Err(other),
         }
     }
+}
+
+/// A request id goes into a path: anything but `A–Z a–z 0–9 _ -` cannot be one (answered as the
+/// platform would, without asking it).
+fn check_request_id(id: &str) -> Result<(), EgressError> {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Ok(());
+    }
+    Err(EgressError::Platform {
+        status: 404,
+        body: ErrorBody {
+            code: PlatformErrorCode::NotFound,
+            message: "No request of yours has that id.".into(),
+            field: None,
+            retry_after_secs: None,
+        },
+    })
 }
 
 /// Overwrites every string of a request body that held a password or token.

@@ -98,6 +98,18 @@ fn erasure_and_rights_requests_through_the_gate() {
     assert_eq!(platform_code(&missing).map(|c| c.1), Some(PlatformErrorCode::NotFound));
     assert_eq!(platform_code(&client.request("../account/profile").unwrap_err()).map(|c| c.0), Some(404));
 
+    let second = client
+        .submit_request(&NewRightsRequest {
+            category: RequestCategory::Withdrawal,
+            text: "Withdrawn by mistake.".into(),
+            attachments: vec![],
+        })
+        .unwrap();
+    let item = client.delete_request(&second.id).unwrap();
+    assert_eq!(item.scope, DeletionScope::Item { kind: "rights_request".into(), id: second.id.clone() });
+    assert_eq!(keys.verify(&item), Ok(()));
+    assert_eq!(client.requests().unwrap(), vec![filed.clone()]);
+
     let receipt = client.erase_all_data().unwrap();
     assert_eq!(receipt.scope, DeletionScope::AllData);
     assert_eq!(receipt.deleted["rights_requests"], 1);

@@ -91,6 +91,7 @@ pub fn document_json() -> String {
         routes::post_request,
         routes::get_requests,
         routes::get_request,
+        routes::delete_request,
         routes::get_admin_requests,
         routes::post_admin_answer,
         routes::get_dev_sms_outbox,
@@ -847,6 +848,20 @@ mod routes {
         ),
     )]
     fn get_request() {}
+
+    /// Deletes one of the account's rights requests with its attachments (D7: a single item):
+    /// a signed receipt of scope `item` (`kind` `rights_request`, `id` the request's).
+    #[utoipa::path(
+        delete, path = "/v1/requests/{id}", tag = "rights", operation_id = "delete_request",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(("id" = String, Path, description = "The request's id (`req_…`)")),
+        responses(
+            (status = 200, description = "Deleted; the signed receipt", body = DeletionReceipt),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 404, description = "`not_found`: no request of this account has that id", body = ErrorBody),
+        ),
+    )]
+    fn delete_request() {}
 
     /// The operator: every account's rights requests, oldest first.
     #[utoipa::path(

@@ -66,8 +66,8 @@ fn every_operation_declares_purpose_header_and_error_responses() {
     // 12 before the privacy routes; then consents (2), telemetry (4 purposes × ingest and
     // delete), the data summary and the dev marketing list; then policy versions (one version,
     // and the dev publication); then the rights routes (receipt keys, erase, cancel, requests (3),
-    // the operator's list and answer).
-    assert_eq!(operations, 34);
+    // the operator's list and answer, deletion of one request).
+    assert_eq!(operations, 35);
 }
 
 #[test]
@@ -211,6 +211,7 @@ fn rights_routes_state_their_rules_and_authentication() {
         ("/v1/requests", "post"),
         ("/v1/requests", "get"),
         ("/v1/requests/{id}", "get"),
+        ("/v1/requests/{id}", "delete"),
     ] {
         let op = &paths[path][method];
         assert_eq!(op["security"].as_array().unwrap().len(), 2, "{method} {path}");

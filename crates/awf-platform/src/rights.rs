@@ -421,6 +421,22 @@ pub async fn get_request(
     p.store.request(&auth.account_id, &id)?.map(Json).ok_or_else(request_not_found)
 }
 
+/// Deletes one of the account's requests (with its attachments): a signed receipt of scope
+/// `item` (`kind` `rights_request`).
+pub async fn delete_request(
+    State(p): S,
+    auth: Authed,
+    path: Result<UrlPath<String>, PathRejection>,
+) -> Result<Json<DeletionReceipt>, ApiError> {
+    let Ok(UrlPath(id)) = path else { return Err(request_not_found()) };
+    if !p.store.delete_request(&auth.account_id, &id)? {
+        return Err(request_not_found());
+    }
+    let scope = DeletionScope::Item { kind: "rights_request".into(), id };
+    let deleted = BTreeMap::from([("rights_requests".to_string(), 1)]);
+    Ok(Json(p.signer.receipt(&auth.account_id, scope, deleted)))
+}
+
 // The operator.
 
 /// The caller holds the admin token (`Authorization: Bearer awfadmin_…`).

@@ -55,7 +55,7 @@ pub fn router(state: Arc<Platform>) -> Router {
                 .post(rights::submit_request)
                 .layer(DefaultBodyLimit::max(crate::MAX_REQUEST_BODY_BYTES)),
         )
-        .route("/v1/requests/{id}", get(rights::get_request))
+        .route("/v1/requests/{id}", get(rights::get_request).delete(rights::delete_request))
         .route("/v1/admin/requests", get(rights::admin_list))
         .route("/v1/admin/requests/{id}/answer", post(rights::admin_answer))
         .route("/v1/dev/sms-outbox", get(dev_sms_outbox))

@@ -595,6 +595,19 @@ impl Store {
         Ok(self.requests.scan_prefix(prefix(&[account_id])).count() as u64)
     }
 
+    /// Deletes one of the account's requests and its attachments; `false` when it has none of
+    /// that id.
+    pub fn delete_request(&self, account_id: &str, id: &str) -> Result<bool> {
+        let key = prefix(&[account_id, id]);
+        if self.requests.remove(&key)?.is_none() {
+            return Ok(false);
+        }
+        remove_prefix(&self.request_files, &key)?;
+        self.request_owners.remove(id.as_bytes())?;
+        self.flush()?;
+        Ok(true)
+    }
+
     fn delete_requests(&self, account_id: &str) -> Result<u64> {
         let p = prefix(&[account_id]);
         let mut ids = Vec::new();

@@ -477,6 +477,21 @@ fn rights_requests_are_private_to_their_account_and_answered_through_the_admin_c
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("422"));
     let out = admin(dir.path(), "192.0.2.1:47800", &["list"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("loopback"));
+
+    // One request deleted (D7, a single item): not by another account; by its own, receipted.
+    let path = format!("/v1/requests/{}", created.id);
+    error(p.send("DELETE", &path, Some(tb), None), 404, PlatformErrorCode::NotFound);
+    let r = p.send("DELETE", &path, Some(ta), None);
+    assert_eq!(r.status(), 200);
+    let receipt: DeletionReceipt = r.json().unwrap();
+    assert_eq!(receipt.scope, DeletionScope::Item { kind: "rights_request".into(), id: created.id.clone() });
+    assert_eq!(receipt.deleted["rights_requests"], 1);
+    assert_eq!(p.keys().verify(&receipt), Ok(()));
+    error(p.send("GET", &path, Some(ta), None), 404, PlatformErrorCode::NotFound);
+    error(p.send("DELETE", &path, Some(ta), None), 404, PlatformErrorCode::NotFound);
+    let out = admin(dir.path(), &p.addr, &["list"]);
+    let listed: AdminRightsRequests = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(listed.requests.is_empty(), "gone for the operator too");
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
