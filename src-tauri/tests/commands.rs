@@ -119,3 +119,13 @@ fn the_window_policy_is_strict() {
     );
     assert!(cap.get("remote").is_none(), "no remote origin may use the capability");
 }
+
+/// Files dropped from the desktop must reach the page's drop zones as HTML5 drop events (with
+/// their contents): Tauri's own drag-and-drop handling would swallow them on every platform.
+#[test]
+fn file_drops_reach_the_page() {
+    let conf: Value = serde_json::from_str(include_str!("../../tauri.conf.json")).unwrap();
+    for w in conf["app"]["windows"].as_array().expect("windows are configured") {
+        assert_eq!(w["dragDropEnabled"], false, "window {} must leave drops to the page", w["label"]);
+    }
+}
