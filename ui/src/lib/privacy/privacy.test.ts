@@ -144,12 +144,12 @@ describe("privacy tabs", () => {
     expect(document.activeElement).toBe(byTestId("privacy-tab-ledger"));
     await screen.findByTestId("consent-ledger");
     await fireEvent.keyDown(byTestId("privacy-tab-ledger"), { key: "End" });
-    expect(byTestId("privacy-tab-held").getAttribute("aria-selected")).toBe("true");
-    await fireEvent.keyDown(byTestId("privacy-tab-held"), { key: "ArrowRight" });
+    expect(byTestId("privacy-tab-rights").getAttribute("aria-selected")).toBe("true");
+    await fireEvent.keyDown(byTestId("privacy-tab-rights"), { key: "ArrowRight" });
     expect(byTestId("privacy-tab-consent").getAttribute("aria-selected")).toBe("true");
     await fireEvent.keyDown(byTestId("privacy-tab-consent"), { key: "ArrowLeft" });
-    expect(byTestId("privacy-tab-held").getAttribute("aria-selected")).toBe("true");
-    await fireEvent.keyDown(byTestId("privacy-tab-held"), { key: "Home" });
+    expect(byTestId("privacy-tab-rights").getAttribute("aria-selected")).toBe("true");
+    await fireEvent.keyDown(byTestId("privacy-tab-rights"), { key: "Home" });
     expect(byTestId("privacy-tab-consent").getAttribute("aria-selected")).toBe("true");
     await screen.findByTestId("consent-centre");
   });

@@ -29,6 +29,7 @@ import type {
   TransmissionRecord,
 } from "../bindings";
 import { FakeLibrary, NOT_MINE } from "./fake-library";
+import { ALLOWED_WHILE_LOCKED, FakeRights } from "./fake-rights";
 
 export interface RecordedCall {
   command: CommandName;
@@ -137,6 +138,15 @@ export class FakeBackend implements Backend {
         this.revisions.set(agent.id, [{ seq: 1, instructions: agent.instructions, created_at: agent.updated_at, restored_from: null }]);
     },
   });
+  /** Export, deletion, rights requests and account cancellation (D6–D9). */
+  rights = new FakeRights({
+    now: () => this.now(),
+    online: () => this.online,
+    account: () => this.signedIn,
+    signOut: () => {
+      this.signedIn = null;
+    },
+  });
   /** When set, the next call of that command rejects with this error. */
   failNext = new Map<CommandName, ApiError>();
   /** Milliseconds each call waits before answering (lets tests observe "Saving…"). */
@@ -221,6 +231,8 @@ export class FakeBackend implements Backend {
       this.failNext.delete(command);
       throw injected;
     }
+    if (this.rights.locked && !ALLOWED_WHILE_LOCKED.has(command))
+      fail("account_locked", "The account is being cancelled; the profile is locked.", null, "Wait for the cancellation to complete.");
     return structuredClone(this.dispatch(command, request)) as ResponseOf<K>;
   }
 
@@ -580,8 +592,10 @@ export class FakeBackend implements Backend {
         if (!this.signedIn) fail("not_signed_in", "Not signed in.", null, "Log in first.");
         if (!this.online) fail("platform_unreachable", "The platform cannot be reached.", null, "Try again later.");
         return this.held;
-      default:
-        return undefined;
+      default: {
+        const answer = this.rights.dispatch(command, request);
+        return answer === NOT_MINE ? undefined : answer;
+      }
     }
   }
 
