@@ -58,9 +58,14 @@ import type {
 } from "./bindings";
 import { HttpBackend, takeToken } from "./http";
 import { inTauri, TauriBackend } from "./tauri";
+import { watchLocked } from "../rights/locked.svelte";
 
 export class Api {
-  constructor(readonly backend: Backend) {}
+  /** The transport, watched for `account_locked` (the app then shows the pending cancellation). */
+  readonly backend: Backend;
+  constructor(backend: Backend) {
+    this.backend = watchLocked(backend);
+  }
 
   appStatus(): Promise<AppStatus> {
     return this.backend.call("app_status", null);

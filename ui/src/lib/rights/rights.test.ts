@@ -8,6 +8,8 @@ import CancelAccountView from "./CancelAccountView.svelte";
 import EraseSection from "./EraseSection.svelte";
 import ExportSection from "./ExportSection.svelte";
 import RequestsSection from "./RequestsSection.svelte";
+import App from "../../App.svelte";
+import { lock } from "./locked.svelte";
 
 function signedIn(): FakeBackend {
   const backend = new FakeBackend();
@@ -36,6 +38,7 @@ const byTestId = (id: string) => screen.getByTestId(id);
 
 beforeEach(() => {
   i18n.locale = "en";
+  lock.locked = false;
 });
 
 describe("export", () => {
@@ -234,5 +237,25 @@ describe("account cancellation", () => {
     backend.online = true;
     await screen.findByTestId("cancellation-completed", {}, { timeout: 2000 });
     expect(backend.callsOf("account_cancellation").length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("account_locked anywhere", () => {
+  it("shows the pending cancellation app-wide instead of failing silently", async () => {
+    const backend = signedIn();
+    backend.online = false;
+    backend.rights.cancellation = {
+      state: "pending",
+      account_name: "bob",
+      requested_at: "2025-01-01T00:00:00Z",
+      attempts: 2,
+      last_attempt_at: null,
+      last_error: "the platform cannot be reached",
+    };
+    render(App, { props: { api: new Api(backend), platformPoll: { onlineMs: 60_000, offlineMs: 60_000 } } });
+    const banner = await screen.findByTestId("locked-banner");
+    expect(banner.textContent).toContain("Account cancellation pending");
+    expect(await within(banner).findByTestId("cancellation-pending")).toBeTruthy();
+    expect(backend.calls.some((c) => c.command === "agents_list")).toBe(true);
   });
 });
