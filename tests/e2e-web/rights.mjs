@@ -219,6 +219,8 @@ async function main() {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-rights-"));
   const platformDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-rights-platform-"));
   const platformPort = await freePort();
+  const exportFile = path.join(dataDir + "-export", "export.zip");
+  await mkdir(path.dirname(exportFile), { recursive: true });
   const platform = await startPlatform(platformBin, platformPort, platformDir);
   log(`platform ${platform.url}`);
   const bridge = await startBridge(bin, dataDir, platform.url);
@@ -318,6 +320,15 @@ async function main() {
       await shots("rights-01-request");
     });
 
+    await step("Your rights: export all my data, with progress, then verified", async () => {
+      await page.locator(tid("export-path")).fill(exportFile);
+      await page.locator(tid("export-start")).click();
+      const verify = page.locator(tid("export-verify"));
+      await verify.waitFor({ timeout: 60_000 });
+      assert((await verify.getAttribute("data-ok")) === "true", `the export verifies: ${await verify.innerText()}`);
+      assert(existsSync(exportFile), "the ZIP file exists");
+    });
+
     await step("Your rights: erasing the platform's data leaves a receipt in the ledger", async () => {
       await page.locator(tid("erase-open")).click();
       await page.locator(tid("erase-dialog")).waitFor();
@@ -328,7 +339,14 @@ async function main() {
       await entry.waitFor();
       assert((await entry.innerText()).includes(receipt), "the ledger entry carries the receipt");
       await page.locator(tid("deletions-intact")).waitFor();
+      await page.locator(tid("requests-empty")).waitFor();
       await shots("rights-02-erased");
+      await page.locator(tid("language-select")).selectOption("zh-CN");
+      await page.locator(tid("privacy-tab-rights"), { hasText: "您的权利" }).waitFor();
+      await page.locator(tid("theme-select")).selectOption("dark");
+      await shot("rights-02-erased-dark-zh-CN");
+      await page.locator(tid("theme-select")).selectOption("light");
+      await page.locator(tid("language-select")).selectOption("en");
     });
 
     await step("Cancel account: validation, then the completed receipt", async () => {
@@ -368,6 +386,7 @@ async function main() {
     await platform.stop();
     await rm(dataDir, { recursive: true, force: true });
     await rm(platformDir, { recursive: true, force: true });
+    await rm(path.dirname(exportFile), { recursive: true, force: true });
   }
   log(`screenshots in ${artifacts}`);
   console.log(`${passed} passed, ${failed} failed`);
