@@ -8,6 +8,11 @@ use crate::dto::*;
 use crate::error::{ApiError, ErrorCode};
 use crate::export::*;
 use crate::library::*;
+use crate::rights::*;
+use awf_core::shred::ShredReport;
+use awf_platform_api::{
+    AttachmentInfo, AttachmentUpload, DeletionReceipt, DeletionScope, RequestCategory, RequestStatus,
+};
 
 /// Path of the generated file, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/api/bindings.ts";
@@ -170,6 +175,19 @@ pub fn generate() -> String {
         decl::<VerifyReport>(),
         decl::<VerifyProblem>(),
         decl::<ProblemKind>(),
+        decl::<CancelAccountForm>(),
+        decl::<CancellationStatus>(),
+        decl::<ShredReport>(),
+        decl::<DeletionEntry>(),
+        decl::<DeletionLedgerView>(),
+        decl::<DeletionReceipt>(),
+        decl::<DeletionScope>(),
+        decl::<NewRightsRequest>(),
+        decl::<AttachmentUpload>(),
+        decl::<RightsRequest>(),
+        decl::<RequestCategory>(),
+        decl::<RequestStatus>(),
+        decl::<AttachmentInfo>(),
     ];
     for d in decls {
         out.push_str(&d);

@@ -11,7 +11,7 @@
 //! 3. the platform is asked to cancel the account (`POST /v1/account/cancel` with the key). It
 //!    answers with a signed deletion receipt, verified against the platform's published key;
 //! 4. the profile is crypto-shredded ([`awf_core::Profile::shred`]: key first, then every keyring
-//!    entry, then every file); nothing is opened in its place until `app_retry`;
+//!    entry, then every file); nothing is opened in its place until `profile_retry`;
 //! 5. the receipt (and what the shred did) stays available through `account_cancellation` for
 //!    the rest of the run, for the UI to show and offer for saving.
 //!
@@ -47,19 +47,19 @@ const KNOWN_SECRETS: &[&str] = &["platform-tokens", "platform-cookies", PASSWORD
 /// connectivity, and export (the developer's last copy of the data).
 pub(crate) const ALLOWED_WHILE_LOCKED: &[&str] = &[
     "app_status",
-    "app_retry",
+    "profile_retry",
+    "profile_unlock",
     "account_cancellation",
     "account_cancel",
     "platform_status",
     "platform_check",
-    "policy_text",
+    "policy_current",
     "export_start",
     "export_status",
     "export_cancel",
     "export_verify",
     "export_categories",
     "job_progress",
-    "dialog_save",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -260,7 +260,7 @@ impl Api {
     }
 
     /// Destroys the open profile. Nothing is opened in its place: the API answers
-    /// `profile_not_open` until `app_retry` starts a new, empty profile, so that the developer
+    /// `profile_not_open` until `profile_retry` starts a new, empty profile, so that the developer
     /// sees the receipt first and no file is in the data directory until then.
     fn shred_profile(&self) -> Result<ShredReport, ApiError> {
         *self.platform_slot().lock().expect("platform lock") = None;
@@ -339,4 +339,16 @@ pub fn spawn_background(api: &Arc<Api>, every: std::time::Duration) {
             let _ = api.resume_cancellation();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every command that answers while the profile is locked is a real command.
+    #[test]
+    fn the_locked_allow_list_names_real_commands() {
+        let names: Vec<&str> = crate::commands::table().iter().map(|c| c.name).collect();
+        for allowed in super::ALLOWED_WHILE_LOCKED {
+            assert!(names.contains(allowed), "`{allowed}` is not a command");
+        }
+    }
 }

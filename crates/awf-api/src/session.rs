@@ -126,7 +126,7 @@ impl Api {
         &self.cancel_turn
     }
 
-    /// Takes the open profile out of the API, which then answers `reason` until `app_retry`
+    /// Takes the open profile out of the API, which then answers `reason` until `profile_retry`
     /// opens the data directory again; waits up to 10 s for commands still running on it.
     pub(crate) fn take_profile(&self, reason: ApiError) -> Result<Profile, ApiError> {
         let mut shared = {

@@ -1374,6 +1374,201 @@ export type VerifyProblem = { path: string, kind: ProblemKind, message: string, 
  */
 export type ProblemKind = "missing" | "extra" | "duplicate" | "size" | "hash" | "damaged" | "bad_path";
 
+/**
+ * `account_cancel`.
+ */
+export type CancelAccountForm = { 
+/**
+ * The account password, re-entered.
+ */
+password: string, 
+/**
+ * The account name, typed exactly.
+ */
+account_name: string, 
+/**
+ * The developer confirmed that cancellation is irreversible.
+ */
+confirm_irreversible: boolean, };
+
+/**
+ * Where an account cancellation stands.
+ */
+export type CancellationStatus = { "state": "none" } | { "state": "pending", account_name: string, requested_at: string, attempts: number, last_attempt_at: string | null, last_error: string | null, } | { "state": "completed", receipt: DeletionReceipt, 
+/**
+ * The receipt's signature checked against the key the platform publishes.
+ */
+receipt_verified: boolean, 
+/**
+ * Why it did not verify, if it did not.
+ */
+verify_error: string | null, shred: ShredReport, };
+
+/**
+ * What a shred did.
+ */
+export type ShredReport = { 
+/**
+ * The profile that was destroyed.
+ */
+profile_id: string, 
+/**
+ * Time from the start to the moment the data key no longer existed, in microseconds.
+ */
+key_destroyed_after_us: number, 
+/**
+ * Time for the whole shred, in microseconds.
+ */
+total_us: number, 
+/**
+ * Keyring entries deleted (the data key included; 0 for a passphrase profile's key).
+ */
+keyring_entries_deleted: number, 
+/**
+ * Files removed from the data directory, and their bytes.
+ */
+files_removed: number, bytes_removed: number, };
+
+/**
+ * One deletion.
+ */
+export type DeletionEntry = { 
+/**
+ * 1-based position.
+ */
+seq: number, 
+/**
+ * RFC 3339.
+ */
+at: string, 
+/**
+ * What was asked, in words ("agent 01J… (Support bot)", "everything the platform holds").
+ */
+what: string, 
+/**
+ * Items deleted on this machine, per category.
+ */
+local: Record<string, number>, 
+/**
+ * The platform's signed receipt, when it took part.
+ */
+platform: DeletionReceipt | null, prev_hash: string, hash: string, };
+
+/**
+ * `deletions`: the ledger and whether its chain holds.
+ */
+export type DeletionLedgerView = { entries: Array<DeletionEntry>, 
+/**
+ * A sentence naming the first entry that does not hold, if any.
+ */
+problem: string | null, };
+
+/**
+ * A signed statement of what the platform deleted, for whom and when (D7, D8).
+ */
+export type DeletionReceipt = { 
+/**
+ * `del_` and 32 hex digits, unique.
+ */
+receipt_id: string, account_id: string, scope: DeletionScope, 
+/**
+ * Items deleted per category (the categories of `GET /v1/account/data`, e.g. `account`,
+ * `sessions`, `consent_receipts`, `telemetry:usage_analytics`, `rights_requests`).
+ */
+deleted: { [key in string]?: number }, 
+/**
+ * RFC 3339: when the deletion was complete (flushed to disk).
+ */
+completed_at: string, 
+/**
+ * The key that signed it (one of `GET /v1/receipt-keys`).
+ */
+key_id: string, 
+/**
+ * Ed25519 signature of the canonical bytes (as `GET /v1/receipt-keys` describes them;
+ * `awf-platform-api`'s `DeletionReceipt::canonical_bytes`), standard base64 with padding.
+ */
+signature: string, };
+
+/**
+ * What a deletion covered.
+ */
+export type DeletionScope = { "type": "account" } | { "type": "all_data" } | { "type": "item", kind: string, id: string, } | { "type": "purpose_data", purpose: Purpose, };
+
+/**
+ * `POST /v1/requests`: a rights request or complaint (D9).
+ */
+export type NewRightsRequest = { category: RequestCategory, 
+/**
+ * 1–5000 characters, more than white space.
+ */
+text: string, 
+/**
+ * 0–5 files.
+ */
+attachments: Array<AttachmentUpload>, };
+
+/**
+ * One file sent with a rights request.
+ */
+export type AttachmentUpload = { 
+/**
+ * A file name: 1–128 characters, no path separators, no control characters, not `.` or `..`.
+ */
+name: string, 
+/**
+ * A media type such as `application/pdf` (`type/subtype`, at most 127 characters).
+ */
+media_type: string, 
+/**
+ * The content, standard base64 (padding optional); at most 2 MiB decoded.
+ */
+content_base64: string, };
+
+/**
+ * A rights request or complaint and where it stands.
+ */
+export type RightsRequest = { 
+/**
+ * `req_` and 32 hex digits.
+ */
+id: string, category: RequestCategory, text: string, attachments: Array<AttachmentInfo>, status: RequestStatus, 
+/**
+ * The platform's latest answer.
+ */
+answer: string | null, 
+/**
+ * RFC 3339.
+ */
+created_at: string, 
+/**
+ * RFC 3339: when the latest answer was given.
+ */
+answered_at: string | null, };
+
+/**
+ * What a rights request asks for (§6, PIPL arts. 44–47, 50).
+ */
+export type RequestCategory = "access" | "correction" | "deletion" | "portability" | "withdrawal" | "complaint";
+
+/**
+ * Where a rights request stands.
+ */
+export type RequestStatus = "open" | "answered" | "closed";
+
+/**
+ * An attachment as the platform holds it (its content stays at the platform).
+ */
+export type AttachmentInfo = { name: string, media_type: string, 
+/**
+ * Bytes, decoded.
+ */
+size: number, 
+/**
+ * Hex SHA-256 of the decoded content.
+ */
+sha256: string, };
+
 /** Every error code, for runtime checks of what a transport returned. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "unknown_command",
