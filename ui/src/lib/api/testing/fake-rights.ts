@@ -135,7 +135,7 @@ export class FakeRights {
         return [];
       case "platform_data_erase": {
         this.needPlatform();
-        const receipt = this.receipt("all_data", { rights_requests: this.requests.length, "telemetry:usage_analytics": 2 });
+        const receipt = this.receipt({ type: "all_data" }, { rights_requests: this.requests.length, "telemetry:usage_analytics": 2 });
         this.requests = [];
         const prev = this.ledger[this.ledger.length - 1]?.hash ?? "0".repeat(64);
         const entry: DeletionEntry = {
@@ -202,7 +202,7 @@ export class FakeRights {
     if (this.cancellation.state === "pending" && this.host.online()) {
       this.cancellation = {
         state: "completed",
-        receipt: this.receipt("account", { account: 1, sessions: 1, consent_receipts: 3 }),
+        receipt: this.receipt({ type: "account" }, { account: 1, sessions: 1, consent_receipts: 3 }),
         receipt_verified: true,
         verify_error: null,
         shred: { profile_id: "profile", key_destroyed_after_us: 120, total_us: 900, keyring_entries_deleted: 3, files_removed: 12, bytes_removed: 40960 },
