@@ -17,6 +17,7 @@ pub mod age;
 pub mod openapi;
 pub mod privacy;
 pub mod rights;
+pub mod sync;
 
 pub use privacy::{
     ConsentReceipt, ConsentReceipts, HeldCategory, HeldData, IngestAck, PurposeDataDeleted, ReceiptAck, TelemetryBatch,
@@ -26,6 +27,9 @@ pub use rights::{
     AdminRightsRequest, AdminRightsRequests, AnswerRequest, AttachmentInfo, AttachmentUpload, CancelAccount,
     DeletionReceipt, DeletionScope, NewRightsRequest, ReceiptError, ReceiptKey, ReceiptKeys, RequestCategory,
     RequestStatus, RightsRequest, RightsRequests, IDEMPOTENCY_HEADER,
+};
+pub use sync::{
+    Changes, ItemDeleted, ItemKind, ItemState, ItemWrite, NewUpload, PiiAttestation, SyncConflict, UploadState,
 };
 
 use serde::{Deserialize, Serialize};
@@ -404,6 +408,17 @@ pub enum PlatformErrorCode {
     PayloadTooLarge,
     /// The platform failed (500).
     Internal,
+    /// A sync write without `If-Match` or `If-None-Match: *` (428).
+    RevisionRequired,
+    /// A dataset or table with PII findings written without a [`PiiAttestation`] (422).
+    AttestationRequired,
+    /// An `Idempotency-Key` reused with a different request (422).
+    IdempotencyKeyReused,
+    /// An upload chunk at another offset than the upload's (409; the answer's
+    /// `Upload-Offset` header holds the current one).
+    UploadOffsetMismatch,
+    /// A finished upload's bytes do not match its SHA-256 (422); the upload is discarded.
+    DigestMismatch,
 }
 
 /// `GET /v1/dev/sms-outbox` (dev mode only): the SMS messages the platform "sent".
