@@ -23,6 +23,7 @@ pub mod findings;
 pub mod keys;
 pub mod ledger;
 pub mod lock;
+pub mod merge;
 mod migrate;
 pub mod paths;
 pub mod plugins;
