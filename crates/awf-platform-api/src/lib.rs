@@ -29,7 +29,8 @@ pub use rights::{
     RequestStatus, RightsRequest, RightsRequests, IDEMPOTENCY_HEADER,
 };
 pub use sync::{
-    Changes, ItemDeleted, ItemKind, ItemState, ItemWrite, NewUpload, PiiAttestation, SyncConflict, UploadState,
+    Changes, ItemDeleted, ItemKind, ItemState, ItemWrite, NewUpload, PiiAttestation, SyncConflict, SyncStats,
+    UploadState,
 };
 
 use serde::{Deserialize, Serialize};

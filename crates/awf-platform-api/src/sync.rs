@@ -122,6 +122,11 @@ pub struct ItemWrite {
     /// Required when `pii_findings > 0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attestation: Option<PiiAttestation>,
+    /// The writing device and its local change id (`<device>/<change>`, at most 128 characters),
+    /// stored with the revision and returned in [`ItemState::origin`]: a client whose answer was
+    /// lost recognises its own write in a later 412 instead of seeing a conflict with itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// An item as the platform holds it: the answer of a write and an entry of the change feed.
@@ -140,6 +145,10 @@ pub struct ItemState {
     /// The change-feed position of this revision.
     pub cursor: u64,
     pub updated_at: String,
+    /// The [`ItemWrite::origin`] of the write that made this revision (`None` for a delete
+    /// without one).
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 /// A 412 answer: the write expected another revision. `current` is absent when the item does
@@ -197,6 +206,27 @@ pub struct UploadState {
     pub sha256: String,
     /// All bytes arrived and the digest matched.
     pub complete: bool,
+}
+
+/// `GET /v1/dev/sync-stats` (dev mode only): counts on the platform, so that tests can prove
+/// that no change was lost or applied twice. The counters of requests are since the platform
+/// started; the item counts are of the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SyncStats {
+    /// Writes (`PUT` and `DELETE`) that made a new revision.
+    pub writes_applied: u64,
+    /// Writes answered from an idempotency record, without writing.
+    pub idempotent_replays: u64,
+    /// Writes refused 412 (stale revision).
+    pub conflicts: u64,
+    /// Items held that are not deleted, over all accounts.
+    pub live_items: u64,
+    /// Tombstones held.
+    pub tombstones: u64,
+    /// Upload bytes appended (every accepted chunk).
+    pub upload_bytes_received: u64,
+    /// Uploads whose bytes all arrived and matched their SHA-256.
+    pub uploads_completed: u64,
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("stored value does not decode: {0}")]
     Decode(#[from] serde_json::Error),
+    #[error("file: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// An error answer: status, body and (for 429) the `Retry-After` seconds.

@@ -14,6 +14,8 @@ mod privacy;
 mod rights;
 mod routes;
 mod store;
+mod sync;
+mod sync_store;
 mod validate;
 
 use std::net::SocketAddr;

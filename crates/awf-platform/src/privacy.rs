@@ -276,6 +276,16 @@ pub async fn held_data(State(p): S, auth: Authed) -> Result<Json<HeldData>, ApiE
         count: p.store.request_count(account)?,
         retention: "until you erase your data or cancel the account".into(),
     });
+    for (category, count) in p.store.sync.counts(account)? {
+        let retention = match category.as_str() {
+            "sync_replays" => "30 days (answers kept for retried writes)",
+            "item_tombstones" => {
+                "until you erase your data or cancel the account (tells your other devices of deletions)"
+            }
+            _ => "until you delete it, erase your data or cancel the account",
+        };
+        categories.push(HeldCategory { category, count, retention: retention.into() });
+    }
     Ok(Json(HeldData { categories }))
 }
 

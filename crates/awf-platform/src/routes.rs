@@ -16,7 +16,7 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, head, post};
 use axum::{Json, Router};
 use rand::RngCore;
 use time::format_description::well_known::Rfc3339;
@@ -27,7 +27,7 @@ use crate::auth::{self, ACCESS_PREFIX, REFRESH_PREFIX};
 use crate::error::ApiError;
 use crate::http::{self, cookie, set_cookie, ApiJson, ClientIp};
 use crate::store::{AccountRecord, RefreshRecord, SessionRecord, SmsRecord};
-use crate::{policy, privacy, rights, validate, Platform, SMS_MAX_ATTEMPTS, SMS_RESEND_SECS};
+use crate::{policy, privacy, rights, sync, validate, Platform, SMS_MAX_ATTEMPTS, SMS_RESEND_SECS};
 
 type S = State<Arc<Platform>>;
 
@@ -58,6 +58,22 @@ pub fn router(state: Arc<Platform>) -> Router {
         .route("/v1/requests/{id}", get(rights::get_request).delete(rights::delete_request))
         .route("/v1/admin/requests", get(rights::admin_list))
         .route("/v1/admin/requests/{id}/answer", post(rights::admin_answer))
+        .route(
+            "/v1/items/{kind}/{id}",
+            get(sync::get_item)
+                .put(sync::put_item)
+                .delete(sync::delete_item)
+                .layer(DefaultBodyLimit::max(awf_platform_api::sync::MAX_ITEM_BODY_BYTES + 64 * 1024)),
+        )
+        .route("/v1/changes", get(sync::changes))
+        .route("/v1/uploads", post(sync::create_upload))
+        .route(
+            "/v1/uploads/{id}",
+            head(sync::upload_offset)
+                .patch(sync::upload_chunk)
+                .layer(DefaultBodyLimit::max(awf_platform_api::sync::MAX_UPLOAD_CHUNK_BYTES)),
+        )
+        .route("/v1/dev/sync-stats", get(sync::dev_sync_stats))
         .route("/v1/dev/sms-outbox", get(dev_sms_outbox))
         .route("/v1/dev/stats", get(dev_stats))
         .route("/v1/dev/marketing-recipients", get(privacy::dev_marketing_recipients))
@@ -101,6 +117,8 @@ async fn capabilities(State(p): S) -> Result<Json<Capabilities>, ApiError> {
             "erasure",
             "cancellation",
             "rights_requests",
+            "sync",
+            "uploads",
         ]
         .map(String::from)
         .to_vec(),

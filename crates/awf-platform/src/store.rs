@@ -152,6 +152,8 @@ pub struct Store {
     sessions: sled::Tree,
     refresh: sled::Tree,
     cookies: sled::Tree,
+    /// Consented sync: items, change feed, idempotency records, uploads (`sync_store.rs`).
+    pub sync: crate::sync_store::SyncStore,
 }
 
 fn get<T: DeserializeOwned>(tree: &sled::Tree, key: &str) -> Result<Option<T>> {
@@ -196,6 +198,7 @@ impl Store {
             request_owners: db.open_tree("request_owners")?,
             cancellations: db.open_tree("cancellations")?,
             publishing: std::sync::Mutex::new(()),
+            sync: crate::sync_store::SyncStore::open(&db, dir)?,
             db,
         })
     }
@@ -625,7 +628,8 @@ impl Store {
     // Erasure and cancellation.
 
     /// Deletes everything held for the account except the account itself, its sessions and its
-    /// consent receipts: telemetry of every purpose and the rights requests (with their files).
+    /// consent receipts: telemetry of every purpose, the rights requests (with their files), and
+    /// the synced items, change feed, idempotency records and uploads (with their files).
     /// Returns the count per category (every category it covers, zeros included), after a flush.
     pub fn erase_account_data(&self, account_id: &str) -> Result<BTreeMap<String, u64>> {
         let mut deleted = BTreeMap::new();
@@ -633,6 +637,7 @@ impl Store {
             deleted.insert(format!("telemetry:{}", purpose.as_str()), self.delete_telemetry(account_id, purpose)?);
         }
         deleted.insert("rights_requests".into(), self.delete_requests(account_id)?);
+        deleted.extend(self.sync.erase(account_id, false)?);
         self.flush()?;
         Ok(deleted)
     }
@@ -644,6 +649,7 @@ impl Store {
     /// a flush.
     pub fn delete_account(&self, account_id: &str, phone_key: &str) -> Result<BTreeMap<String, u64>> {
         let mut deleted = self.erase_account_data(account_id)?;
+        self.sync.erase(account_id, true)?;
         deleted.insert("consent_receipts".into(), remove_prefix(&self.receipts, &prefix(&[account_id]))?);
 
         // Sessions: every one listed for the account, then any stray record naming it.

@@ -808,6 +808,13 @@ fn deleting_a_purposes_data_removes_it_and_says_how_much() {
             ("telemetry:crash_reports", 1),
             ("telemetry:research", 1),
             ("rights_requests", 0),
+            ("item_tombstones", 0),
+            ("items:agent", 0),
+            ("items:dataset", 0),
+            ("items:plugin", 0),
+            ("items:table", 0),
+            ("sync_replays", 0),
+            ("uploads", 0),
         ]
     );
     assert!(data.categories.iter().all(|c| !c.retention.is_empty()));

@@ -1,0 +1,602 @@
+//! Storage of consented sync (`sync.rs` has the HTTP side): per-account items with revisions,
+//! the change feed, idempotency records and resumable uploads.
+//!
+//! Trees (keys start with the account id and a NUL, so that one prefix scan finds everything of
+//! an account): `sync_items` (`account \0 kind \0 id` → [`StoredItem`], live items and
+//! tombstones), `sync_feed` (`account \0 cursor (8 bytes, big-endian)` → `kind \0 id`: one entry
+//! per item, at its latest cursor; the entry of the previous revision is removed in the same
+//! transaction), `sync_cursors` (`account` → the last cursor given, 8 bytes big-endian),
+//! `sync_replays` (`account \0 idempotency key` → [`Replay`]) with `sync_replay_ages`
+//! (`account \0 stored-at (8 bytes) key` → empty, for the 30-day purge), and `sync_uploads`
+//! (`account \0 upload id` → [`UploadRecord`]).
+//!
+//! An accepted write changes the item, its feed entry, the account's cursor and its idempotency
+//! record in **one sled transaction**, flushed before the answer leaves: after a crash either all
+//! of it is there or none. Writes of one account are also serialised by a lock (one of
+//! [`LOCK_STRIPES`]), so that of two writes expecting the same revision exactly one wins.
+//!
+//! Upload bytes are plain files, `<data dir>/uploads/<account>/<upload id>`, never in sled (they
+//! reach 1 GiB): each chunk is appended and synced before the answer, so the file's length is the
+//! upload's offset, across restarts too.
+//!
+//! Erasure keeps the account's cursor counter (a number, no content), so that a device holding
+//! an older cursor still sees later changes; cancellation removes it with the rest.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use awf_platform_api::{ItemKind, ItemState, PiiAttestation, SyncConflict, SyncStats, UploadState};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+
+use crate::error::StoreError;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Locks that serialise the writes of one account (accounts hash onto them).
+pub const LOCK_STRIPES: usize = 64;
+/// How long an idempotency record answers a retry: 30 days.
+pub const REPLAY_SECS: i64 = 30 * 86_400;
+
+/// An item as stored: its state and, with the revision, what the client declared of PII.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredItem {
+    pub state: ItemState,
+    #[serde(default)]
+    pub pii_findings: u32,
+    #[serde(default)]
+    pub attestation: Option<PiiAttestation>,
+}
+
+/// The first answer to an idempotent write.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Replay {
+    /// SHA-256 (hex) of the request: method, item, expected revision and body.
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: Value,
+    /// Unix seconds.
+    pub stored_at: i64,
+}
+
+/// An upload as stored (its bytes are in the upload's file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadRecord {
+    pub upload_id: String,
+    pub dataset_id: String,
+    pub length: u64,
+    pub sha256: String,
+    pub complete: bool,
+    pub created_at: String,
+}
+
+/// What a write is.
+pub enum WriteOp {
+    Put { body: Value, pii_findings: u32, attestation: Option<PiiAttestation>, origin: Option<String> },
+    Delete,
+}
+
+/// How a write ended.
+pub enum WriteOutcome {
+    /// The idempotency key was seen with this request: its first answer.
+    Replay { status: u16, body: Value },
+    /// The idempotency key was seen with another request.
+    KeyReused,
+    /// The expected revision is not the current one.
+    Conflict(SyncConflict),
+    /// A delete of an item that does not exist (or is already deleted).
+    NotFound,
+    /// Applied: the answer's status and body (as stored for replays), and the new state.
+    Applied { status: u16, body: Value },
+}
+
+#[derive(Default)]
+struct Counters {
+    writes_applied: AtomicU64,
+    replays: AtomicU64,
+    conflicts: AtomicU64,
+    upload_bytes: AtomicU64,
+    uploads_completed: AtomicU64,
+}
+
+pub struct SyncStore {
+    db: sled::Db,
+    items: sled::Tree,
+    feed: sled::Tree,
+    cursors: sled::Tree,
+    replays: sled::Tree,
+    replay_ages: sled::Tree,
+    uploads: sled::Tree,
+    upload_dir: PathBuf,
+    locks: Vec<Mutex<()>>,
+    counters: Counters,
+}
+
+fn key(parts: &[&str]) -> Vec<u8> {
+    let mut k = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            k.push(0);
+        }
+        k.extend_from_slice(p.as_bytes());
+    }
+    k
+}
+
+/// `account \0`: the prefix of everything of an account.
+fn account_prefix(account: &str) -> Vec<u8> {
+    let mut k = account.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+fn feed_key(account: &str, cursor: u64) -> Vec<u8> {
+    let mut k = account_prefix(account);
+    k.extend_from_slice(&cursor.to_be_bytes());
+    k
+}
+
+fn age_key(account: &str, at: i64, idem: &str) -> Vec<u8> {
+    let mut k = account_prefix(account);
+    k.extend_from_slice(&(at.max(0) as u64).to_be_bytes());
+    k.extend_from_slice(idem.as_bytes());
+    k
+}
+
+fn be_u64(bytes: &[u8]) -> u64 {
+    bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+type TxError = ConflictableTransactionError<String>;
+
+fn tx_json<T: Serialize>(v: &T) -> std::result::Result<Vec<u8>, TxError> {
+    serde_json::to_vec(v).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
+}
+
+fn tx_decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> std::result::Result<T, TxError> {
+    serde_json::from_slice(bytes).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
+}
+
+fn tx_result<T>(r: std::result::Result<T, TransactionError<String>>) -> Result<T> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(TransactionError::Storage(e)) => Err(e.into()),
+        Err(TransactionError::Abort(detail)) => {
+            Err(StoreError::Decode(serde_json::Error::io(std::io::Error::other(detail))))
+        }
+    }
+}
+
+impl SyncStore {
+    pub fn open(db: &sled::Db, data_dir: &Path) -> Result<SyncStore> {
+        Ok(SyncStore {
+            db: db.clone(),
+            items: db.open_tree("sync_items")?,
+            feed: db.open_tree("sync_feed")?,
+            cursors: db.open_tree("sync_cursors")?,
+            replays: db.open_tree("sync_replays")?,
+            replay_ages: db.open_tree("sync_replay_ages")?,
+            uploads: db.open_tree("sync_uploads")?,
+            upload_dir: data_dir.join("uploads"),
+            locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+            counters: Counters::default(),
+        })
+    }
+
+    /// The lock serialising the account's writes.
+    pub fn lock(&self, account: &str) -> MutexGuard<'_, ()> {
+        let hash = Sha256::digest(account.as_bytes());
+        let i = usize::from(hash[0]) % LOCK_STRIPES;
+        self.locks[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn count_conflict(&self) {
+        self.counters.conflicts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    // Items.
+
+    pub fn item(&self, account: &str, kind: ItemKind, id: &str) -> Result<Option<StoredItem>> {
+        match self.items.get(key(&[account, kind.as_str(), id]))? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The idempotency record of `idem` for the account, unless older than [`REPLAY_SECS`].
+    fn live_replay(
+        tree: &sled::transaction::TransactionalTree,
+        k: &[u8],
+        now: i64,
+    ) -> std::result::Result<Option<Replay>, TxError> {
+        match tree.get(k)? {
+            Some(bytes) => {
+                let r: Replay = tx_decode(&bytes)?;
+                Ok((now < r.stored_at.saturating_add(REPLAY_SECS)).then_some(r))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Applies a write expecting revision `expected` (0: the item must not exist), atomically
+    /// with its feed entry, the account's cursor and the idempotency record (see the module
+    /// documentation), and flushes. `answer` makes the body of a successful answer from the new
+    /// state (it may run more than once when sled retries the transaction).
+    #[allow(clippy::too_many_arguments)]
+    pub fn write(
+        &self,
+        account: &str,
+        kind: ItemKind,
+        id: &str,
+        expected: u64,
+        idempotency: Option<(&str, &str)>,
+        op: WriteOp,
+        updated_at: &str,
+        now: i64,
+        answer: &dyn Fn(&ItemState) -> Value,
+    ) -> Result<WriteOutcome> {
+        let _guard = self.lock(account);
+        self.purge_replays(account, now)?;
+        let item_key = key(&[account, kind.as_str(), id]);
+        let replay_key = idempotency.map(|(k, _)| key(&[account, k]));
+        let cursor_key = account.as_bytes().to_vec();
+        let outcome = (&self.items, &self.feed, &self.cursors, &self.replays, &self.replay_ages).transaction(
+            |(items, feed, cursors, replays, ages)| {
+                if let (Some(rk), Some((_, fingerprint))) = (&replay_key, idempotency) {
+                    if let Some(r) = Self::live_replay(replays, rk, now)? {
+                        if r.fingerprint != fingerprint {
+                            return Ok(WriteOutcome::KeyReused);
+                        }
+                        return Ok(WriteOutcome::Replay { status: r.status, body: r.body });
+                    }
+                }
+                let previous: Option<StoredItem> = match items.get(&item_key)? {
+                    Some(bytes) => Some(tx_decode(&bytes)?),
+                    None => None,
+                };
+                let current = previous.as_ref().map_or(0, |p| p.state.revision);
+                if expected != current {
+                    return Ok(WriteOutcome::Conflict(SyncConflict {
+                        error: "revision_mismatch".into(),
+                        expected,
+                        current: previous.map(|p| p.state),
+                    }));
+                }
+                if matches!(op, WriteOp::Delete) && previous.as_ref().is_none_or(|p| p.state.deleted) {
+                    return Ok(WriteOutcome::NotFound);
+                }
+                let cursor = cursors.get(&cursor_key)?.map_or(0, |c| be_u64(&c)) + 1;
+                cursors.insert(cursor_key.as_slice(), &cursor.to_be_bytes())?;
+                if let Some(p) = &previous {
+                    feed.remove(feed_key(account, p.state.cursor))?;
+                }
+                feed.insert(feed_key(account, cursor), key(&[kind.as_str(), id]))?;
+                let (stored, status) = match &op {
+                    WriteOp::Put { body, pii_findings, attestation, origin } => (
+                        StoredItem {
+                            state: ItemState {
+                                kind,
+                                id: id.to_string(),
+                                revision: current + 1,
+                                deleted: false,
+                                body: Some(body.clone()),
+                                cursor,
+                                updated_at: updated_at.to_string(),
+                                origin: origin.clone(),
+                            },
+                            pii_findings: *pii_findings,
+                            attestation: attestation.clone(),
+                        },
+                        if previous.is_none() { 201 } else { 200 },
+                    ),
+                    WriteOp::Delete => (
+                        StoredItem {
+                            state: ItemState {
+                                kind,
+                                id: id.to_string(),
+                                revision: current + 1,
+                                deleted: true,
+                                body: None,
+                                cursor,
+                                updated_at: updated_at.to_string(),
+                                origin: None,
+                            },
+                            pii_findings: 0,
+                            attestation: None,
+                        },
+                        200,
+                    ),
+                };
+                items.insert(item_key.as_slice(), tx_json(&stored)?)?;
+                let body = answer(&stored.state);
+                if let (Some(rk), Some((idem, fingerprint))) = (&replay_key, idempotency) {
+                    let replay =
+                        Replay { fingerprint: fingerprint.to_string(), status, body: body.clone(), stored_at: now };
+                    replays.insert(rk.as_slice(), tx_json(&replay)?)?;
+                    ages.insert(age_key(account, now, idem), &[])?;
+                }
+                Ok(WriteOutcome::Applied { status, body })
+            },
+        );
+        let outcome = tx_result(outcome)?;
+        match &outcome {
+            WriteOutcome::Applied { .. } => {
+                self.db.flush()?;
+                self.counters.writes_applied.fetch_add(1, Ordering::Relaxed);
+            }
+            WriteOutcome::Replay { .. } => {
+                self.counters.replays.fetch_add(1, Ordering::Relaxed);
+            }
+            WriteOutcome::Conflict(_) => self.count_conflict(),
+            _ => {}
+        }
+        Ok(outcome)
+    }
+
+    /// Deletes the account's idempotency records older than [`REPLAY_SECS`].
+    fn purge_replays(&self, account: &str, now: i64) -> Result<()> {
+        let start = account_prefix(account);
+        let end = age_key(account, now.saturating_sub(REPLAY_SECS).saturating_add(1), "");
+        let mut n = 0;
+        for entry in self.replay_ages.range(start.clone()..end) {
+            let (k, _) = entry?;
+            let idem = String::from_utf8_lossy(&k[start.len() + 8..]).into_owned();
+            // Only if the record is that old (a key reused after expiry has a newer record).
+            let rk = key(&[account, &idem]);
+            if let Some(bytes) = self.replays.get(&rk)? {
+                let r: Replay = serde_json::from_slice(&bytes)?;
+                if now >= r.stored_at.saturating_add(REPLAY_SECS) {
+                    self.replays.remove(&rk)?;
+                }
+            }
+            self.replay_ages.remove(k)?;
+            n += 1;
+        }
+        if n > 0 {
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The latest state of the items changed after `after`, oldest change first, at most
+    /// `limit`; and whether more follow.
+    pub fn changes(&self, account: &str, after: u64, limit: usize) -> Result<(Vec<ItemState>, bool)> {
+        let start = feed_key(account, after.saturating_add(1));
+        let prefix = account_prefix(account);
+        let mut out = Vec::new();
+        let mut more = false;
+        if after == u64::MAX {
+            return Ok((out, false));
+        }
+        for entry in self.feed.range(start..) {
+            let (k, v) = entry?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            if out.len() == limit {
+                more = true;
+                break;
+            }
+            let item_key = [prefix.as_slice(), &v].concat();
+            if let Some(bytes) = self.items.get(item_key)? {
+                out.push(serde_json::from_slice::<StoredItem>(&bytes)?.state);
+            }
+        }
+        Ok((out, more))
+    }
+
+    /// Live items per kind (`items:<kind>`), tombstones (`item_tombstones`), idempotency records
+    /// (`sync_replays`) and uploads (`uploads`) of the account.
+    pub fn counts(&self, account: &str) -> Result<BTreeMap<String, u64>> {
+        let mut counts: BTreeMap<String, u64> =
+            ItemKind::ALL.iter().map(|k| (format!("items:{}", k.as_str()), 0)).collect();
+        counts.insert("item_tombstones".into(), 0);
+        let p = account_prefix(account);
+        for entry in self.items.scan_prefix(&p) {
+            let (_, v) = entry?;
+            let item: StoredItem = serde_json::from_slice(&v)?;
+            let name = if item.state.deleted {
+                "item_tombstones".to_string()
+            } else {
+                format!("items:{}", item.state.kind.as_str())
+            };
+            *counts.entry(name).or_default() += 1;
+        }
+        counts.insert("sync_replays".into(), self.replays.scan_prefix(&p).count() as u64);
+        counts.insert("uploads".into(), self.uploads.scan_prefix(&p).count() as u64);
+        Ok(counts)
+    }
+
+    /// Deletes every item, feed entry, idempotency record and upload (with its file) of the
+    /// account; the counts per category (as [`SyncStore::counts`]), after a flush. With
+    /// `forget_cursor` (cancellation) the cursor counter goes too.
+    pub fn erase(&self, account: &str, forget_cursor: bool) -> Result<BTreeMap<String, u64>> {
+        let _guard = self.lock(account);
+        let counts = self.counts(account)?;
+        let p = account_prefix(account);
+        for tree in [&self.items, &self.feed, &self.replays, &self.replay_ages, &self.uploads] {
+            let mut batch = sled::Batch::default();
+            for entry in tree.scan_prefix(&p) {
+                batch.remove(entry?.0);
+            }
+            tree.apply_batch(batch)?;
+        }
+        if forget_cursor {
+            self.cursors.remove(account.as_bytes())?;
+        }
+        let dir = self.upload_dir.join(account);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::Io(e)),
+        }
+        self.db.flush()?;
+        Ok(counts)
+    }
+
+    /// Server-wide counts for `GET /v1/dev/sync-stats`.
+    pub fn stats(&self) -> Result<SyncStats> {
+        let (mut live, mut tombstones) = (0, 0);
+        for entry in self.items.iter() {
+            let (_, v) = entry?;
+            let item: StoredItem = serde_json::from_slice(&v)?;
+            if item.state.deleted {
+                tombstones += 1;
+            } else {
+                live += 1;
+            }
+        }
+        let c = &self.counters;
+        Ok(SyncStats {
+            writes_applied: c.writes_applied.load(Ordering::Relaxed),
+            idempotent_replays: c.replays.load(Ordering::Relaxed),
+            conflicts: c.conflicts.load(Ordering::Relaxed),
+            live_items: live,
+            tombstones,
+            upload_bytes_received: c.upload_bytes.load(Ordering::Relaxed),
+            uploads_completed: c.uploads_completed.load(Ordering::Relaxed),
+        })
+    }
+
+    // Uploads.
+
+    fn upload_path(&self, account: &str, upload_id: &str) -> PathBuf {
+        self.upload_dir.join(account).join(upload_id)
+    }
+
+    pub fn upload(&self, account: &str, upload_id: &str) -> Result<Option<UploadRecord>> {
+        match self.uploads.get(key(&[account, upload_id]))? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The bytes received so far: the file's length.
+    pub fn upload_offset(&self, account: &str, record: &UploadRecord) -> Result<u64> {
+        if record.complete {
+            return Ok(record.length);
+        }
+        match std::fs::metadata(self.upload_path(account, &record.upload_id)) {
+            Ok(m) => Ok(m.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(StoreError::Io(e)),
+        }
+    }
+
+    pub fn upload_state(&self, account: &str, record: &UploadRecord) -> Result<UploadState> {
+        Ok(UploadState {
+            upload_id: record.upload_id.clone(),
+            dataset_id: record.dataset_id.clone(),
+            length: record.length,
+            offset: self.upload_offset(account, record)?,
+            sha256: record.sha256.clone(),
+            complete: record.complete,
+        })
+    }
+
+    /// Opens an upload: its empty file, then its record.
+    pub fn create_upload(&self, account: &str, record: &UploadRecord) -> Result<()> {
+        let _guard = self.lock(account);
+        let path = self.upload_path(account, &record.upload_id);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+        file.sync_all()?;
+        if let Some(dir) = path.parent() {
+            sync_dir(dir);
+        }
+        self.uploads.insert(key(&[account, &record.upload_id]), serde_json::to_vec(record)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Appends `bytes` at `offset` (which the caller checked under [`SyncStore::lock`]), synced.
+    /// When the upload is then whole, checks its SHA-256: `Ok(Err(()))` when it does not match
+    /// (the upload is discarded).
+    pub fn append_upload(
+        &self,
+        account: &str,
+        record: &mut UploadRecord,
+        bytes: &[u8],
+    ) -> Result<std::result::Result<u64, ()>> {
+        let path = self.upload_path(account, &record.upload_id);
+        let mut file = std::fs::OpenOptions::new().append(true).open(&path)?;
+        file.write_all(bytes)?;
+        file.sync_data()?;
+        self.counters.upload_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let offset = file.metadata()?.len();
+        if offset < record.length {
+            return Ok(Ok(offset));
+        }
+        let mut hasher = Sha256::new();
+        let mut f = std::fs::File::open(&path)?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        if hex::encode(hasher.finalize()) != record.sha256 || offset != record.length {
+            self.discard_upload(account, &record.upload_id)?;
+            return Ok(Err(()));
+        }
+        record.complete = true;
+        self.uploads.insert(key(&[account, &record.upload_id]), serde_json::to_vec(record)?)?;
+        self.db.flush()?;
+        self.counters.uploads_completed.fetch_add(1, Ordering::Relaxed);
+        Ok(Ok(offset))
+    }
+
+    fn discard_upload(&self, account: &str, upload_id: &str) -> Result<()> {
+        self.uploads.remove(key(&[account, upload_id]))?;
+        match std::fs::remove_file(self.upload_path(account, upload_id)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::Io(e)),
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// How many uploads the dataset has.
+    pub fn dataset_upload_count(&self, account: &str, dataset_id: &str) -> Result<u64> {
+        let mut n = 0;
+        for entry in self.uploads.scan_prefix(account_prefix(account)) {
+            let (_, v) = entry?;
+            n += u64::from(serde_json::from_slice::<UploadRecord>(&v)?.dataset_id == dataset_id);
+        }
+        Ok(n)
+    }
+
+    /// Deletes the uploads of a dataset (when the dataset item is deleted); how many.
+    pub fn delete_dataset_uploads(&self, account: &str, dataset_id: &str) -> Result<u64> {
+        let mut ids = Vec::new();
+        for entry in self.uploads.scan_prefix(account_prefix(account)) {
+            let (_, v) = entry?;
+            let record: UploadRecord = serde_json::from_slice(&v)?;
+            if record.dataset_id == dataset_id {
+                ids.push(record.upload_id);
+            }
+        }
+        for id in &ids {
+            self.discard_upload(account, id)?;
+        }
+        Ok(ids.len() as u64)
+    }
+}
+
+/// Makes a new directory entry durable (best effort: not every platform can open a directory).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}

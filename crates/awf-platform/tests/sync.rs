@@ -1,0 +1,586 @@
+//! Consented sync on the reference platform as a real process: revisions and preconditions,
+//! idempotent replays (counted on the server), concurrent writes, the change feed, tombstones
+//! with signed receipts, consent and attestation rules, resumable uploads across a restart, and
+//! erasure and cancellation removing all of it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use awf_platform_api::{
+    Changes, DeletionReceipt, DeletionScope, ErrorBody, HeldData, ItemDeleted, ItemState, PlatformErrorCode,
+    ReceiptKeys, SessionGrant, SmsMessage, SyncConflict, SyncStats, UploadState,
+};
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const PASSWORD: &str = "correct horse battery";
+const HOSTING: &str = "developer_data_hosting";
+
+struct Platform {
+    child: Child,
+    url: String,
+    _lines: std::sync::Mutex<Receiver<String>>,
+    http: Client,
+}
+
+impl Platform {
+    fn start(dir: &Path, region: &str) -> Platform {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_awf-platform"))
+            .args(["--dev", "--port", "0", "--region", region, "--data-dir"])
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start awf-platform");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = lines.recv_timeout(Duration::from_secs(30)).expect("the platform prints its URL");
+        let url = first.strip_prefix("AWF_PLATFORM_URL=").expect("the URL line").to_string();
+        let http = Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+        Platform { child, url, _lines: std::sync::Mutex::new(lines), http }
+    }
+
+    fn req(&self, method: &str, path: &str, token: &str, purpose: &str) -> RequestBuilder {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        self.http.request(method, format!("{}{path}", self.url)).header("x-awf-purpose", purpose).bearer_auth(token)
+    }
+
+    fn register(&self, name: &str, phone: &str) -> SessionGrant {
+        let r = self
+            .http
+            .post(format!("{}/v1/auth/sms-code", self.url))
+            .header("x-awf-purpose", "account_operation")
+            .json(&json!({ "phone": phone }))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let outbox: Vec<SmsMessage> = self
+            .http
+            .get(format!("{}/v1/dev/sms-outbox", self.url))
+            .query(&[("phone", phone)])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let body = json!({
+            "account_name": name, "phone": phone, "password": PASSWORD, "sms_code": outbox.last().unwrap().code,
+            "date_of_birth": "1990-05-17", "policy_version": 1,
+        });
+        let r = self
+            .http
+            .post(format!("{}/v1/auth/register", self.url))
+            .header("x-awf-purpose", "account_operation")
+            .json(&body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json().unwrap()
+    }
+
+    fn grant(&self, token: &str, purpose: &str, seq: u64) {
+        let receipt = json!({
+            "receipt_id": format!("r-{purpose}-{seq}"), "purpose": purpose, "granted": true,
+            "at": "2026-03-01T08:00:00Z", "policy_version": 1, "method": "test", "ledger_seq": seq,
+            "ledger_hash": "0".repeat(64),
+        });
+        let r = self.req("POST", "/v1/consents", token, "account_operation").json(&receipt).send().unwrap();
+        assert_eq!(r.status(), 201);
+    }
+
+    /// A signed-in account that granted developer-data hosting.
+    fn hosting_account(&self, name: &str, phone: &str) -> SessionGrant {
+        let g = self.register(name, phone);
+        self.grant(&g.tokens.access_token, HOSTING, 1);
+        g
+    }
+
+    fn put(
+        &self,
+        token: &str,
+        kind: &str,
+        id: &str,
+        if_match: Option<u64>,
+        key: Option<&str>,
+        body: Value,
+    ) -> Response {
+        let mut r = self.req("PUT", &format!("/v1/items/{kind}/{id}"), token, HOSTING).json(&body);
+        match if_match {
+            Some(0) => r = r.header("if-none-match", "*"),
+            Some(n) => r = r.header("if-match", format!("\"{n}\"")),
+            None => {}
+        }
+        if let Some(k) = key {
+            r = r.header("idempotency-key", k);
+        }
+        r.send().unwrap()
+    }
+
+    fn delete(&self, token: &str, kind: &str, id: &str, if_match: u64, key: Option<&str>) -> Response {
+        let mut r = self
+            .req("DELETE", &format!("/v1/items/{kind}/{id}"), token, HOSTING)
+            .header("if-match", if_match.to_string());
+        if let Some(k) = key {
+            r = r.header("idempotency-key", k);
+        }
+        r.send().unwrap()
+    }
+
+    fn changes(&self, token: &str, after: u64, limit: u32) -> Changes {
+        let r = self.req("GET", &format!("/v1/changes?after={after}&limit={limit}"), token, HOSTING).send().unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().unwrap()
+    }
+
+    fn stats(&self) -> SyncStats {
+        self.http.get(format!("{}/v1/dev/sync-stats", self.url)).send().unwrap().json().unwrap()
+    }
+
+    fn held(&self, token: &str) -> HeldData {
+        let r = self.req("GET", "/v1/account/data", token, "account_operation").send().unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().unwrap()
+    }
+
+    fn keys(&self) -> ReceiptKeys {
+        self.http
+            .get(format!("{}/v1/receipt-keys", self.url))
+            .header("x-awf-purpose", "service_information")
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+
+    fn create_upload(&self, token: &str, content: &[u8], dataset: &str) -> UploadState {
+        let body =
+            json!({ "length": content.len(), "sha256": hex::encode(Sha256::digest(content)), "dataset_id": dataset });
+        let r = self.req("POST", "/v1/uploads", token, HOSTING).json(&body).send().unwrap();
+        assert_eq!(r.status(), 201);
+        r.json().unwrap()
+    }
+
+    fn chunk(&self, token: &str, upload: &str, offset: u64, bytes: &[u8]) -> Response {
+        self.req("PATCH", &format!("/v1/uploads/{upload}"), token, HOSTING)
+            .header("content-type", "application/offset+octet-stream")
+            .header("upload-offset", offset.to_string())
+            .body(bytes.to_vec())
+            .send()
+            .unwrap()
+    }
+
+    fn offset(&self, token: &str, upload: &str) -> Option<u64> {
+        let r = self.req("HEAD", &format!("/v1/uploads/{upload}"), token, HOSTING).send().unwrap();
+        if r.status() == 404 {
+            return None;
+        }
+        assert_eq!(r.status(), 200);
+        Some(r.headers()["upload-offset"].to_str().unwrap().parse().unwrap())
+    }
+
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        assert!(self.child.wait().unwrap().success());
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn error(r: Response, status: u16, code: PlatformErrorCode) -> ErrorBody {
+    assert_eq!(r.status().as_u16(), status);
+    let body: ErrorBody = r.json().expect("an ErrorBody");
+    assert_eq!(body.code, code, "{body:?}");
+    body
+}
+
+fn state(r: Response, status: u16) -> ItemState {
+    assert_eq!(r.status().as_u16(), status);
+    r.json().unwrap()
+}
+
+fn agent(instructions: &str) -> Value {
+    json!({ "body": { "name": "Helper", "instructions": instructions } })
+}
+
+fn count(data: &HeldData, category: &str) -> u64 {
+    data.categories.iter().find(|c| c.category == category).unwrap_or_else(|| panic!("no {category}")).count
+}
+
+#[test]
+fn revisions_preconditions_idempotency_and_conflicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Platform::start(dir.path(), "local");
+    let g = p.hosting_account("syncer", "+8613855550001");
+    let t = g.tokens.access_token.as_str();
+
+    // No precondition: 428, nothing stored.
+    error(p.put(t, "agent", "A1", None, None, agent("v1")), 428, PlatformErrorCode::RevisionRequired);
+    // Create, then update with the right revision.
+    let s1 = state(p.put(t, "agent", "A1", Some(0), Some("k1"), agent("v1")), 201);
+    assert_eq!((s1.revision, s1.deleted, s1.cursor), (1, false, 1));
+    assert_eq!(s1.body.as_ref().unwrap()["instructions"], "v1");
+    let s2 = state(p.put(t, "agent", "A1", Some(1), Some("k2"), agent("v2")), 200);
+    assert_eq!((s2.revision, s2.cursor), (2, 2));
+    // A stale revision: 412 with the current state; If-None-Match on an existing item too.
+    let r = p.put(t, "agent", "A1", Some(1), Some("k3"), agent("v2-other"));
+    assert_eq!(r.status(), 412);
+    let c: SyncConflict = r.json().unwrap();
+    assert_eq!(
+        (c.error.as_str(), c.expected, c.current.as_ref().map(|s| s.revision)),
+        ("revision_mismatch", 1, Some(2))
+    );
+    assert_eq!(c.current.unwrap().body.unwrap()["instructions"], "v2");
+    assert_eq!(p.put(t, "agent", "A1", Some(0), None, agent("x")).status(), 412);
+    // Expecting a revision of an item that does not exist: 412 without a current state.
+    let c: SyncConflict = p.put(t, "agent", "NOPE", Some(3), None, agent("x")).json().unwrap();
+    assert_eq!((c.expected, c.current), (3, None));
+
+    // A replay returns the first answer (status and body) and writes nothing.
+    let before = p.stats();
+    let r = p.put(t, "agent", "A1", Some(1), Some("k2"), agent("v2"));
+    assert_eq!(r.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    assert_eq!(state(r, 200), s2);
+    let replay_of_create = state(p.put(t, "agent", "A1", Some(0), Some("k1"), agent("v1")), 201);
+    assert_eq!(replay_of_create, s1);
+    let after = p.stats();
+    assert_eq!(after.writes_applied, before.writes_applied);
+    assert_eq!(after.idempotent_replays, before.idempotent_replays + 2);
+    assert_eq!(after.writes_applied, 2);
+    assert!(after.conflicts >= 3);
+    // The same key with another request: 422.
+    let e =
+        error(p.put(t, "agent", "A1", Some(2), Some("k2"), agent("v3")), 422, PlatformErrorCode::IdempotencyKeyReused);
+    assert_eq!(e.field.as_deref(), Some("idempotency-key"));
+    // Keys are per account: another account's "k2" is a new write.
+    let other = p.hosting_account("other", "+8613855550002");
+    let o = state(p.put(&other.tokens.access_token, "agent", "A1", Some(0), Some("k2"), agent("mine")), 201);
+    assert_eq!(o.revision, 1);
+    let got: ItemState = p.req("GET", "/v1/items/agent/A1", t, HOSTING).send().unwrap().json().unwrap();
+    assert_eq!(got, s2, "accounts do not see each other's items");
+
+    // Malformed: unknown kind (404), body not an object, unknown field (a plugin's secret).
+    assert_eq!(p.put(t, "agents", "A1", Some(0), None, agent("x")).status(), 404);
+    error(p.put(t, "agent", "A2", Some(0), None, json!({ "body": [1] })), 400, PlatformErrorCode::InvalidInput);
+    let e = error(
+        p.put(t, "plugin", "P1", Some(0), None, json!({ "body": {}, "api_key": "sk-1" })),
+        400,
+        PlatformErrorCode::InvalidInput,
+    );
+    assert!(e.message.contains("api_key"), "{e:?}");
+    assert_eq!(p.stats().writes_applied, 3);
+}
+
+#[test]
+fn concurrent_writes_with_the_same_revision_exactly_one_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Platform::start(dir.path(), "local");
+    let g = p.hosting_account("racer", "+8613855550003");
+    let t = g.tokens.access_token.clone();
+    state(p.put(&t, "agent", "R", Some(0), None, agent("base")), 201);
+    for round in 1..=5u64 {
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let (p, t) = (&p, &t);
+                    s.spawn(move || {
+                        p.put(t, "agent", "R", Some(round), None, agent(&format!("r{round}-{i}"))).status().as_u16()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "round {round}: {statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 7, "round {round}: {statuses:?}");
+    }
+    let got: ItemState = p.req("GET", "/v1/items/agent/R", &t, HOSTING).send().unwrap().json().unwrap();
+    assert_eq!(got.revision, 6);
+    assert_eq!(p.stats().writes_applied, 6);
+}
+
+#[test]
+fn the_change_feed_dedups_pages_and_carries_tombstones_with_signed_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Platform::start(dir.path(), "local");
+    let g = p.hosting_account("feeder", "+8613855550004");
+    let t = g.tokens.access_token.as_str();
+    for i in 0..5 {
+        state(p.put(t, "agent", &format!("F{i}"), Some(0), None, agent("v1")), 201);
+    }
+    // F1 changes twice more: it appears once, at its latest cursor, last.
+    state(p.put(t, "agent", "F1", Some(1), None, agent("v2")), 200);
+    state(p.put(t, "agent", "F1", Some(2), None, agent("v3")), 200);
+    let all = p.changes(t, 0, 1000);
+    let ids: Vec<_> = all.changes.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["F0", "F2", "F3", "F4", "F1"]);
+    assert_eq!((all.next, all.more), (7, false));
+    assert_eq!(all.changes[4].revision, 3);
+
+    // Paging: two at a time, `next` chains, `more` says when to stop.
+    let mut after = 0;
+    let mut seen = Vec::new();
+    loop {
+        let page = p.changes(t, after, 2);
+        assert!(page.changes.len() <= 2);
+        seen.extend(page.changes.iter().map(|c| c.id.clone()));
+        after = page.next;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(seen, ids);
+    assert_eq!(p.changes(t, 7, 10).changes, vec![]);
+    assert_eq!(p.changes(t, 7, 10).next, 7);
+    let bad = p.req("GET", "/v1/changes?limit=0", t, HOSTING).send().unwrap();
+    error(bad, 400, PlatformErrorCode::InvalidInput);
+
+    // Delete: 428 without a precondition, 412 when stale, then a tombstone and a receipt.
+    let r = p.req("DELETE", "/v1/items/agent/F0", t, HOSTING).send().unwrap();
+    error(r, 428, PlatformErrorCode::RevisionRequired);
+    assert_eq!(p.delete(t, "agent", "F0", 5, None).status(), 412);
+    let r = p.delete(t, "agent", "F0", 1, Some("del-F0"));
+    assert_eq!(r.status(), 200);
+    let deleted: ItemDeleted = r.json().unwrap();
+    assert_eq!((deleted.state.deleted, deleted.state.revision, deleted.state.body.clone()), (true, 2, None));
+    assert_eq!(deleted.receipt.scope, DeletionScope::Item { kind: "agent".into(), id: "F0".into() });
+    assert_eq!(deleted.receipt.deleted["items:agent"], 1);
+    assert_eq!(deleted.receipt.account_id, g.account.account_id);
+    let keys = p.keys();
+    assert_eq!(keys.verify(&deleted.receipt), Ok(()));
+    let mut forged = deleted.receipt.clone();
+    forged.deleted.insert("items:agent".into(), 2);
+    assert!(keys.verify(&forged).is_err());
+    // The replay is the same answer, the same receipt.
+    let again: ItemDeleted = p.delete(t, "agent", "F0", 1, Some("del-F0")).json().unwrap();
+    assert_eq!(again, deleted);
+    // Deleting a tombstone: 404; the tombstone is in the feed for other devices.
+    error(p.delete(t, "agent", "F0", 2, None), 404, PlatformErrorCode::NotFound);
+    let page = p.changes(t, 7, 10);
+    assert_eq!(page.changes, vec![deleted.state.clone()]);
+    let stats = p.stats();
+    assert_eq!((stats.live_items, stats.tombstones), (4, 1));
+    // A tombstone can be written over with its revision (the item comes back).
+    let back = state(p.put(t, "agent", "F0", Some(2), None, agent("again")), 200);
+    assert_eq!((back.revision, back.deleted), (3, false));
+    let held = p.held(t);
+    assert_eq!((count(&held, "items:agent"), count(&held, "item_tombstones")), (5, 0));
+}
+
+#[test]
+fn consent_region_and_attestation_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Platform::start(dir.path(), "local");
+    let g = p.register("careful", "+8613855550005");
+    let t = g.tokens.access_token.clone();
+    // Without the hosting consent: 403 and nothing stored; wrong purpose header: 400.
+    error(p.put(&t, "agent", "C1", Some(0), None, agent("x")), 403, PlatformErrorCode::ConsentRequired);
+    let r = p
+        .req("PUT", "/v1/items/agent/C1", &t, "account_operation")
+        .header("if-none-match", "*")
+        .json(&agent("x"))
+        .send()
+        .unwrap();
+    error(r, 400, PlatformErrorCode::InvalidInput);
+    let r = p
+        .req("POST", "/v1/uploads", &t, HOSTING)
+        .json(&json!({ "length": 1, "sha256": "0".repeat(64), "dataset_id": "D" }))
+        .send()
+        .unwrap();
+    error(r, 403, PlatformErrorCode::ConsentRequired);
+    let stats = p.stats();
+    assert_eq!((stats.writes_applied, stats.live_items), (0, 0));
+    assert_eq!(count(&p.held(&t), "items:agent"), 0);
+
+    p.grant(&t, HOSTING, 1);
+    // A dataset with PII findings: 422 without an attestation (or one covering fewer findings).
+    let pii = json!({ "body": { "name": "patients" }, "pii_findings": 3 });
+    let e = error(p.put(&t, "dataset", "D1", Some(0), None, pii.clone()), 422, PlatformErrorCode::AttestationRequired);
+    assert_eq!(e.field.as_deref(), Some("attestation"));
+    let attestation =
+        json!({ "ledger_seq": 7, "ledger_hash": "a".repeat(64), "attested_at": "2026-03-01T08:00:00Z", "findings": 2 });
+    let mut short = pii.clone();
+    short["attestation"] = attestation.clone();
+    error(p.put(&t, "dataset", "D1", Some(0), None, short), 422, PlatformErrorCode::AttestationRequired);
+    let mut attested = pii.clone();
+    attested["attestation"] = attestation;
+    attested["attestation"]["findings"] = json!(3);
+    state(p.put(&t, "dataset", "D1", Some(0), None, attested), 201);
+    assert_eq!(p.stats().writes_applied, 1);
+    // The attestation is stored with the revision (in the store: checked after the platform stops).
+    p.stop();
+    {
+        let db = sled::open(dir.path().join("store")).unwrap();
+        let items = db.open_tree("sync_items").unwrap();
+        let (_, v) = items.iter().next().unwrap().unwrap();
+        let stored: Value = serde_json::from_slice(&v).unwrap();
+        assert_eq!(stored["attestation"]["ledger_seq"], 7);
+        assert_eq!(stored["pii_findings"], 3);
+    }
+
+    // The same store under another region: the account's region is `local`, so cross-border
+    // transfer consent is needed too.
+    let p = Platform::start(dir.path(), "cn-north-1");
+    let e = error(p.put(&t, "agent", "C2", Some(0), None, agent("x")), 403, PlatformErrorCode::ConsentRequired);
+    assert!(e.message.contains("cross_border_transfer"), "{e:?}");
+    p.grant(&t, "cross_border_transfer", 2);
+    state(p.put(&t, "agent", "C2", Some(0), None, agent("x")), 201);
+}
+
+#[test]
+fn uploads_resume_across_a_restart_and_check_their_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let content: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let (token, upload) = {
+        let p = Platform::start(dir.path(), "local");
+        let g = p.hosting_account("uploader", "+8613855550006");
+        let t = g.tokens.access_token.clone();
+        let u = p.create_upload(&t, &content, "DS1");
+        assert_eq!((u.offset, u.complete, u.length), (0, false, 300_000));
+        assert!(u.upload_id.starts_with("upl_"));
+        let r = p.chunk(&t, &u.upload_id, 0, &content[..100_000]);
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<UploadState>().unwrap().offset, 100_000);
+        // A chunk at the wrong offset: 409 with the current offset.
+        let r = p.chunk(&t, &u.upload_id, 50_000, &content[50_000..60_000]);
+        assert_eq!(r.headers()["upload-offset"], "100000");
+        error(r, 409, PlatformErrorCode::UploadOffsetMismatch);
+        // Not the chunk media type: 415; over the length: 400.
+        let r = p
+            .req("PATCH", &format!("/v1/uploads/{}", u.upload_id), &t, HOSTING)
+            .header("upload-offset", "100000")
+            .body("x")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 415);
+        assert_eq!(p.chunk(&t, &u.upload_id, 100_000, &vec![0; 200_001]).status(), 400);
+        assert_eq!(p.offset(&t, &u.upload_id), Some(100_000));
+        p.stop();
+        (t, u.upload_id)
+    };
+    // After a restart the offset is where it was; the rest completes it.
+    let p = Platform::start(dir.path(), "local");
+    assert_eq!(p.offset(&token, &upload), Some(100_000));
+    let r = p.chunk(&token, &upload, 100_000, &content[100_000..]);
+    let done: UploadState = r.json().unwrap();
+    assert_eq!((done.offset, done.complete), (300_000, true));
+    assert_eq!(p.stats().upload_bytes_received, 200_000, "only the missing bytes were sent again");
+    p.stop();
+    let p = Platform::start(dir.path(), "local");
+    assert_eq!(p.offset(&token, &upload), Some(300_000), "a finished upload survives a restart");
+    let file = dir
+        .path()
+        .join("uploads")
+        .join(std::fs::read_dir(dir.path().join("uploads")).unwrap().next().unwrap().unwrap().file_name())
+        .join(&upload);
+    assert_eq!(std::fs::read(&file).unwrap(), content);
+
+    // A digest mismatch discards the upload.
+    let u = p.create_upload(&token, b"the right bytes", "DS2");
+    let r = p.chunk(&token, &u.upload_id, 0, b"the wrong bytes");
+    error(r, 422, PlatformErrorCode::DigestMismatch);
+    assert_eq!(p.offset(&token, &u.upload_id), None);
+    assert_eq!(count(&p.held(&token), "uploads"), 1);
+
+    // Deleting the dataset item deletes its uploads.
+    state(p.put(&token, "dataset", "DS1", Some(0), None, json!({ "body": { "upload": upload } })), 201);
+    let deleted: ItemDeleted = p.delete(&token, "dataset", "DS1", 1, None).json().unwrap();
+    assert_eq!(deleted.receipt.deleted["uploads"], 1);
+    assert_eq!(p.offset(&token, &upload), None);
+    assert!(!file.exists());
+}
+
+#[test]
+fn erasure_and_cancellation_remove_items_feed_replays_and_uploads() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Platform::start(dir.path(), "local");
+    let g = p.hosting_account("eraser", "+8613855550007");
+    let t = g.tokens.access_token.clone();
+    let fill = |prefix: &str| {
+        state(
+            p.put(&t, "agent", &format!("{prefix}A"), Some(0), Some(&format!("{prefix}k1")), agent("secret-marker")),
+            201,
+        );
+        state(
+            p.put(
+                &t,
+                "table",
+                &format!("{prefix}T"),
+                Some(0),
+                Some(&format!("{prefix}k2")),
+                json!({ "body": { "rows": 1 } }),
+            ),
+            201,
+        );
+        state(p.put(&t, "plugin", &format!("{prefix}P"), Some(0), None, json!({ "body": {} })), 201);
+        p.delete(&t, "plugin", &format!("{prefix}P"), 1, None);
+        let u = p.create_upload(&t, b"upload-marker", &format!("{prefix}D"));
+        assert_eq!(p.chunk(&t, &u.upload_id, 0, b"upload-marker").status(), 200);
+    };
+    fill("e");
+    let held = p.held(&t);
+    for (category, n) in [
+        ("items:agent", 1),
+        ("items:table", 1),
+        ("items:plugin", 0),
+        ("item_tombstones", 1),
+        ("uploads", 1),
+        ("sync_replays", 2),
+    ] {
+        assert_eq!(count(&held, category), n, "{category}");
+    }
+    let r = p.req("POST", "/v1/account/data/erase", &t, "account_operation").send().unwrap();
+    assert_eq!(r.status(), 200);
+    let receipt: DeletionReceipt = r.json().unwrap();
+    assert_eq!(p.keys().verify(&receipt), Ok(()));
+    for (category, n) in
+        [("items:agent", 1), ("items:table", 1), ("item_tombstones", 1), ("uploads", 1), ("sync_replays", 2)]
+    {
+        assert_eq!(receipt.deleted[category], n, "{category}");
+    }
+    let held = p.held(&t);
+    for category in ["items:agent", "items:table", "item_tombstones", "uploads", "sync_replays"] {
+        assert_eq!(count(&held, category), 0, "{category}");
+    }
+    // The feed is empty; the cursor goes on (a device with an older cursor sees new changes).
+    assert_eq!(p.changes(&t, 0, 100).changes, vec![]);
+    let s = state(p.put(&t, "agent", "eA", Some(0), Some("ek1"), agent("new")), 201);
+    assert_eq!((s.revision, s.cursor), (1, 5), "the key was forgotten too; the cursor continued");
+
+    // Cancellation: every sync tree and the upload directory are empty afterwards.
+    fill("c");
+    let account = g.account.account_id.clone();
+    let r = p
+        .req("POST", "/v1/account/cancel", &t, "account_operation")
+        .json(&json!({ "password": PASSWORD, "account_name": "eraser" }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let receipt: DeletionReceipt = r.json().unwrap();
+    assert_eq!(receipt.deleted["items:agent"], 2);
+    assert_eq!(receipt.deleted["uploads"], 1);
+    p.stop();
+    let db = sled::open(dir.path().join("store")).unwrap();
+    for tree in ["sync_items", "sync_feed", "sync_cursors", "sync_replays", "sync_replay_ages", "sync_uploads"] {
+        let tree = db.open_tree(tree).unwrap();
+        for entry in tree.iter() {
+            let (k, _) = entry.unwrap();
+            assert!(!k.starts_with(account.as_bytes()), "{:?} left in the store", String::from_utf8_lossy(&k));
+        }
+    }
+    assert!(!dir.path().join("uploads").join(&account).exists());
+}
