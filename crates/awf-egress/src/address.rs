@@ -52,7 +52,13 @@ impl PlatformAddress {
     pub fn join(&self, path: &str) -> reqwest::Url {
         let mut url = self.url.clone();
         let base = url.path().trim_end_matches('/').to_string();
+        // A query string (such as the change feed's `?after=…`) stays a query.
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path, None),
+        };
         url.set_path(&format!("{base}{path}"));
+        url.set_query(query);
         url
     }
 

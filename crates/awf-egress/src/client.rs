@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use awf_core::telemetry::TELEMETRY_PURPOSES;
 use awf_core::SecretString;
+use awf_platform_api::sync::{IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, UPLOAD_CHUNK_TYPE, UPLOAD_OFFSET_HEADER};
 use awf_platform_api::{
     AccountProfile, Capabilities, ErrorBody, LoginRequest, PlatformErrorCode, PolicyDocument, ProfilePatch, Purpose,
     RefreshRequest, RegisterRequest, SessionGrant, SmsCodeRequest, SmsCodeSent,
@@ -15,6 +16,7 @@ use awf_platform_api::{
 use awf_platform_api::{
     CancelAccount, DeletionReceipt, NewRightsRequest, ReceiptKeys, RightsRequest, RightsRequests, IDEMPOTENCY_HEADER,
 };
+use awf_platform_api::{Changes, ItemDeleted, ItemKind, ItemState, ItemWrite, NewUpload, SyncConflict, UploadState};
 use awf_platform_api::{
     ConsentReceipt, ConsentReceipts, HeldData, IngestAck, PurposeDataDeleted, ReceiptAck, TelemetryBatch,
     TelemetryEvent,
@@ -25,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::EgressError;
-use crate::gate::{Auth, Gate};
+use crate::gate::{Answer, Auth, Gate, Payload};
 
 /// The profile secret holding the platform tokens.
 const TOKENS_SECRET: &str = "platform-tokens";
@@ -58,6 +60,21 @@ pub struct Session {
     pub signed_in: bool,
     /// The account as last fetched from the platform.
     pub account: Option<AccountProfile>,
+}
+
+/// How a sync `PUT` ended: applied (the new state), or refused 412 because the platform holds
+/// another revision (the conflict holds it).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PutOutcome {
+    Applied(ItemState),
+    Conflict(SyncConflict),
+}
+
+/// How a sync `DELETE` ended: deleted (the tombstone and the signed receipt), or a 412 conflict.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteOutcome {
+    Deleted(ItemDeleted),
+    Conflict(SyncConflict),
 }
 
 /// Typed platform calls over the [`Gate`].
@@ -383,6 +400,181 @@ impl PlatformClient {
         self.authed(Purpose::AccountOperation, Method::DELETE, &format!("/v1/requests/{id}"), None)
     }
 
+    // --- consented sync (developer-data hosting) ---
+    //
+    // Every call goes out under `developer_data_hosting`: the gate refuses it (nothing leaves)
+    // without that consent. A write carries the revision it expects (0: the item must not exist)
+    // and an idempotency key (1–64 of `A–Z a–z 0–9 _ -`, one per change, kept with the outbox
+    // entry): a retry with the same key gets the first answer, never a second write.
+
+    /// Writes an item expecting `expected_revision`; a stale revision is
+    /// [`PutOutcome::Conflict`], not an error. Other refusals are `EgressError::Platform` with
+    /// their code (`consent_required`, `attestation_required`, `idempotency_key_reused`, …).
+    pub fn put_item(
+        &self,
+        kind: ItemKind,
+        id: &str,
+        expected_revision: u64,
+        idempotency_key: &str,
+        item: &ItemWrite,
+    ) -> Result<PutOutcome, EgressError> {
+        let path = item_path(kind, id)?;
+        let body = serde_json::to_value(item).expect("serialises");
+        let answer = self.sync_write(Method::PUT, &path, Payload::Json(&body), expected_revision, idempotency_key)?;
+        match answer.status {
+            412 => Ok(PutOutcome::Conflict(Self::interpret(&path, 200, &answer.body)?)),
+            status => Ok(PutOutcome::Applied(Self::interpret(&path, status, &answer.body)?)),
+        }
+    }
+
+    /// Deletes an item expecting `expected_revision`: the tombstone and the platform's signed
+    /// receipt, or [`DeleteOutcome::Conflict`]. An item that does not exist (or is already
+    /// deleted) is `Platform { status: 404, code: not_found }`.
+    pub fn delete_item(
+        &self,
+        kind: ItemKind,
+        id: &str,
+        expected_revision: u64,
+        idempotency_key: &str,
+    ) -> Result<DeleteOutcome, EgressError> {
+        let path = item_path(kind, id)?;
+        let answer = self.sync_write(Method::DELETE, &path, Payload::None, expected_revision, idempotency_key)?;
+        match answer.status {
+            412 => Ok(DeleteOutcome::Conflict(Self::interpret(&path, 200, &answer.body)?)),
+            status => Ok(DeleteOutcome::Deleted(Self::interpret(&path, status, &answer.body)?)),
+        }
+    }
+
+    /// The item as the platform holds it (a tombstone when deleted); `None` when it holds none.
+    pub fn get_item(&self, kind: ItemKind, id: &str) -> Result<Option<ItemState>, EgressError> {
+        let path = item_path(kind, id)?;
+        match self.authed(Purpose::DeveloperDataHosting, Method::GET, &path, None) {
+            Err(EgressError::Platform { status: 404, .. }) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// The changes after cursor `after` (at most `limit`, 1–1000), oldest first; ask again after
+    /// `next` while `more`.
+    pub fn changes(&self, after: u64, limit: u32) -> Result<Changes, EgressError> {
+        let path = format!("/v1/changes?after={after}&limit={limit}");
+        self.authed(Purpose::DeveloperDataHosting, Method::GET, &path, None)
+    }
+
+    /// Opens a resumable upload of a dataset's bytes (length and SHA-256 known in advance).
+    pub fn create_upload(&self, upload: &NewUpload) -> Result<UploadState, EgressError> {
+        let body = serde_json::to_value(upload).expect("serialises");
+        self.authed(Purpose::DeveloperDataHosting, Method::POST, "/v1/uploads", Some(&body))
+    }
+
+    /// How many bytes of the upload the platform holds (where to resume).
+    pub fn upload_offset(&self, upload_id: &str) -> Result<u64, EgressError> {
+        let path = upload_path(upload_id)?;
+        let answer = self.authed_answer(Purpose::DeveloperDataHosting, Method::HEAD, &path, Payload::None, &[])?;
+        if answer.status >= 400 {
+            // A HEAD answer has no body: the status says what went wrong.
+            let code = match answer.status {
+                404 => PlatformErrorCode::NotFound,
+                401 => PlatformErrorCode::Unauthorized,
+                403 => PlatformErrorCode::ConsentRequired,
+                _ => PlatformErrorCode::Internal,
+            };
+            return Err(EgressError::Platform {
+                status: answer.status,
+                body: ErrorBody {
+                    code,
+                    message: format!("HEAD {path} answered {}", answer.status),
+                    field: None,
+                    retry_after_secs: None,
+                },
+            });
+        }
+        header_u64(&answer, UPLOAD_OFFSET_HEADER).ok_or_else(|| EgressError::BadResponse {
+            path: path.clone(),
+            detail: "no valid Upload-Offset header".into(),
+        })
+    }
+
+    /// Appends `bytes` (at most 8 MiB) at `offset`. A wrong offset is
+    /// `Platform { status: 409, code: upload_offset_mismatch }` (ask [`PlatformClient::upload_offset`]
+    /// and resume from there); the last chunk is checked against the SHA-256
+    /// (`Platform { status: 422, code: digest_mismatch }`: the upload was discarded).
+    pub fn upload_chunk(&self, upload_id: &str, offset: u64, bytes: &[u8]) -> Result<UploadState, EgressError> {
+        let path = upload_path(upload_id)?;
+        let offset = offset.to_string();
+        let payload = Payload::Bytes { content_type: UPLOAD_CHUNK_TYPE, bytes };
+        let answer = self.authed_answer(
+            Purpose::DeveloperDataHosting,
+            Method::PATCH,
+            &path,
+            payload,
+            &[(UPLOAD_OFFSET_HEADER, offset.as_str())],
+        )?;
+        Self::interpret(&path, answer.status, &answer.body)
+    }
+
+    fn sync_write(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload<'_>,
+        expected_revision: u64,
+        idempotency_key: &str,
+    ) -> Result<Answer, EgressError> {
+        let revision = format!("\"{expected_revision}\"");
+        let precondition =
+            if expected_revision == 0 { (IF_NONE_MATCH_HEADER, "*") } else { (IF_MATCH_HEADER, revision.as_str()) };
+        let headers = [precondition, (IDEMPOTENCY_HEADER, idempotency_key)];
+        let answer = self.authed_answer(Purpose::DeveloperDataHosting, method, path, payload, &headers)?;
+        if answer.status == 412 || answer.status < 400 {
+            return Ok(answer);
+        }
+        Err(Self::interpret::<Value>(path, answer.status, &answer.body).expect_err("an error status"))
+    }
+
+    /// [`PlatformClient::authed`] for calls that need the raw answer (its status or headers):
+    /// a 401 refreshes or signs out as there, every other status is returned.
+    fn authed_answer(
+        &self,
+        purpose: Purpose,
+        method: Method,
+        path: &str,
+        payload: Payload<'_>,
+        extra: &[(&'static str, &str)],
+    ) -> Result<Answer, EgressError> {
+        if !self.gate.profile().consents().allows(purpose)? {
+            return self.gate.send_payload(purpose, method, path, payload, Auth::None, extra);
+        }
+        let mut tokens = self.load_tokens()?.ok_or(EgressError::NotSignedIn)?;
+        if tokens.access_expires_at - REFRESH_MARGIN_SECS <= now_unix() {
+            tokens = self.refresh(&tokens)?;
+        }
+        let access = SecretString::new(tokens.access_token.clone());
+        let mut answer =
+            self.gate.send_payload(purpose, method.clone(), path, payload, Auth::Bearer(&access), extra)?;
+        if answer.status == 401 {
+            let expired = serde_json::from_slice::<ErrorBody>(&answer.body)
+                .is_ok_and(|b| b.code == PlatformErrorCode::TokenExpired)
+                // A HEAD answer has no body: refresh once on any 401.
+                || method == Method::HEAD;
+            if expired {
+                let fresh = self.refresh(&tokens)?;
+                let access = SecretString::new(fresh.access_token.clone());
+                answer = self.gate.send_payload(purpose, method, path, payload, Auth::Bearer(&access), extra)?;
+            }
+        }
+        if answer.status == 401 {
+            let body = serde_json::from_slice::<ErrorBody>(&answer.body).unwrap_or(ErrorBody {
+                code: PlatformErrorCode::Unauthorized,
+                message: "not signed in".into(),
+                field: None,
+                retry_after_secs: None,
+            });
+            return self.signed_out_on_401(EgressError::Platform { status: 401, body });
+        }
+        Ok(answer)
+    }
+
     // --- session plumbing ---
 
     fn adopt(&self, grant: SessionGrant) -> Result<AccountProfile, EgressError> {
@@ -526,6 +718,40 @@ fn check_request_id(id: &str) -> Result<(), EgressError> {
             retry_after_secs: None,
         },
     })
+}
+
+/// `/v1/items/{kind}/{id}`; an id that is not 1–64 of `A–Z a–z 0–9 _ -` is refused here, as the
+/// platform would (404), without asking it.
+fn item_path(kind: ItemKind, id: &str) -> Result<String, EgressError> {
+    if (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Ok(format!("/v1/items/{}/{id}", kind.as_str()));
+    }
+    Err(not_found("No such item: an item id is 1 to 64 of A-Z a-z 0-9 _ -."))
+}
+
+/// `/v1/uploads/{id}` for an upload id as the platform makes them (`upl_` and 32 hex digits).
+fn upload_path(id: &str) -> Result<String, EgressError> {
+    let hex = id.strip_prefix("upl_").unwrap_or("");
+    if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(format!("/v1/uploads/{id}"));
+    }
+    Err(not_found("No such upload."))
+}
+
+fn not_found(message: &str) -> EgressError {
+    EgressError::Platform {
+        status: 404,
+        body: ErrorBody {
+            code: PlatformErrorCode::NotFound,
+            message: message.into(),
+            field: None,
+            retry_after_secs: None,
+        },
+    }
+}
+
+fn header_u64(answer: &Answer, name: &str) -> Option<u64> {
+    answer.headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
 /// Overwrites every string of a request body that held a password or token.

@@ -60,6 +60,20 @@ const COOKIES_SECRET: &str = "platform-cookies";
 pub(crate) struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The answer's headers (such as `Upload-Offset`).
+    pub headers: HeaderMap,
+}
+
+/// What a request carries.
+#[derive(Clone, Copy)]
+pub(crate) enum Payload<'a> {
+    None,
+    Json(&'a Value),
+    /// Raw bytes (an upload chunk) of a media type; logged by size only.
+    Bytes {
+        content_type: &'static str,
+        bytes: &'a [u8],
+    },
 }
 
 /// The egress gate of one profile.
@@ -192,6 +206,24 @@ impl Gate {
         auth: Auth<'_>,
         extra: &[(&'static str, &str)],
     ) -> Result<Answer, EgressError> {
+        self.send_payload(purpose, method, path, body.map_or(Payload::None, Payload::Json), auth, extra)
+    }
+
+    /// [`Gate::send_with`] with any [`Payload`]: raw bytes are previewed in the log by their size
+    /// and media type only.
+    pub(crate) fn send_payload(
+        &self,
+        purpose: Purpose,
+        method: Method,
+        path: &str,
+        payload: Payload<'_>,
+        auth: Auth<'_>,
+        extra: &[(&'static str, &str)],
+    ) -> Result<Answer, EgressError> {
+        let body = match payload {
+            Payload::Json(v) => Some(v),
+            _ => None,
+        };
         let address = self.address();
         let mut record = TransmissionRecord {
             seq: 0,
@@ -204,7 +236,10 @@ impl Gate {
             status: None,
             bytes_up: 0,
             bytes_down: 0,
-            preview: redact_preview(body),
+            preview: match payload {
+                Payload::Bytes { content_type, bytes } => format!("<{} bytes of {content_type}>", bytes.len()),
+                _ => redact_preview(body),
+            },
             error: None,
         };
         if !self.profile.consents().allows(purpose)? {
@@ -214,11 +249,15 @@ impl Gate {
         }
 
         let url = address.join(path);
-        let body_bytes = body.map(|b| serde_json::to_vec(b).expect("JSON values serialise"));
+        let (body_bytes, content_type) = match payload {
+            Payload::None => (None, None),
+            Payload::Json(b) => (Some(serde_json::to_vec(b).expect("JSON values serialise")), Some("application/json")),
+            Payload::Bytes { content_type, bytes } => (Some(bytes.to_vec()), Some(content_type)),
+        };
         let mut headers = HeaderMap::new();
         headers.insert(PURPOSE_HEADER, HeaderValue::from_static(purpose.as_str()));
-        if body_bytes.is_some() {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(content_type) = content_type {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
         for (name, value) in extra {
             let value = HeaderValue::from_str(value).map_err(|_| EgressError::InvalidAddress {
@@ -266,6 +305,7 @@ impl Gate {
         };
         let status = response.status().as_u16();
         let header_bytes = response_head_size(&response);
+        let response_headers = response.headers().clone();
         if purpose != Purpose::ServiceInformation && !self.refuses_cookies() {
             self.take_cookies(response.headers())?;
         }
@@ -292,7 +332,7 @@ impl Gate {
             });
         }
         self.log(record)?;
-        Ok(Answer { status, body })
+        Ok(Answer { status, body, headers: response_headers })
     }
 
     fn set_connectivity(&self, online: bool, error: Option<String>) {

@@ -20,7 +20,7 @@ mod redact;
 
 pub use address::{default_platform_url, PlatformAddress, DEFAULT_PLATFORM_URL};
 pub use awf_platform_api::Purpose;
-pub use client::{PlatformClient, Session};
+pub use client::{DeleteOutcome, PlatformClient, PutOutcome, Session};
 pub use error::EgressError;
 pub use gate::{Auth, Connectivity, CookieInfo, Gate};
 pub use redact::redact_preview;
