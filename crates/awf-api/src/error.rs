@@ -191,6 +191,13 @@ impl From<awf_egress::EgressError> for ApiError {
                     P::PayloadTooLarge => ApiError::new(C::TooLarge, body.message.clone()),
                     P::Internal => ApiError::new(C::PlatformError, format!("The platform failed ({status}): {}", body.message))
                         .hint("Try again later; nothing was changed here."),
+                    P::AttestationRequired => ApiError::new(C::ConsentRequired, body.message.clone())
+                        .hint("This data holds personal information: confirm that the people concerned consented before it is synced."),
+                    // The sync engine handles these itself; reaching a person they are the platform's refusal.
+                    P::RevisionRequired | P::IdempotencyKeyReused | P::UploadOffsetMismatch | P::DigestMismatch => {
+                        ApiError::new(C::PlatformError, format!("The platform refused the request ({status}): {}", body.message))
+                            .hint("Sync again; the change stays queued here.")
+                    }
                 };
                 if err.field.is_none() {
                     err.field = body.field;

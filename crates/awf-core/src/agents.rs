@@ -8,6 +8,7 @@ use crate::clock;
 use crate::diff::{self, DiffLine};
 use crate::error::{CoreError, Result};
 use crate::storage::{Batch, Storage, Tree};
+use crate::sync::{self, ItemKind, ItemSync, SyncOp};
 
 /// Limits. Exceeding one is a coded error naming the field; nothing is written.
 pub mod limits {
@@ -346,7 +347,19 @@ impl Agents<'_> {
     }
 
     /// Commits a batch, then brings the index in step (only after the write is durable).
-    fn commit(&self, batch: Batch, changed: Option<&Agent>, removed: Option<&str>) -> Result<()> {
+    /// Commits a local change: the change and its outbox entry in one batch (see `sync`).
+    fn commit(&self, mut batch: Batch, changed: Option<&Agent>, removed: Option<&str>) -> Result<()> {
+        if let Some(a) = changed {
+            sync::enqueue(&mut batch, ItemKind::Agent, &a.id, SyncOp::Upsert);
+        }
+        if let Some(id) = removed {
+            sync::enqueue(&mut batch, ItemKind::Agent, id, SyncOp::Delete);
+        }
+        self.commit_quiet(batch, changed, removed)
+    }
+
+    /// Commits without queuing anything (a change that came from the platform).
+    fn commit_quiet(&self, batch: Batch, changed: Option<&Agent>, removed: Option<&str>) -> Result<()> {
         self.storage.commit(batch)?;
         if let Some(index) = self.state.index.write().expect("agent index lock").as_mut() {
             if let Some(a) = changed {
@@ -533,6 +546,7 @@ impl Agents<'_> {
                 agent.version += 1;
                 agent.updated_at = clock::now();
                 self.write(&mut batch, &agent);
+                sync::enqueue(&mut batch, ItemKind::Agent, &agent.id, SyncOp::Upsert);
                 changed.push(agent);
             }
         }
@@ -580,6 +594,115 @@ impl Agents<'_> {
             batch.delete(Tree::Revisions, k);
         }
         self.commit(batch, None, Some(id))
+    }
+}
+
+/// What of an agent is synced: what the developer authors, not the local bookkeeping
+/// (`version`, `latest_revision`, `updated_at`), which each device keeps for itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncedAgent {
+    pub draft: AgentDraft,
+    pub archived: bool,
+    pub created_at: String,
+}
+
+impl SyncedAgent {
+    pub fn of(agent: &Agent) -> Self {
+        SyncedAgent { draft: agent.draft.clone(), archived: agent.archived, created_at: agent.created_at.clone() }
+    }
+
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("agents serialise")
+    }
+
+    /// Reads a platform body; an invalid one is refused with the field at fault.
+    pub fn from_value(v: &serde_json::Value) -> Result<Self> {
+        let s: SyncedAgent = serde_json::from_value(v.clone()).map_err(|e| CoreError::Invalid {
+            field: "body".into(),
+            reason: format!("the platform sent an agent this version cannot read: {e}"),
+        })?;
+        s.draft.validate()?;
+        Ok(s)
+    }
+}
+
+impl Agents<'_> {
+    /// Applies an agent as the platform holds it, with its sync state, in one batch and without
+    /// queuing it (it came from there). A new instructions text becomes a revision.
+    pub fn apply_remote(&self, id: &str, body: &SyncedAgent, state: &ItemSync) -> Result<Agent> {
+        self.apply_synced(id, body, state, false)
+    }
+
+    /// Applies the three-way merge of a conflict: a local change (queued, to be sent over the
+    /// platform's revision that `state` records), in one batch with that state.
+    pub fn apply_merged(&self, id: &str, body: &SyncedAgent, state: &ItemSync) -> Result<Agent> {
+        self.apply_synced(id, body, state, true)
+    }
+
+    fn apply_synced(&self, id: &str, body: &SyncedAgent, state: &ItemSync, queue: bool) -> Result<Agent> {
+        body.draft.validate()?;
+        let _writer = self.writer();
+        let mut batch = Batch::default();
+        let agent = match self.get(id) {
+            Ok(mut a) => {
+                let instructions_changed = a.draft.instructions != body.draft.instructions;
+                a.draft = body.draft.clone();
+                a.archived = body.archived;
+                a.version += 1;
+                a.updated_at = clock::now();
+                if instructions_changed {
+                    a.latest_revision += 1;
+                    self.add_revision(&mut batch, &a, None)?;
+                }
+                a
+            }
+            Err(CoreError::NotFound { .. }) => {
+                let a = Agent {
+                    id: id.to_string(),
+                    draft: body.draft.clone(),
+                    archived: body.archived,
+                    created_at: body.created_at.clone(),
+                    updated_at: clock::now(),
+                    version: 1,
+                    latest_revision: 1,
+                };
+                self.add_revision(&mut batch, &a, None)?;
+                a
+            }
+            Err(e) => return Err(e),
+        };
+        self.write(&mut batch, &agent);
+        batch.put(
+            Tree::SyncState,
+            sync::item_key(ItemKind::Agent, id),
+            serde_json::to_vec(state).expect("state serialises"),
+        );
+        if queue {
+            self.commit(batch, Some(&agent), None)?;
+        } else {
+            batch.delete(Tree::Outbox, sync::item_key(ItemKind::Agent, id));
+            self.commit_quiet(batch, Some(&agent), None)?;
+        }
+        Ok(agent)
+    }
+
+    /// Deletes an agent the platform deleted (a tombstone), without queuing anything.
+    pub fn delete_remote(&self, id: &str, state: &ItemSync) -> Result<()> {
+        let _writer = self.writer();
+        let mut batch = Batch::default();
+        batch.delete(Tree::Agents, id.as_bytes());
+        batch.delete(Tree::AgentSummaries, id.as_bytes());
+        for k in self.storage.keys_prefix(Tree::Revisions, &rev_prefix(id))? {
+            batch.delete(Tree::Revisions, k);
+        }
+        batch.put(
+            Tree::SyncState,
+            sync::item_key(ItemKind::Agent, id),
+            serde_json::to_vec(state).expect("state serialises"),
+        );
+        batch.delete(Tree::Outbox, sync::item_key(ItemKind::Agent, id));
+        self.commit_quiet(batch, None, Some(id))
     }
 }
 

@@ -35,6 +35,7 @@ pub mod secret;
 pub mod settings;
 pub mod shred;
 pub mod storage;
+pub mod sync;
 pub mod tables;
 pub mod telemetry;
 pub mod transmissions;

@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result};
 use crate::storage::{Batch, Storage, Tree};
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
@@ -14,7 +14,7 @@ const VERSION_KEY: &[u8] = b"schema_version";
 type Step = fn(&Storage) -> Result<Batch>;
 
 /// `STEPS[n - 1]` migrates from version `n`.
-const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
+const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6];
 
 pub(crate) fn read_version(s: &Storage) -> Result<Option<u32>> {
     match s.get(Tree::Meta, VERSION_KEY)? {
@@ -100,4 +100,17 @@ fn v3_to_v4(s: &Storage) -> Result<Batch> {
 /// history. All start empty: nothing of the kind existed before.
 fn v4_to_v5(_: &Storage) -> Result<Batch> {
     Ok(Batch::default())
+}
+
+/// v6 adds sync: the outbox, the per-item sync state and the sync history. Every agent that
+/// exists is queued, so that the first sync (once the developer consents to hosting) sends what
+/// was authored before; nothing is sent while the outbox merely holds it.
+fn v5_to_v6(s: &Storage) -> Result<Batch> {
+    let mut batch = Batch::default();
+    for key in s.keys_prefix(Tree::Agents, b"")? {
+        let id =
+            String::from_utf8(key).map_err(|_| CoreError::Corrupt { detail: "an agent id is not UTF-8".into() })?;
+        crate::sync::enqueue(&mut batch, crate::sync::ItemKind::Agent, &id, crate::sync::SyncOp::Upsert);
+    }
+    Ok(batch)
 }

@@ -236,6 +236,11 @@ impl Profile {
         Agents { storage: &self.storage, state: &self.agent_state }
     }
 
+    /// The sync outbox, per-item sync state and history.
+    pub fn sync(&self) -> crate::sync::Sync<'_> {
+        crate::sync::Sync { storage: &self.storage }
+    }
+
     /// Plugins of this profile (B2).
     pub fn plugins(&self) -> crate::plugins::Plugins<'_> {
         crate::plugins::Plugins { storage: &self.storage, profile: self }
@@ -469,6 +474,33 @@ mod tests {
 
     fn opts(dir: &Path, vault: &Arc<MemoryVault>) -> OpenOptions {
         OpenOptions::new(dir).vault(vault.clone())
+    }
+
+    #[test]
+    fn migrating_to_v6_queues_every_existing_agent_for_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let ids: Vec<String> = {
+            let p = Profile::open(opts(dir.path(), &vault)).unwrap();
+            let ids: Vec<String> =
+                (0..3).map(|i| p.agents().create(AgentDraft::named(format!("agent {i}"))).unwrap().id).collect();
+            // As schema v5 left it: no outbox.
+            let mut b = Batch::default();
+            for k in p.storage.keys_prefix(Tree::Outbox, b"").unwrap() {
+                b.delete(Tree::Outbox, k);
+            }
+            migrate::set_version(&mut b, 5);
+            p.storage.commit(b).unwrap();
+            assert!(p.sync().outbox().unwrap().is_empty());
+            ids
+        };
+        let p = Profile::open(opts(dir.path(), &vault)).unwrap();
+        assert_eq!(p.migrated_from(), Some(5));
+        let mut queued: Vec<String> = p.sync().outbox().unwrap().into_iter().map(|e| e.id).collect();
+        queued.sort();
+        let mut expected = ids.clone();
+        expected.sort();
+        assert_eq!(queued, expected);
     }
 
     #[test]

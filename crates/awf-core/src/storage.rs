@@ -39,10 +39,16 @@ pub enum Tree {
     TableRows,
     /// Local search history (policy §2), keyed by time (schema 5).
     SearchHistory,
+    /// Changes waiting to be synced, one per item (the latest), keyed `<kind>/<id>` (schema 6).
+    Outbox,
+    /// What the platform holds of each item as last agreed, keyed `<kind>/<id>` (schema 6).
+    SyncState,
+    /// The sync history, keyed by ULID (schema 6).
+    SyncHistory,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 14] = [
+    pub const ALL: [Tree; 17] = [
         Tree::Meta,
         Tree::Agents,
         Tree::AgentSummaries,
@@ -57,6 +63,9 @@ impl Tree {
         Tree::Tables,
         Tree::TableRows,
         Tree::SearchHistory,
+        Tree::Outbox,
+        Tree::SyncState,
+        Tree::SyncHistory,
     ];
 
     pub fn name(self) -> &'static str {
@@ -75,6 +84,9 @@ impl Tree {
             Tree::Tables => "tables",
             Tree::TableRows => "table_rows",
             Tree::SearchHistory => "search_history",
+            Tree::Outbox => "outbox",
+            Tree::SyncState => "sync_state",
+            Tree::SyncHistory => "sync_history",
         }
     }
 
