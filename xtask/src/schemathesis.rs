@@ -10,7 +10,8 @@
 //! first — through the dev SMS line on the platform's stdout — so that the authenticated routes
 //! are exercised with real tokens: one for every operation but log-out, one for log-out alone
 //! (which revokes the token it is called with). The first account then sends consent receipts
-//! granting `usage_analytics` and `crash_reports`, so that telemetry of those purposes is
+//! granting `usage_analytics` and `crash_reports` (and `developer_data_hosting`, so that sync
+//! writes are accepted), so that telemetry of those purposes is
 //! accepted (202) while the other two telemetry purposes are refused (403 `consent_required`,
 //! as for any account without the consent): both answers are exercised. The grants sit at the
 //! highest ledger position, so generated receipts (which may withdraw) rarely override them;
@@ -93,6 +94,37 @@ include-operation-id = "answer_request"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "422"]
 checks.negative_data_rejection.expected-statuses = ["400", "404", "413", "415", "422"]
 
+# Sync: a write must name the current revision (412 with the platform's state otherwise) and send
+# one of If-Match / If-None-Match (428 without) but not both (400): rules on server state and
+# between two headers that JSON Schema cannot state. An item with PII findings needs an
+# attestation covering that many (422 `attestation_required`), and an idempotency key reused with
+# another request is 422: cross-field and stateful rules. Deleting an item that does not exist is
+# 404, as are unknown uploads; a chunk must start at the upload's offset (409) and stay within its
+# length (400). 403: a generated consent receipt may withdraw the hosting grant (as for telemetry).
+[[operations]]
+include-operation-id = "put_item"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "403", "412", "422", "428"]
+
+[[operations]]
+include-operation-id = "delete_item"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404", "412", "422", "428"]
+
+[[operations]]
+include-operation-id = "get_item"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404"]
+
+[[operations]]
+include-operation-id = "get_upload_offset"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404"]
+
+[[operations]]
+include-operation-id = "create_upload"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "403"]
+
+[[operations]]
+include-operation-id = "upload_chunk"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "403", "404", "409", "422"]
+
 [[operations]]
 include-operation-id = "post_dev_policy"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]
@@ -106,8 +138,9 @@ const CANCEL: &str = "/v1/account/cancel";
 /// The operator's routes: their own phase, with the admin token.
 const ADMIN_PATHS: &str = "^/v1/admin/";
 
-/// Telemetry purposes the main account grants before the run (see the module documentation).
-const GRANTED: [&str; 2] = ["usage_analytics", "crash_reports"];
+/// Purposes the main account grants before the run (see the module documentation): two
+/// telemetry purposes, and developer-data hosting so that sync writes are accepted.
+const GRANTED: [&str; 3] = ["usage_analytics", "crash_reports", "developer_data_hosting"];
 
 /// Runs the check. With `build`, builds the platform binary first (the `test` task has just
 /// built it in its `cargo test --workspace` step).

@@ -21,6 +21,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::rights::{MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES, MAX_REQUEST_TEXT_CHARS};
+use crate::sync::MAX_UPLOAD_BYTES;
 use crate::{
     AccountProfile, AdminRightsRequest, AdminRightsRequests, AgeBand, AnswerRequest, AttachmentInfo, AttachmentUpload,
     CancelAccount, Capabilities, ConsentReceipt, ConsentReceipts, DeletionReceipt, DeletionScope, ErrorBody,
@@ -29,6 +30,10 @@ use crate::{
     ReceiptAck, ReceiptKey, ReceiptKeys, RefreshRequest, Region, RegisterRequest, RequestCategory, RequestStats,
     RequestStatus, RightsRequest, RightsRequests, SessionGrant, SmsCodeRequest, SmsCodeSent, SmsMessage,
     TelemetryBatch, TelemetryEvent, TokenPair, ANONYMOUS_ID_COOKIE, PURPOSE_HEADER, SESSION_COOKIE,
+};
+use crate::{
+    Changes, ItemDeleted, ItemKind, ItemState, ItemWrite, NewUpload, PiiAttestation, SyncConflict, SyncStats,
+    UploadState,
 };
 
 /// Name of the bearer security scheme (`Authorization: Bearer awfa_…`).
@@ -98,6 +103,14 @@ pub fn document_json() -> String {
         routes::get_dev_stats,
         routes::get_dev_marketing_recipients,
         routes::post_dev_policy,
+        routes::put_item,
+        routes::get_item,
+        routes::delete_item,
+        routes::get_changes,
+        routes::post_upload,
+        routes::head_upload,
+        routes::patch_upload,
+        routes::get_dev_sync_stats,
     ),
     components(schemas(
         Purpose, Capabilities, Limits, Region, PolicyDocument, PolicyPurposeTerms, PublishPolicy, SmsCodeRequest, SmsCodeSent, GuardianConsent,
@@ -106,7 +119,8 @@ pub fn document_json() -> String {
         ReceiptAck, ConsentReceipts, TelemetryEvent, TelemetryBatch, IngestAck, PurposeDataDeleted, HeldCategory,
         HeldData, DeletionScope, DeletionReceipt, ReceiptKey, ReceiptKeys, CancelAccount, RequestCategory,
         RequestStatus, AttachmentUpload, NewRightsRequest, AttachmentInfo, RightsRequest, RightsRequests,
-        AnswerRequest, AdminRightsRequest, AdminRightsRequests,
+        AnswerRequest, AdminRightsRequest, AdminRightsRequests, ItemKind, PiiAttestation, ItemWrite, ItemState,
+        SyncConflict, ItemDeleted, Changes, NewUpload, UploadState, SyncStats,
     )),
     modifiers(&CrossCutting),
     tags(
@@ -115,6 +129,7 @@ pub fn document_json() -> String {
         (name = "account", description = "The account's profile (view, correct, supplement)"),
         (name = "privacy", description = "Consent receipts, telemetry per purpose (refused without the purpose's consent), deletion of a purpose's data, and what the platform holds"),
         (name = "rights", description = "Data-subject rights (§6): signed deletion receipts, erasure of everything held (the account stays), account cancellation, rights requests and complaints"),
+        (name = "sync", description = "Consented sync (developer-data hosting): items with revisions, the change feed, resumable uploads"),
         (name = "admin", description = "The operator's routes, authorised by the platform's admin token (`<data dir>/admin-token`; `awf-platform admin …` uses them)"),
         (name = "dev", description = "Development-only endpoints, served only with `awf-platform --dev` (404 otherwise)"),
     ),
@@ -163,6 +178,7 @@ impl Modify for CrossCutting {
         }
         privacy_schemas(components);
         rights_schemas(components);
+        sync_schemas(components);
 
         if let Some(template) = openapi.paths.paths.remove(TELEMETRY_TEMPLATE) {
             for purpose in TELEMETRY_PURPOSES {
@@ -174,7 +190,10 @@ impl Modify for CrossCutting {
         }
 
         for item in openapi.paths.paths.values_mut() {
-            for op in [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten() {
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.patch, &mut item.delete, &mut item.head]
+                .into_iter()
+                .flatten()
+            {
                 add_shared(op);
             }
         }
@@ -343,7 +362,57 @@ const CONSTRAINTS: &[(&str, &str, Rule)] = &[
             range: None,
         },
     ),
+    // Sync (`awf-platform/src/sync.rs`).
+    ("PiiAttestation", "ledger_hash", pattern("^[0-9a-f]{64}$")),
+    (
+        "PiiAttestation",
+        "ledger_seq",
+        Rule { pattern: None, min_length: None, max_length: None, format: None, range: Some((1, i64::MAX as usize)) },
+    ),
+    (
+        "PiiAttestation",
+        "attested_at",
+        Rule { pattern: Some(RFC3339ISH), min_length: Some(19), max_length: Some(40), format: None, range: None },
+    ),
+    (
+        "NewUpload",
+        "length",
+        Rule { pattern: None, min_length: None, max_length: None, format: None, range: Some((1, MAX_UPLOAD_BYTES as usize)) },
+    ),
+    ("NewUpload", "sha256", pattern("^[0-9a-f]{64}$")),
+    ("NewUpload", "dataset_id", pattern("^[A-Za-z0-9_-]{1,64}$")),
 ];
+
+/// Pattern of an item id, an upload's dataset id and a sync idempotency key.
+pub const SYNC_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,64}$";
+
+/// The rules of the sync bodies that are not plain string or integer bounds.
+fn sync_schemas(components: &mut utoipa::openapi::Components) {
+    let object = |description: &str, nullable: bool| {
+        let mut o = Object::new();
+        o.schema_type =
+            if nullable { SchemaType::from_iter([Type::Object, Type::Null]) } else { SchemaType::Type(Type::Object) };
+        o.description = Some(description.into());
+        RefOr::T(Schema::Object(o))
+    };
+    let Some(RefOr::T(Schema::Object(write))) = components.schemas.get_mut("ItemWrite") else {
+        panic!("the OpenAPI document has no object schema ItemWrite");
+    };
+    write.properties.insert(
+        "body".into(),
+        object("The item as the client holds it: a JSON object of at most 1 MiB serialised (413 above).", false),
+    );
+    let mut origin = Object::with_type(SchemaType::from_iter([Type::String, Type::Null]));
+    origin.min_length = Some(1);
+    origin.max_length = Some(128);
+    origin.pattern = Some(NO_CONTROLS.into());
+    origin.description = Some("`<device>/<change>`: returned in `ItemState.origin`.".into());
+    write.properties.insert("origin".into(), RefOr::T(Schema::Object(origin)));
+    let Some(RefOr::T(Schema::Object(state))) = components.schemas.get_mut("ItemState") else {
+        panic!("the OpenAPI document has no object schema ItemState");
+    };
+    state.properties.insert("body".into(), object("The item's body; null on a tombstone.", true));
+}
 
 /// The rules of the rights bodies that are not string bounds (see `awf-platform/src/rights.rs`).
 fn rights_schemas(components: &mut utoipa::openapi::Components) {
@@ -467,12 +536,69 @@ fn telemetry_item(template: &PathItem, purpose: Purpose) -> PathItem {
     item
 }
 
+/// The sync operations that carry developer data: they take only
+/// `x-awf-purpose: developer_data_hosting`.
+const HOSTING_OPERATIONS: [&str; 3] = ["put_item", "create_upload", "upload_chunk"];
+
+/// The sync operations' header rules (see `awf-platform/src/sync.rs`).
+fn sync_params(op: &mut Operation) {
+    let hosting = op.operation_id.as_deref().is_some_and(|id| HOSTING_OPERATIONS.contains(&id));
+    let params = op.parameters.get_or_insert_with(Vec::new);
+    for param in params.iter_mut() {
+        let rule = match param.name.as_str() {
+            crate::sync::IF_MATCH_HEADER => Some(("^\"?[0-9]{1,19}\"?$", None)),
+            crate::sync::IF_NONE_MATCH_HEADER => Some(("", Some("*"))),
+            crate::sync::UPLOAD_OFFSET_HEADER => Some(("^[0-9]{1,19}$", None)),
+            _ => None,
+        };
+        if let Some((pattern, value)) = rule {
+            let mut schema = Object::with_type(Type::String);
+            if let Some(value) = value {
+                schema.enum_values = Some(vec![serde_json::Value::from(value)]);
+            } else {
+                schema.pattern = Some(pattern.into());
+            }
+            param.schema = Some(RefOr::T(Schema::Object(schema)));
+        }
+    }
+    if hosting {
+        let mut value = Object::with_type(Type::String);
+        value.enum_values = Some(vec![serde_json::Value::from(Purpose::DeveloperDataHosting.as_str())]);
+        let header = ParameterBuilder::new()
+            .name(PURPOSE_HEADER)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(format!(
+                "Must be `developer_data_hosting` (else 400 `invalid_input`, `field`: `{PURPOSE_HEADER}`)."
+            )))
+            .schema(Some(value))
+            .build();
+        params.insert(0, header);
+    }
+    // An upload chunk is raw bytes.
+    if op.operation_id.as_deref() == Some("upload_chunk") {
+        if let Some(body) = op.request_body.as_mut() {
+            let mut bytes = Object::with_type(Type::String);
+            bytes.format = Some(SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary));
+            bytes.max_length = Some(crate::sync::MAX_UPLOAD_CHUNK_BYTES);
+            let content = ContentBuilder::new().schema(Some(RefOr::T(Schema::Object(bytes)))).build();
+            body.content.clear();
+            // tus's media type, and plain octets (the platform takes both).
+            body.content.insert(crate::sync::UPLOAD_CHUNK_TYPE.into(), content.clone());
+            body.content.insert("application/octet-stream".into(), content);
+        }
+    }
+}
+
 fn add_shared(op: &mut Operation) {
+    sync_params(op);
     let params = op.parameters.get_or_insert_with(Vec::new);
     // An optional header is a string when present (utoipa would say "string or null").
+    let key_pattern =
+        if op.operation_id.as_deref() == Some("cancel_account") { "^[A-Za-z0-9_-]{16,128}$" } else { SYNC_ID_PATTERN };
     for param in params.iter_mut().filter(|p| p.name == crate::IDEMPOTENCY_HEADER) {
         let mut key = Object::with_type(Type::String);
-        key.pattern = Some("^[A-Za-z0-9_-]{16,128}$".into());
+        key.pattern = Some(key_pattern.into());
         param.schema = Some(RefOr::T(Schema::Object(key)));
     }
     let has_purpose = params.iter().any(|p| p.name == PURPOSE_HEADER && p.parameter_in == ParameterIn::Header);
@@ -532,6 +658,9 @@ mod routes {
     use crate::{
         AdminRightsRequests, AnswerRequest, CancelAccount, DeletionReceipt, NewRightsRequest, ReceiptKeys,
         RightsRequest, RightsRequests,
+    };
+    use crate::{
+        Changes, ItemDeleted, ItemKind, ItemState, ItemWrite, NewUpload, SyncConflict, SyncStats, UploadState,
     };
 
     /// What this platform offers. Read first by every client.
@@ -945,4 +1074,177 @@ mod routes {
         ),
     )]
     fn post_dev_policy() {}
+
+    // Consented sync.
+
+    /// Writes an item (an agent, a plugin without its secrets, a dataset or a table) of the
+    /// account, giving it the next revision and the account's next change-feed cursor. The
+    /// revision the write expects is `If-Match: "<revision>"` (`"0"`: the item must not exist)
+    /// or `If-None-Match: *`: without either, 428 `revision_required`; with another revision than
+    /// the current one, 412 and the current state (a conflict for the user, never an
+    /// overwrite). A tombstone is written over with its revision. With an `Idempotency-Key`, a
+    /// retry gets the first (successful) answer again, for 30 days, without a second write; the
+    /// key with another request is 422 `idempotency_key_reused`. Needs the account's
+    /// `developer_data_hosting` consent, and `cross_border_transfer` too when this platform's
+    /// region is not the account's (403 `consent_required`, checked before the body). An item
+    /// with `pii_findings > 0` needs an `attestation` covering at least that many findings (422
+    /// `attestation_required`); it is stored with the revision.
+    #[utoipa::path(
+        put, path = "/v1/items/{kind}/{id}", tag = "sync", operation_id = "put_item",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(
+            ("kind" = ItemKind, Path, description = "agent, plugin, dataset or table (else 404)"),
+            ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "The client's id of the item (a ULID; else 404)"),
+            ("if-match" = Option<String>, Header, description = "The revision the write expects, e.g. `\"3\"` (`\"0\"`: must not exist)"),
+            ("if-none-match" = Option<String>, Header, description = "`*`: the item must not exist (instead of If-Match; both: 400)"),
+            ("idempotency-key" = Option<String>, Header, description = "One key per change (1–64 of A–Z a–z 0–9 _ -): a retry replays the first answer"),
+        ),
+        request_body(content = ItemWrite, content_type = "application/json"),
+        responses(
+            (status = 200, description = "Written (or a replay): the new state", body = ItemState),
+            (status = 201, description = "Created (revision 1), or a replay of that", body = ItemState),
+            (status = 400, description = "`invalid_input`: malformed body, headers or purpose (`field` names it)", body = ErrorBody),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 403, description = "`consent_required`: no granted receipt for `developer_data_hosting` (or, across regions, `cross_border_transfer`)", body = ErrorBody),
+            (status = 404, description = "`not_found`: unknown kind or malformed id", body = ErrorBody),
+            (status = 412, description = "The expected revision is not the current one", body = SyncConflict),
+            (status = 413, description = "`payload_too_large`: the item's body over 1 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+            (status = 422, description = "`attestation_required` or `idempotency_key_reused`", body = ErrorBody),
+            (status = 428, description = "`revision_required`: neither If-Match nor If-None-Match", body = ErrorBody),
+        ),
+    )]
+    fn put_item() {}
+
+    /// An item of the account as the platform holds it (a tombstone when deleted).
+    #[utoipa::path(
+        get, path = "/v1/items/{kind}/{id}", tag = "sync", operation_id = "get_item",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(
+            ("kind" = ItemKind, Path, description = "agent, plugin, dataset or table (else 404)"),
+            ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "The item's id (else 404)"),
+        ),
+        responses(
+            (status = 200, description = "The item", body = ItemState),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 404, description = "`not_found`: the account has no such item", body = ErrorBody),
+        ),
+    )]
+    fn get_item() {}
+
+    /// Deletes an item, expecting a revision as a `PUT` does (428 without, 412 when stale): the
+    /// item becomes a tombstone with the next revision, in the change feed for the other
+    /// devices, and the answer holds a signed receipt of scope `item` (a dataset's uploads are
+    /// deleted with it). Needs no consent beyond the account's (it removes data). Idempotency
+    /// keys as for `PUT`.
+    #[utoipa::path(
+        delete, path = "/v1/items/{kind}/{id}", tag = "sync", operation_id = "delete_item",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(
+            ("kind" = ItemKind, Path, description = "agent, plugin, dataset or table (else 404)"),
+            ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "The item's id (else 404)"),
+            ("if-match" = Option<String>, Header, description = "The revision being deleted, e.g. `\"3\"`"),
+            ("if-none-match" = Option<String>, Header, description = "`*` (an item that must not exist: answers 404)"),
+            ("idempotency-key" = Option<String>, Header, description = "A retry with the same key replays the first answer"),
+        ),
+        responses(
+            (status = 200, description = "Deleted (or a replay): the tombstone and the receipt", body = ItemDeleted),
+            (status = 400, description = "`invalid_input`: malformed headers, or unknown purpose", body = ErrorBody),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 404, description = "`not_found`: no such item, or already deleted", body = ErrorBody),
+            (status = 412, description = "The expected revision is not the current one", body = SyncConflict),
+            (status = 422, description = "`idempotency_key_reused`", body = ErrorBody),
+            (status = 428, description = "`revision_required`", body = ErrorBody),
+        ),
+    )]
+    fn delete_item() {}
+
+    /// The change feed: the latest state of every item of the account changed after cursor
+    /// `after`, oldest change first; an item changed several times appears once, at its latest
+    /// cursor. Ask again with `after = next` while `more`.
+    #[utoipa::path(
+        get, path = "/v1/changes", tag = "sync", operation_id = "get_changes",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(
+            ("after" = Option<u64>, Query, maximum = 9223372036854775807_u64, description = "A cursor (default 0: from the start)"),
+            ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "At most this many changes (default 500)"),
+        ),
+        responses(
+            (status = 200, description = "A page of changes", body = Changes),
+            (status = 400, description = "`invalid_input`: `after` or `limit` out of range (`field` names it)", body = ErrorBody),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+        ),
+    )]
+    fn get_changes() {}
+
+    /// Opens a resumable upload of a dataset's bytes: its length (1 byte to 1 GiB) and SHA-256.
+    /// Needs the consents a `PUT` needs.
+    #[utoipa::path(
+        post, path = "/v1/uploads", tag = "sync", operation_id = "create_upload",
+        security(("bearer" = []), ("session_cookie" = [])),
+        request_body(content = NewUpload, content_type = "application/json"),
+        responses(
+            (status = 201, description = "Opened at offset 0", body = UploadState,
+                headers(("Upload-Offset" = u64, description = "0"), ("Upload-Length" = u64, description = "The length"))),
+            (status = 400, description = "`invalid_input` (`field` names it) or a wrong purpose", body = ErrorBody),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 403, description = "`consent_required`", body = ErrorBody),
+            (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+        ),
+    )]
+    fn post_upload() {}
+
+    /// The upload's offset (the bytes the platform holds), to resume from; no body.
+    #[utoipa::path(
+        head, path = "/v1/uploads/{id}", tag = "sync", operation_id = "get_upload_offset",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(("id" = String, Path, pattern = "^upl_[0-9a-f]{32}$", description = "The upload's id")),
+        responses(
+            (status = 200, description = "The offset, in the header",
+                headers(("Upload-Offset" = u64, description = "Bytes held"), ("Upload-Length" = u64, description = "The length"))),
+            (status = 401, description = "`unauthorized` or `token_expired` (no body)"),
+            (status = 404, description = "No such upload of this account (no body)"),
+        ),
+    )]
+    fn head_upload() {}
+
+    /// Appends one chunk (at most 8 MiB) at exactly the upload's offset (`Upload-Offset`; 409
+    /// `upload_offset_mismatch` with the current offset in the header otherwise). Each chunk is
+    /// on disk before the answer. When the last byte arrives the SHA-256 is checked: 422
+    /// `digest_mismatch` and the upload is discarded when it differs.
+    #[utoipa::path(
+        patch, path = "/v1/uploads/{id}", tag = "sync", operation_id = "upload_chunk",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(
+            ("id" = String, Path, pattern = "^upl_[0-9a-f]{32}$", description = "The upload's id"),
+            ("upload-offset" = String, Header, description = "The offset of the chunk's first byte"),
+        ),
+        request_body(content = String, content_type = "application/offset+octet-stream"),
+        responses(
+            (status = 200, description = "Appended: the new offset (`complete` when all arrived and matched)", body = UploadState,
+                headers(("Upload-Offset" = u64, description = "Bytes held"), ("Upload-Length" = u64, description = "The length"))),
+            (status = 400, description = "`invalid_input`: a malformed Upload-Offset, a chunk past the length, or a wrong purpose", body = ErrorBody),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 403, description = "`consent_required`", body = ErrorBody),
+            (status = 404, description = "`not_found`: no such upload of this account", body = ErrorBody),
+            (status = 409, description = "`upload_offset_mismatch`", body = ErrorBody,
+                headers(("Upload-Offset" = u64, description = "The upload's offset: resume there"))),
+            (status = 413, description = "`payload_too_large`: a chunk over 8 MiB", body = ErrorBody),
+            (status = 415, description = "Not `application/offset+octet-stream` (code `invalid_input`)", body = ErrorBody),
+            (status = 422, description = "`digest_mismatch`: the upload was discarded", body = ErrorBody),
+        ),
+    )]
+    fn patch_upload() {}
+
+    /// Development only: sync counts on the platform (writes applied, replays, conflicts, items,
+    /// tombstones, upload bytes), so that tests can prove no change was lost or applied twice.
+    #[utoipa::path(
+        get, path = "/v1/dev/sync-stats", tag = "dev", operation_id = "get_dev_sync_stats",
+        responses(
+            (status = 200, description = "The counts", body = SyncStats),
+            (status = 404, description = "`not_found`: the platform is not in development mode", body = ErrorBody),
+        ),
+    )]
+    fn get_dev_sync_stats() {}
 }

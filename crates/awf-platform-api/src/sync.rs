@@ -227,6 +227,9 @@ pub struct SyncStats {
     pub upload_bytes_received: u64,
     /// Uploads whose bytes all arrived and matched their SHA-256.
     pub uploads_completed: u64,
+    /// Writes applied whose origin (`ItemWrite::origin`) had already been applied since the
+    /// platform started: a change written twice. Always 0 when idempotency holds.
+    pub duplicate_origins: u64,
 }
 
 #[cfg(test)]

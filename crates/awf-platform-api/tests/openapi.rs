@@ -59,15 +59,18 @@ fn every_operation_declares_purpose_header_and_error_responses() {
             let bodyless = ["/v1/auth/logout", "/v1/account/data/erase"];
             if (method == "post" || method == "patch") && !bodyless.contains(&path.as_str()) {
                 assert!(responses.contains_key("413"), "{method} {path} lacks 413");
-                assert!(op["requestBody"]["content"]["application/json"].is_object(), "{method} {path} body");
+                let media =
+                    if path == "/v1/uploads/{id}" { "application/offset+octet-stream" } else { "application/json" };
+                assert!(op["requestBody"]["content"][media].is_object(), "{method} {path} body");
             }
         }
     }
     // 12 before the privacy routes; then consents (2), telemetry (4 purposes × ingest and
     // delete), the data summary and the dev marketing list; then policy versions (one version,
     // and the dev publication); then the rights routes (receipt keys, erase, cancel, requests (3),
-    // the operator's list and answer, deletion of one request).
-    assert_eq!(operations, 35);
+    // the operator's list and answer, deletion of one request); then sync (an item's put, get and
+    // delete, the change feed, an upload's creation, offset and chunk, the dev counts).
+    assert_eq!(operations, 43);
 }
 
 #[test]

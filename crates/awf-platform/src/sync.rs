@@ -343,6 +343,10 @@ pub async fn changes(
         }
     };
     let after = number("after", 0)?;
+    // Cursors are counted from 1 and never pass 2^63 - 1 (as documented).
+    if after > i64::MAX as u64 {
+        return Err(ApiError::invalid("after", "A cursor is at most 2^63 - 1."));
+    }
     let limit = number("limit", 500)?;
     if !(1..=u64::from(MAX_CHANGES_PAGE)).contains(&limit) {
         return Err(ApiError::invalid("limit", format!("From 1 to {MAX_CHANGES_PAGE}.")));
@@ -449,11 +453,13 @@ pub async fn upload_chunk(
     }
     hosting_consent(&p, &auth, &headers)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if content_type.split(';').next().map(str::trim) != Some(UPLOAD_CHUNK_TYPE) {
+    // tus's media type, or plain octets (the same bytes; generic HTTP tools send that).
+    let media = content_type.split(';').next().map(str::trim).unwrap_or("");
+    if media != UPLOAD_CHUNK_TYPE && media != "application/octet-stream" {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PlatformErrorCode::InvalidInput,
-            format!("Send a chunk as `Content-Type: {UPLOAD_CHUNK_TYPE}`."),
+            format!("Send a chunk as `Content-Type: {UPLOAD_CHUNK_TYPE}` (or application/octet-stream)."),
         ));
     }
     let claimed = headers

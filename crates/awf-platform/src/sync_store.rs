@@ -103,6 +103,10 @@ struct Counters {
     conflicts: AtomicU64,
     upload_bytes: AtomicU64,
     uploads_completed: AtomicU64,
+    /// The origins (`<device>/<change>`) of the writes applied since start, to count a change
+    /// applied twice (a dev statistic for the convergence tests).
+    origins: Mutex<std::collections::HashSet<String>>,
+    duplicate_origins: AtomicU64,
 }
 
 pub struct SyncStore {
@@ -329,6 +333,12 @@ impl SyncStore {
             WriteOutcome::Applied { .. } => {
                 self.db.flush()?;
                 self.counters.writes_applied.fetch_add(1, Ordering::Relaxed);
+                if let WriteOp::Put { origin: Some(o), .. } = &op {
+                    let fresh = self.counters.origins.lock().unwrap_or_else(|p| p.into_inner()).insert(o.clone());
+                    if !fresh {
+                        self.counters.duplicate_origins.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             }
             WriteOutcome::Replay { .. } => {
                 self.counters.replays.fetch_add(1, Ordering::Relaxed);
@@ -461,6 +471,7 @@ impl SyncStore {
             tombstones,
             upload_bytes_received: c.upload_bytes.load(Ordering::Relaxed),
             uploads_completed: c.uploads_completed.load(Ordering::Relaxed),
+            duplicate_origins: c.duplicate_origins.load(Ordering::Relaxed),
         })
     }
 
