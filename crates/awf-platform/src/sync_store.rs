@@ -590,6 +590,8 @@ impl SyncStore {
 
     /// Deletes the uploads of a dataset (when the dataset item is deleted); how many.
     pub fn delete_dataset_uploads(&self, account: &str, dataset_id: &str) -> Result<u64> {
+        // Not while a chunk of the account is being appended.
+        let _guard = self.lock(account);
         let mut ids = Vec::new();
         for entry in self.uploads.scan_prefix(account_prefix(account)) {
             let (_, v) = entry?;

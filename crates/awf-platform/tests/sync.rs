@@ -468,6 +468,9 @@ fn uploads_resume_across_a_restart_and_check_their_digest() {
             .unwrap();
         assert_eq!(r.status(), 415);
         assert_eq!(p.chunk(&t, &u.upload_id, 100_000, &vec![0; 200_001]).status(), 400);
+        // A chunk over 8 MiB: 413, nothing appended.
+        let big = vec![0; awf_platform_api::sync::MAX_UPLOAD_CHUNK_BYTES + 1];
+        error(p.chunk(&t, &u.upload_id, 100_000, &big), 413, PlatformErrorCode::PayloadTooLarge);
         assert_eq!(p.offset(&t, &u.upload_id), Some(100_000));
         p.stop();
         (t, u.upload_id)
