@@ -188,6 +188,17 @@ pub fn generate() -> String {
         decl::<RequestCategory>(),
         decl::<RequestStatus>(),
         decl::<AttachmentInfo>(),
+        decl::<crate::sync::SyncReport>(),
+        decl::<crate::sync::SyncStatus>(),
+        decl::<crate::sync::ItemView>(),
+        decl::<crate::sync::ConflictView>(),
+        decl::<crate::sync::Resolution>(),
+        decl::<crate::sync::SyncResolveRequest>(),
+        decl::<crate::sync::SyncAgentRequest>(),
+        decl::<awf_core::sync::Overview>(),
+        decl::<awf_core::sync::SyncEvent>(),
+        decl::<awf_core::sync::ItemStatus>(),
+        decl::<awf_platform_api::ItemKind>(),
     ];
     for d in decls {
         out.push_str(&d);

@@ -11,6 +11,7 @@ use crate::export::*;
 use crate::library::*;
 use crate::rights::*;
 use crate::session::Api;
+use crate::sync::*;
 use awf_core::SecretString;
 
 /// One command as the bindings describe it.
@@ -248,4 +249,14 @@ command_table! {
     rights_request_new(NewRightsRequest) -> RightsRequest = |api, r| api.new_rights_request(r);
     /// The account's rights requests and complaints, with their status and answers.
     rights_requests(()) -> Vec<RightsRequest> = |api, ()| api.rights_requests();
+    /// One sync pass now ("sync now"): pull other devices' changes, push everything due. Sends nothing without the hosting consent.
+    sync_now(()) -> SyncReport = |api, ()| api.sync_once();
+    /// Overall sync status, every item not synced with its reason, and the recent history.
+    sync_status(()) -> SyncStatus = |api, ()| api.sync_status();
+    /// Every sync conflict, with the base, local and platform instructions and their three-way merge.
+    sync_conflicts(()) -> Vec<ConflictView> = |api, ()| api.sync_conflicts();
+    /// Settles a conflict: keep mine, keep theirs, or merged instructions.
+    sync_resolve(SyncResolveRequest) -> SyncStatus = |api, r| api.sync_resolve(r.kind, &r.id, r.resolution);
+    /// Turns sync on or off for one agent.
+    sync_agent_set(SyncAgentRequest) -> SyncStatus = |api, r| api.sync_agent_set(&r.id, r.on);
 }

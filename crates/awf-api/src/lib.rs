@@ -17,6 +17,7 @@ pub mod library;
 mod privacy;
 pub mod rights;
 mod session;
+pub mod sync;
 
 pub use error::{ApiError, ErrorCode};
 pub use session::{Api, ApiConfig};

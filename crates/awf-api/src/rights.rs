@@ -327,16 +327,23 @@ pub fn locked() -> ApiError {
         .hint("The cancellation completes as soon as the platform can be reached; you can still export your data.")
 }
 
-/// Retries a pending cancellation every `every` while the process runs (the desktop shell and
+/// The background worker: retries a pending cancellation, and syncs (see [`crate::sync`]), every
+/// `every` while the process runs (the desktop shell and
 /// the bridge start it): a cancellation asked offline completes without the developer doing
 /// anything once the platform is back.
 pub fn spawn_background(api: &Arc<Api>, every: std::time::Duration) {
     let weak = Arc::downgrade(api);
-    let _ = std::thread::Builder::new().name("awf-rights".into()).spawn(move || loop {
-        std::thread::sleep(every);
-        let Some(api) = weak.upgrade() else { return };
-        if api.is_locked() {
-            let _ = api.resume_cancellation();
+    let _ = std::thread::Builder::new().name("awf-background".into()).spawn(move || {
+        for tick in 1u64.. {
+            std::thread::sleep(every);
+            let Some(api) = weak.upgrade() else { return };
+            if api.is_locked() {
+                let _ = api.resume_cancellation();
+            } else {
+                // Sync (nothing is sent without the hosting consent): due changes every tick,
+                // a pull every sixth.
+                api.sync_tick(tick, 6);
+            }
         }
     });
 }

@@ -124,6 +124,61 @@ enum Command {
     /// complaint): send one, follow their status.
     #[command(subcommand)]
     Requests(RequestsCmd),
+    /// Sync consented data with the platform: push queued changes, pull other devices' changes.
+    /// Without a subcommand: one pass with `--once`, else passes until nothing is due.
+    Sync(SyncArgs),
+    /// Sync conflicts: list them, or settle one (keep mine, keep theirs, or merged text).
+    #[command(subcommand)]
+    Conflicts(ConflictsCmd),
+}
+
+#[derive(Args)]
+struct SyncArgs {
+    #[command(subcommand)]
+    cmd: Option<SyncCmd>,
+    /// One pass, then exit.
+    #[arg(long)]
+    once: bool,
+    #[command(flatten)]
+    out: JsonFlag,
+}
+
+#[derive(Subcommand)]
+enum SyncCmd {
+    /// Overall status, every item not synced with its reason, and the recent history.
+    Status {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Turn sync on or off for one agent.
+    Agent {
+        id: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConflictsCmd {
+    /// Every conflict with the three instructions texts' merge.
+    List {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Settle the conflict of one agent.
+    Resolve {
+        /// The agent's id.
+        id: String,
+        /// Send this device's version over the platform's.
+        #[arg(long, group = "choice")]
+        mine: bool,
+        /// Take the platform's version here.
+        #[arg(long, group = "choice")]
+        theirs: bool,
+        /// Use the instructions text in FILE (`-` for stdin) over the platform's version.
+        #[arg(long, group = "choice", value_name = "FILE")]
+        merged: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -393,6 +448,14 @@ enum AgentsCmd {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Delete an agent and its history here; once synced, at the platform too (its receipt goes
+    /// into the deletion ledger).
+    Delete {
+        id: String,
+        /// Confirm without asking.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 fn main() {
@@ -534,6 +597,153 @@ fn run(cli: Cli) -> Result<(), ApiError> {
             }
         }
         Command::Requests(cmd) => requests(&api, cmd),
+        Command::Sync(args) => sync(&api, args),
+        Command::Conflicts(cmd) => conflicts(&api, cmd),
+    }
+}
+
+/// The most passes `awf sync` makes without `--once` (each drains what is due, then it waits for
+/// the earliest retry).
+const SYNC_PASSES: usize = 20;
+
+/// `awf sync [--once] [status | agent ID on|off]`.
+fn sync(api: &Api, args: SyncArgs) -> Result<(), ApiError> {
+    use awf_core::sync::ItemKind;
+    match args.cmd {
+        Some(SyncCmd::Status { out }) => {
+            let st = api.sync_status()?;
+            if out.json {
+                print_json(&st);
+                return Ok(());
+            }
+            let o = &st.overview;
+            println!(
+                "{} pending, {} conflict(s), {} error(s), {} held back, {} synced; feed cursor {}.",
+                o.pending, o.conflicts, o.errors, o.held_back, o.synced, o.cursor
+            );
+            for i in &st.items {
+                let status = serde_json::to_value(i.status).expect("statuses serialise");
+                println!(
+                    "  {:<8} {:<28} {:<10} {}",
+                    i.kind.as_str(),
+                    i.id,
+                    status.as_str().unwrap_or(""),
+                    i.reason.as_deref().unwrap_or("")
+                );
+            }
+            for h in st.history.iter().take(10) {
+                println!("  {}  {:<13} {} {}  {}", h.at, h.event, h.kind.as_str(), h.id, h.detail);
+            }
+            Ok(())
+        }
+        Some(SyncCmd::Agent { id, state }) => {
+            let profile = api.profile()?;
+            profile.agents().get(&id).map_err(ApiError::from)?;
+            profile.sync().set_enabled(ItemKind::Agent, &id, state == "on")?;
+            println!("Sync is {state} for agent {id}.");
+            Ok(())
+        }
+        None => {
+            let mut total = awf_api::sync::SyncReport::default();
+            for pass in 0..SYNC_PASSES {
+                let r = api.sync_once()?;
+                total.pushed += r.pushed;
+                total.deleted += r.deleted;
+                total.pulled += r.pulled;
+                total.merged += r.merged;
+                total.conflicts += r.conflicts;
+                total.refused += r.refused;
+                total.retrying += r.retrying;
+                total.pending = r.pending;
+                total.blocked = r.blocked.clone();
+                total.offline = r.offline;
+                let progressed = r.pushed + r.deleted + r.pulled + r.merged > 0;
+                let stuck = r.blocked.is_some() && !progressed && !r.offline;
+                if args.once || stuck || (r.pending == 0 && r.blocked.is_none()) || pass + 1 == SYNC_PASSES {
+                    break;
+                }
+                if r.offline {
+                    // The platform did not answer: wait a little, as the engine's own retries do.
+                    std::thread::sleep(std::time::Duration::from_millis(200 * (pass as u64 + 1)));
+                    continue;
+                }
+                let next = api.profile()?.sync().next_due()?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or(0);
+                match next {
+                    Some(at) if at > now => {
+                        std::thread::sleep(std::time::Duration::from_millis((at - now).min(60_000)))
+                    }
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+            if args.out.json {
+                print_json(&total);
+            } else {
+                println!(
+                    "Pushed {}, deleted {}, pulled {}, merged {}; {} conflict(s), {} refused, {} still pending.",
+                    total.pushed,
+                    total.deleted,
+                    total.pulled,
+                    total.merged,
+                    total.conflicts,
+                    total.refused,
+                    total.pending
+                );
+                if let Some(why) = &total.blocked {
+                    println!("Not synced: {why}");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `awf conflicts list|resolve`.
+fn conflicts(api: &Api, cmd: ConflictsCmd) -> Result<(), ApiError> {
+    use awf_api::sync::Resolution;
+    use awf_core::sync::ItemKind;
+    match cmd {
+        ConflictsCmd::List { out } => {
+            let list = api.sync_conflicts()?;
+            if out.json {
+                print_json(&list);
+            } else if list.is_empty() {
+                println!("No conflicts.");
+            } else {
+                for c in &list {
+                    let merge = if c.merge_clean { "merges cleanly" } else { "needs a hand merge" };
+                    println!("{} {}  {}  {}; the instructions {merge}", c.kind.as_str(), c.id, c.name, c.reason);
+                }
+            }
+            Ok(())
+        }
+        ConflictsCmd::Resolve { id, mine, theirs, merged } => {
+            let resolution = match (mine, theirs, merged) {
+                (true, _, _) => Resolution::KeepMine,
+                (_, true, _) => Resolution::KeepTheirs,
+                (_, _, Some(file)) => {
+                    let text = if file.as_os_str() == "-" {
+                        let mut s = String::new();
+                        std::io::stdin()
+                            .read_to_string(&mut s)
+                            .map_err(|e| ApiError::new(ErrorCode::Io, format!("reading stdin: {e}")))?;
+                        s
+                    } else {
+                        std::fs::read_to_string(&file)
+                            .map_err(|e| ApiError::new(ErrorCode::Io, format!("reading {}: {e}", file.display())))?
+                    };
+                    Resolution::Merged { instructions: text }
+                }
+                _ => return Err(usage("Choose one of --mine, --theirs or --merged FILE.")),
+            };
+            api.sync_resolve(ItemKind::Agent, &id, resolution)?;
+            println!("Conflict of agent {id} settled; run `awf sync` to send it.");
+            Ok(())
+        }
     }
 }
 
@@ -1285,6 +1495,14 @@ fn agents(api: &Api, cmd: AgentsCmd) -> Result<(), ApiError> {
                     println!("#{:<4} {}  {} chars{}  {}", r.seq, r.created_at, r.chars, from, r.first_line);
                 }
             }
+        }
+        AgentsCmd::Delete { id, yes } => {
+            if !yes {
+                return Err(usage("Deleting an agent and its history cannot be undone: pass --yes to confirm."));
+            }
+            let name = agents.get(&id)?.draft.name;
+            agents.delete(&id)?;
+            println!("Deleted agent {id} ({name}); a synced copy is deleted at the platform on the next sync.");
         }
         AgentsCmd::Edit { id, instructions, instructions_file, name, attach, detach, out } => {
             let current = agents.get(&id)?;

@@ -106,7 +106,7 @@ pub struct ItemSync {
 /// One line of the sync history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct HistoryEntry {
+pub struct SyncEvent {
     pub at: String,
     pub kind: ItemKind,
     pub id: String,
@@ -258,7 +258,7 @@ impl Sync<'_> {
         self.storage.commit(batch)
     }
 
-    fn push_history(&self, batch: &mut Batch, entries: Vec<HistoryEntry>) -> Result<()> {
+    fn push_history(&self, batch: &mut Batch, entries: Vec<SyncEvent>) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -279,7 +279,7 @@ impl Sync<'_> {
     }
 
     /// Saves an item's state and a history line (no outbox change).
-    pub fn set_state(&self, kind: ItemKind, id: &str, state: &ItemSync, history: Option<HistoryEntry>) -> Result<()> {
+    pub fn set_state(&self, kind: ItemKind, id: &str, state: &ItemSync, history: Option<SyncEvent>) -> Result<()> {
         let mut batch = Batch::default();
         batch.put(Tree::SyncState, item_key(kind, id), encode(state));
         self.push_history(&mut batch, history.into_iter().collect())?;
@@ -288,7 +288,7 @@ impl Sync<'_> {
 
     /// Queues `op` for an item anew (a resolved conflict) with its new state and a history line,
     /// in one batch.
-    pub fn requeue(&self, kind: ItemKind, id: &str, op: SyncOp, state: &ItemSync, history: HistoryEntry) -> Result<()> {
+    pub fn requeue(&self, kind: ItemKind, id: &str, op: SyncOp, state: &ItemSync, history: SyncEvent) -> Result<()> {
         let mut batch = Batch::default();
         enqueue(&mut batch, kind, id, op);
         batch.put(Tree::SyncState, item_key(kind, id), encode(state));
@@ -357,7 +357,7 @@ impl Sync<'_> {
     }
 
     /// The newest history lines first, at most `limit`.
-    pub fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
+    pub fn history(&self, limit: usize) -> Result<Vec<SyncEvent>> {
         self.storage
             .scan_back(Tree::SyncHistory, None, limit)?
             .into_iter()
@@ -391,12 +391,12 @@ pub struct Outcome {
     /// (attempts, delay, parked).
     pub requeue: Option<OutboxEntry>,
     pub state: Option<ItemSync>,
-    pub history: Option<HistoryEntry>,
+    pub history: Option<SyncEvent>,
 }
 
 /// A history line stamped now.
-pub fn event(kind: ItemKind, id: &str, event: &str, detail: impl Into<String>) -> HistoryEntry {
-    HistoryEntry { at: clock::now(), kind, id: id.to_string(), event: event.to_string(), detail: detail.into() }
+pub fn event(kind: ItemKind, id: &str, event: &str, detail: impl Into<String>) -> SyncEvent {
+    SyncEvent { at: clock::now(), kind, id: id.to_string(), event: event.to_string(), detail: detail.into() }
 }
 
 #[cfg(test)]

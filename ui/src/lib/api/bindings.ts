@@ -1569,6 +1569,87 @@ size: number,
  */
 sha256: string, };
 
+/**
+ * What one pass did.
+ */
+export type SyncReport = { pushed: number, deleted: number, pulled: number, merged: number, conflicts: number, retrying: number, refused: number, 
+/**
+ * Why nothing (more) was sent (no consent, not signed in, offline).
+ */
+blocked: string | null, 
+/**
+ * The block is the platform being unreachable (or failing): trying again later may pass.
+ */
+offline: boolean, 
+/**
+ * Changes still queued after the pass.
+ */
+pending: number, };
+
+/**
+ * `sync_status`.
+ */
+export type SyncStatus = { overview: Overview, items: Array<ItemView>, history: Array<SyncEvent>, };
+
+/**
+ * One item's line in the status.
+ */
+export type ItemView = { kind: ItemKind, id: string, status: ItemStatus, reason: string | null, attempts: number, server_revision: number, };
+
+/**
+ * One conflict, for the UI and the CLI.
+ */
+export type ConflictView = { kind: ItemKind, id: string, name: string, reason: string, theirs_revision: number, theirs_deleted: boolean, base_instructions: string, mine_instructions: string, theirs_instructions: string, 
+/**
+ * The three-way merge of the instructions, with conflict markers where both sides changed
+ * the same lines: a starting point for the merged text.
+ */
+merged_instructions: string, merge_clean: boolean, };
+
+/**
+ * How a conflict is settled.
+ */
+export type Resolution = { "choice": "keep_mine" } | { "choice": "keep_theirs" } | { "choice": "merged", instructions: string, };
+
+/**
+ * `sync_resolve`.
+ */
+export type SyncResolveRequest = { kind: ItemKind, id: string, resolution: Resolution, };
+
+/**
+ * `sync_agent_set`.
+ */
+export type SyncAgentRequest = { id: string, on: boolean, };
+
+/**
+ * Counts for the status line.
+ */
+export type Overview = { pending: number, conflicts: number, errors: number, held_back: number, synced: number, 
+/**
+ * The change-feed cursor reached.
+ */
+cursor: number, };
+
+/**
+ * One line of the sync history.
+ */
+export type SyncEvent = { at: string, kind: ItemKind, id: string, 
+/**
+ * `pushed`, `deleted`, `pulled`, `pulled_delete`, `conflict`, `merged`, `resolved`,
+ * `error`, `held_back`.
+ */
+event: string, detail: string, };
+
+/**
+ * Where an item stands.
+ */
+export type ItemStatus = "local" | "synced" | "pending" | "conflict" | "error" | "held_back" | "off";
+
+/**
+ * What kind of developer data an item is.
+ */
+export type ItemKind = "agent" | "plugin" | "dataset" | "table";
+
 /** Every error code, for runtime checks of what a transport returned. */
 export const ERROR_CODES: readonly ErrorCode[] = [
   "unknown_command",
@@ -1786,6 +1867,16 @@ export interface Commands {
   rights_request_new: { request: NewRightsRequest; response: RightsRequest };
   /** The account's rights requests and complaints, with their status and answers. */
   rights_requests: { request: null; response: Array<RightsRequest> };
+  /** One sync pass now ("sync now"): pull other devices' changes, push everything due. Sends nothing without the hosting consent. */
+  sync_now: { request: null; response: SyncReport };
+  /** Overall sync status, every item not synced with its reason, and the recent history. */
+  sync_status: { request: null; response: SyncStatus };
+  /** Every sync conflict, with the base, local and platform instructions and their three-way merge. */
+  sync_conflicts: { request: null; response: Array<ConflictView> };
+  /** Settles a conflict: keep mine, keep theirs, or merged instructions. */
+  sync_resolve: { request: SyncResolveRequest; response: SyncStatus };
+  /** Turns sync on or off for one agent. */
+  sync_agent_set: { request: SyncAgentRequest; response: SyncStatus };
 }
 
 /** Every command name. */
@@ -1878,4 +1969,9 @@ export const COMMAND_NAMES = [
   "deletions",
   "rights_request_new",
   "rights_requests",
+  "sync_now",
+  "sync_status",
+  "sync_conflicts",
+  "sync_resolve",
+  "sync_agent_set",
 ] as const;

@@ -1,0 +1,759 @@
+//! The sync engine (SPEC C1–C6): drains the outbox through the egress gate and pulls the
+//! platform's change feed. Agents sync in this version; the outbox, states and history are the
+//! core's ([`awf_core::sync`]).
+//!
+//! One pass ([`Api::sync_once`]):
+//! 1. **scope**: nothing is sent without the developer-data hosting consent (the gate refuses,
+//!    and the pass stops before any request); when the platform stores data in another region
+//!    than the account's, the cross-border consent is needed too;
+//! 2. **pull** the change feed from the saved cursor; a remote change of an item with no local
+//!    change waiting is applied without being queued; one with a local change waiting is left to
+//!    the push, whose 412 brings it back as a conflict or a merge;
+//! 3. **push** every due change: `PUT` with `If-Match` = the revision the local state started
+//!    from and the change's id as its idempotency key (a retry replays, never writes twice).
+//!    A 412 is, in order: our own write whose answer was lost (its `origin` is this device):
+//!    adopted; the same content: adopted; a field-wise three-way merge whose only overlapping
+//!    field is the instructions, merged line by line without conflict: applied locally and sent;
+//!    otherwise a conflict the developer resolves (keep mine, keep theirs, or merged text), never
+//!    a silent overwrite. Transient failures (no answer, 5xx, 429, an unreadable answer) retry
+//!    after a full-jitter exponential backoff; refusals park the change with their reason.
+//!
+//! Deletes travel as tombstones; the platform's signed receipt of an item deletion goes into the
+//! deletion ledger (D7).
+
+use std::collections::BTreeMap;
+
+use awf_core::agents::SyncedAgent;
+use awf_core::merge::{self, Merge};
+use awf_core::sync::{self, ItemKind, ItemStatus, ItemSync, OutboxEntry, Outcome, SyncOp};
+use awf_core::{CoreError, Profile};
+use awf_egress::{DeleteOutcome, PutOutcome};
+use awf_egress::{EgressError, PlatformClient};
+use awf_platform_api::{ItemState, ItemWrite, Purpose, SyncConflict};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::session::Api;
+
+/// Changes pushed per outbox read.
+const PUSH_BATCH: usize = 200;
+/// Feed page size.
+const PULL_PAGE: u32 = 500;
+/// Requests in a row that got no answer before a pass takes the platform for offline.
+const OFFLINE_AFTER: u32 = 3;
+/// Rounds of pushing in one pass (a merge or an adopted revision requeues at once).
+const PUSH_ROUNDS: usize = 50;
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SyncReport {
+    pub pushed: u32,
+    pub deleted: u32,
+    pub pulled: u32,
+    pub merged: u32,
+    pub conflicts: u32,
+    pub retrying: u32,
+    pub refused: u32,
+    /// Why nothing (more) was sent (no consent, not signed in, offline).
+    pub blocked: Option<String>,
+    /// The block is the platform being unreachable (or failing): trying again later may pass.
+    pub offline: bool,
+    /// Changes still queued after the pass.
+    pub pending: u32,
+}
+
+/// How a conflict is settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "choice", rename_all = "snake_case")]
+pub enum Resolution {
+    /// Send the local state over the platform's revision.
+    KeepMine,
+    /// Take the platform's revision (or its deletion) locally.
+    KeepTheirs,
+    /// Use this instructions text (the rest of the agent as it is locally) over the platform's
+    /// revision.
+    Merged { instructions: String },
+}
+
+/// One conflict, for the UI and the CLI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConflictView {
+    pub kind: ItemKind,
+    pub id: String,
+    pub name: String,
+    pub reason: String,
+    #[ts(type = "number")]
+    pub theirs_revision: u64,
+    pub theirs_deleted: bool,
+    pub base_instructions: String,
+    pub mine_instructions: String,
+    pub theirs_instructions: String,
+    /// The three-way merge of the instructions, with conflict markers where both sides changed
+    /// the same lines: a starting point for the merged text.
+    pub merged_instructions: String,
+    pub merge_clean: bool,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn random_u64() -> u64 {
+    use rand::RngCore;
+    rand::rngs::OsRng.next_u64()
+}
+
+/// The longest retry delay: [`sync::BACKOFF_CAP_MS`], or `AWF_SYNC_BACKOFF_CAP_MS` (tests and
+/// development lower it to make fault-injection runs short).
+fn backoff_cap_ms() -> u64 {
+    std::env::var("AWF_SYNC_BACKOFF_CAP_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(sync::BACKOFF_CAP_MS)
+}
+
+/// Attempts of one read (capabilities, a feed page) within a pass before the pass gives up.
+const READ_ATTEMPTS: u32 = 4;
+
+/// Runs a read, retrying transient failures after full-jitter delays (a pass should not end at
+/// the first lost answer).
+fn retrying<T>(mut f: impl FnMut() -> Result<T, EgressError>) -> Result<T, EgressError> {
+    let mut attempt = 0;
+    loop {
+        match f() {
+            Err(e) if transient(&e) && attempt + 1 < READ_ATTEMPTS => {
+                attempt += 1;
+                let wait = sync::backoff_ms(attempt, random_u64(), backoff_cap_ms().min(2_000));
+                std::thread::sleep(std::time::Duration::from_millis(wait));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether an error may pass if the same request is simply sent again later.
+fn transient(e: &EgressError) -> bool {
+    match e {
+        EgressError::Unreachable { .. } | EgressError::BadResponse { .. } => true,
+        EgressError::Platform { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+        _ => false,
+    }
+}
+
+fn instructions_of(v: Option<&serde_json::Value>) -> String {
+    v.and_then(|v| v.pointer("/draft/instructions")).and_then(|s| s.as_str()).unwrap_or_default().to_string()
+}
+
+/// Field-wise three-way merge of two agent bodies over their base: a field changed on one side
+/// only takes that side; changed identically on both, either; the instructions changed on both
+/// are merged line by line; any other field changed differently on both sides is a conflict
+/// (`None`).
+pub fn merge_agent(
+    base: &serde_json::Value,
+    mine: &serde_json::Value,
+    theirs: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    fn field<'a>(v: &'a Value, path: &str, key: &str) -> Option<&'a Value> {
+        v.pointer(path).and_then(|o| o.get(key))
+    }
+    let mut out = mine.clone();
+    for (path, obj) in [("", "top"), ("/draft", "draft")] {
+        let keys: std::collections::BTreeSet<String> = [base, mine, theirs]
+            .iter()
+            .filter_map(|v| v.pointer(path).and_then(|o| o.as_object()))
+            .flat_map(|o| o.keys().cloned())
+            .collect();
+        for key in keys {
+            if obj == "top" && key == "draft" {
+                continue;
+            }
+            let (b, m, t) = (field(base, path, &key), field(mine, path, &key), field(theirs, path, &key));
+            let chosen = if m == t || t == b {
+                m.cloned()
+            } else if m == b {
+                t.cloned()
+            } else if obj == "draft" && key == "instructions" {
+                match merge::merge3(b?.as_str()?, m?.as_str()?, t?.as_str()?) {
+                    Merge::Clean(text) => Some(Value::String(text)),
+                    Merge::Conflicted { .. } => return None,
+                }
+            } else {
+                return None;
+            };
+            let target = out.pointer_mut(path)?.as_object_mut()?;
+            match chosen {
+                Some(v) => {
+                    target.insert(key, v);
+                }
+                None => {
+                    target.remove(&key);
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// One pass's working state.
+struct Pass<'a> {
+    profile: &'a Profile,
+    client: &'a PlatformClient,
+    device: String,
+    report: SyncReport,
+}
+
+enum Step {
+    /// Record this outcome.
+    Done(Outcome),
+    /// The platform cannot be reached: stop pushing this pass.
+    Offline(Outcome),
+}
+
+impl Pass<'_> {
+    fn origin(&self, entry: &OutboxEntry) -> String {
+        format!("{}/{}", self.device, entry.change)
+    }
+
+    fn is_mine(&self, st: &ItemState) -> bool {
+        st.origin.as_deref().is_some_and(|o| o.split_once('/').is_some_and(|(d, _)| d == self.device))
+    }
+
+    fn synced(st: &ItemState) -> ItemSync {
+        ItemSync {
+            server_rev: st.revision,
+            base: st.body.clone(),
+            status: ItemStatus::Synced,
+            synced_at: Some(awf_core::clock::now()),
+            ..ItemSync::default()
+        }
+    }
+
+    fn done(entry: &OutboxEntry, state: ItemSync, event: Option<awf_core::sync::SyncEvent>) -> Outcome {
+        Outcome { entry: entry.clone(), requeue: None, state: Some(state), history: event }
+    }
+
+    fn requeue_now(entry: &OutboxEntry, state: ItemSync) -> Outcome {
+        let mut again = entry.clone();
+        again.not_before_ms = 0;
+        Outcome { entry: entry.clone(), requeue: Some(again), state: Some(state), history: None }
+    }
+
+    fn retry_later(&mut self, entry: &OutboxEntry, e: &EgressError) -> Outcome {
+        self.report.retrying += 1;
+        let mut again = entry.clone();
+        again.attempts = again.attempts.saturating_add(1);
+        again.not_before_ms = now_ms() + sync::backoff_ms(again.attempts, random_u64(), backoff_cap_ms());
+        again.last_error = Some(e.to_string());
+        Outcome { entry: entry.clone(), requeue: Some(again), state: None, history: None }
+    }
+
+    fn park(&mut self, entry: &OutboxEntry, mut state: ItemSync, status: ItemStatus, reason: String) -> Outcome {
+        let mut parked = entry.clone();
+        parked.parked = true;
+        parked.last_error = Some(reason.clone());
+        let event = match status {
+            ItemStatus::Conflict => "conflict",
+            ItemStatus::HeldBack => "held_back",
+            _ => "error",
+        };
+        if status == ItemStatus::Conflict {
+            self.report.conflicts += 1;
+        } else {
+            self.report.refused += 1;
+        }
+        state.status = status;
+        state.reason = Some(reason.clone());
+        let h = sync::event(entry.kind, &entry.id, event, reason);
+        Outcome { entry: entry.clone(), requeue: Some(parked), state: Some(state), history: Some(h) }
+    }
+
+    fn failed(&mut self, entry: &OutboxEntry, state: ItemSync, e: EgressError) -> Step {
+        if transient(&e) {
+            let o = self.retry_later(entry, &e);
+            return if matches!(e, EgressError::Unreachable { .. }) { Step::Offline(o) } else { Step::Done(o) };
+        }
+        let status = match &e {
+            EgressError::ConsentRequired { .. } => ItemStatus::HeldBack,
+            EgressError::Platform { status: 403, .. } => ItemStatus::HeldBack,
+            _ => ItemStatus::Error,
+        };
+        Step::Done(self.park(entry, state, status, e.to_string()))
+    }
+
+    fn push(&mut self, entry: &OutboxEntry) -> Result<Step, ApiError> {
+        let state = self.profile.sync().state(entry.kind, &entry.id)?;
+        if state.off {
+            return Ok(Step::Done(self.park(entry, state, ItemStatus::Off, "sync is off for this item".into())));
+        }
+        match entry.op {
+            SyncOp::Upsert => self.push_upsert(entry, state),
+            SyncOp::Delete => self.push_delete(entry, state),
+        }
+    }
+
+    fn push_upsert(&mut self, entry: &OutboxEntry, state: ItemSync) -> Result<Step, ApiError> {
+        let agent = match self.profile.agents().get(&entry.id) {
+            Ok(a) => a,
+            // Deleted since: its delete replaced this entry, or will.
+            Err(CoreError::NotFound { .. }) => {
+                return Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: None }))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let body = SyncedAgent::of(&agent).to_value();
+        if state.server_rev > 0 && state.base.as_ref() == Some(&body) {
+            let mut st = state;
+            st.status = ItemStatus::Synced;
+            st.reason = None;
+            return Ok(Step::Done(Pass::done(entry, st, None)));
+        }
+        let write =
+            ItemWrite { body: body.clone(), pii_findings: 0, attestation: None, origin: Some(self.origin(entry)) };
+        match self.client.put_item(entry.kind, &entry.id, state.server_rev, &entry.change, &write) {
+            Ok(PutOutcome::Applied(st)) => {
+                self.report.pushed += 1;
+                let h = sync::event(entry.kind, &entry.id, "pushed", format!("revision {}", st.revision));
+                Ok(Step::Done(Pass::done(entry, Pass::synced(&st), Some(h))))
+            }
+            Ok(PutOutcome::Conflict(c)) => self.conflict(entry, state, Some(body), c),
+            Err(e) => Ok(self.failed(entry, state, e)),
+        }
+    }
+
+    fn push_delete(&mut self, entry: &OutboxEntry, mut state: ItemSync) -> Result<Step, ApiError> {
+        match self.client.delete_item(entry.kind, &entry.id, state.server_rev, &entry.change) {
+            Ok(DeleteOutcome::Deleted(d)) => {
+                self.report.deleted += 1;
+                let what = format!("{} {} (synced copy)", entry.kind.as_str(), entry.id);
+                self.profile.deletions().append(what, BTreeMap::new(), Some(d.receipt))?;
+                let h = sync::event(
+                    entry.kind,
+                    &entry.id,
+                    "deleted",
+                    format!("tombstone at revision {}", d.state.revision),
+                );
+                Ok(Step::Done(Pass::done(entry, Pass::synced(&d.state), Some(h))))
+            }
+            Ok(DeleteOutcome::Conflict(c)) => match c.current {
+                // Never reached the platform, or already deleted there: nothing to delete.
+                None => Ok(Step::Done(Pass::done(entry, ItemSync { status: ItemStatus::Synced, ..state }, None))),
+                Some(cur) if cur.deleted => Ok(Step::Done(Pass::done(entry, Pass::synced(&cur), None))),
+                // Our own write whose answer was lost: delete that revision.
+                Some(cur) if self.is_mine(&cur) => {
+                    state.server_rev = cur.revision;
+                    Ok(Step::Done(Pass::requeue_now(entry, state)))
+                }
+                Some(cur) => {
+                    state.theirs_rev = cur.revision;
+                    state.theirs = cur.body.clone();
+                    let reason = format!("deleted here, changed on another device (revision {})", cur.revision);
+                    Ok(Step::Done(self.park(entry, state, ItemStatus::Conflict, reason)))
+                }
+            },
+            // The platform holds no such item: nothing to delete there.
+            Err(EgressError::Platform { status: 404, .. }) => {
+                Ok(Step::Done(Pass::done(entry, ItemSync { status: ItemStatus::Synced, ..state }, None)))
+            }
+            Err(e) => Ok(self.failed(entry, state, e)),
+        }
+    }
+
+    fn conflict(
+        &mut self,
+        entry: &OutboxEntry,
+        mut state: ItemSync,
+        mine: Option<serde_json::Value>,
+        c: SyncConflict,
+    ) -> Result<Step, ApiError> {
+        let Some(cur) = c.current else {
+            // The platform no longer has it (erased there): send it as new.
+            state.server_rev = 0;
+            state.base = None;
+            return Ok(Step::Done(Pass::requeue_now(entry, state)));
+        };
+        if cur.body == mine && !cur.deleted {
+            return Ok(Step::Done(Pass::done(entry, Pass::synced(&cur), None)));
+        }
+        if self.is_mine(&cur) && !cur.deleted {
+            state.server_rev = cur.revision;
+            state.base = cur.body.clone();
+            return Ok(Step::Done(Pass::requeue_now(entry, state)));
+        }
+        state.theirs_rev = cur.revision;
+        state.theirs = cur.body.clone();
+        if let (Some(base), Some(mine), Some(theirs)) = (state.base.clone(), mine.as_ref(), cur.body.as_ref()) {
+            if let Some(merged) = merge_agent(&base, mine, theirs) {
+                let merged_agent = SyncedAgent::from_value(&merged)?;
+                let mut next = Pass::synced(&cur);
+                next.status = ItemStatus::Pending;
+                // The merged state is a local change over the platform's revision: it is queued
+                // (with a new change id) in the same batch as the agent.
+                self.profile.agents().apply_merged(&entry.id, &merged_agent, &next)?;
+                self.report.merged += 1;
+                let h = sync::event(entry.kind, &entry.id, "merged", format!("merged with revision {}", cur.revision));
+                return Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: Some(h) }));
+            }
+        }
+        let reason = if cur.deleted {
+            format!("changed here, deleted on another device (revision {})", cur.revision)
+        } else {
+            format!("changed here and on another device (revision {})", cur.revision)
+        };
+        Ok(Step::Done(self.park(entry, state, ItemStatus::Conflict, reason)))
+    }
+
+    fn pull(&mut self) -> Result<(), EgressError> {
+        let sync = self.profile.sync();
+        let mut cursor = sync.cursor()?;
+        loop {
+            let page = retrying(|| self.client.changes(cursor, PULL_PAGE))?;
+            for st in &page.changes {
+                if st.kind != ItemKind::Agent {
+                    continue;
+                }
+                let local = sync.state(st.kind, &st.id)?;
+                if st.revision <= local.server_rev || sync.entry(st.kind, &st.id)?.is_some() {
+                    continue;
+                }
+                if st.deleted {
+                    self.profile.agents().delete_remote(&st.id, &Pass::synced(st))?;
+                    sync.set_state(
+                        st.kind,
+                        &st.id,
+                        &Pass::synced(st),
+                        Some(sync::event(st.kind, &st.id, "pulled_delete", format!("revision {}", st.revision))),
+                    )?;
+                } else {
+                    match st.body.as_ref().map(SyncedAgent::from_value) {
+                        Some(Ok(body)) => {
+                            self.profile.agents().apply_remote(&st.id, &body, &Pass::synced(st))?;
+                            sync.set_state(
+                                st.kind,
+                                &st.id,
+                                &Pass::synced(st),
+                                Some(sync::event(st.kind, &st.id, "pulled", format!("revision {}", st.revision))),
+                            )?;
+                        }
+                        Some(Err(e)) => {
+                            let bad = ItemSync { status: ItemStatus::Error, reason: Some(e.to_string()), ..local };
+                            sync.set_state(
+                                st.kind,
+                                &st.id,
+                                &bad,
+                                Some(sync::event(st.kind, &st.id, "error", e.to_string())),
+                            )?;
+                            continue;
+                        }
+                        None => continue,
+                    }
+                }
+                self.report.pulled += 1;
+            }
+            if page.next > cursor {
+                cursor = page.next;
+                sync.set_cursor(cursor)?;
+            }
+            if !page.more || page.changes.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl Api {
+    /// One sync pass: scope checks, pull, then push everything due. Never sends without the
+    /// hosting consent.
+    pub fn sync_once(&self) -> Result<SyncReport, ApiError> {
+        let profile = self.profile()?;
+        let client = self.platform()?;
+        let device = profile.installation_id()?;
+        let mut pass = Pass { profile: &profile, client: &client, device, report: SyncReport::default() };
+        let blocked = match self.sync_blocked(&profile, &client) {
+            Ok(b) => b,
+            Err(e) if transient(&e) => Some((e.to_string(), true)),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some((why, offline)) = blocked {
+            pass.report.blocked = Some(why);
+            pass.report.offline = offline;
+            pass.report.pending = profile.sync().overview()?.pending;
+            return Ok(pass.report);
+        }
+        if let Err(e) = pass.pull() {
+            if !transient(&e) {
+                return Err(e.into());
+            }
+            pass.report.blocked = Some(e.to_string());
+            pass.report.offline = true;
+            pass.report.pending = profile.sync().overview()?.pending;
+            return Ok(pass.report);
+        }
+        'rounds: for _ in 0..PUSH_ROUNDS {
+            let due = profile.sync().due(now_ms(), PUSH_BATCH)?;
+            if due.is_empty() {
+                break;
+            }
+            let mut outcomes = Vec::with_capacity(due.len());
+            let mut offline = false;
+            // One lost connection is a fault of that request; several in a row mean the
+            // platform is gone, and the rest wait for the next pass.
+            let mut unreachable_in_a_row = 0;
+            for entry in &due {
+                match pass.push(entry)? {
+                    Step::Done(o) => {
+                        unreachable_in_a_row = 0;
+                        outcomes.push(o);
+                    }
+                    Step::Offline(o) => {
+                        outcomes.push(o);
+                        unreachable_in_a_row += 1;
+                        if unreachable_in_a_row == OFFLINE_AFTER {
+                            offline = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            profile.sync().record(outcomes)?;
+            if offline {
+                pass.report.blocked = Some("the platform cannot be reached; changes wait and are retried".into());
+                pass.report.offline = true;
+                break 'rounds;
+            }
+        }
+        pass.report.pending = profile.sync().overview()?.pending;
+        Ok(pass.report)
+    }
+
+    /// Why nothing may be sent now, if so, and whether it is the platform's unreachability:
+    /// not signed in, no hosting consent, or data stored in another region than the account's
+    /// without the cross-border consent. The consents are checked before any request.
+    fn sync_blocked(&self, profile: &Profile, client: &PlatformClient) -> Result<Option<(String, bool)>, EgressError> {
+        let session = client.session()?;
+        if !session.signed_in {
+            return Ok(Some(("not signed in to the platform".into(), false)));
+        }
+        if !profile.consents().allows(Purpose::DeveloperDataHosting)? {
+            return Ok(Some((
+                "hosting your agents on the platform needs your consent (privacy dashboard)".into(),
+                false,
+            )));
+        }
+        let caps = retrying(|| client.capabilities())?;
+        let account = match session.account {
+            Some(a) => a,
+            None => retrying(|| client.profile())?,
+        };
+        if caps.region.code != account.region && !profile.consents().allows(Purpose::CrossBorderTransfer)? {
+            return Ok(Some((
+                format!(
+                    "the platform stores data in {} ({}) and your account's region is {}: that needs the cross-border transfer consent",
+                    caps.region.name, caps.region.code, account.region
+                ),
+                false,
+            )));
+        }
+        Ok(None)
+    }
+
+    /// The overall status and every item not simply synced.
+    pub fn sync_status(&self) -> Result<SyncStatus, ApiError> {
+        let profile = self.profile()?;
+        let sync = profile.sync();
+        let overview = sync.overview()?;
+        let mut items = Vec::new();
+        for e in sync.outbox()? {
+            let st = sync.state(e.kind, &e.id)?;
+            let status = if e.parked { st.status } else { ItemStatus::Pending };
+            items.push(ItemView {
+                kind: e.kind,
+                id: e.id.clone(),
+                status,
+                reason: if e.parked { st.reason.clone() } else { e.last_error.clone() },
+                attempts: e.attempts,
+                server_revision: st.server_rev,
+            });
+        }
+        Ok(SyncStatus { overview, items, history: sync.history(50)? })
+    }
+
+    /// Every conflict, with the three texts and their merge.
+    pub fn sync_conflicts(&self) -> Result<Vec<ConflictView>, ApiError> {
+        let profile = self.profile()?;
+        let mut out = Vec::new();
+        for (kind, id, st) in profile.sync().states()? {
+            if st.status != ItemStatus::Conflict {
+                continue;
+            }
+            let local = profile.agents().get(&id).ok();
+            let mine = local.as_ref().map(|a| a.draft.instructions.clone()).unwrap_or_default();
+            let base = instructions_of(st.base.as_ref());
+            let theirs = instructions_of(st.theirs.as_ref());
+            let (merged, clean) = match merge::merge3(&base, &mine, &theirs) {
+                Merge::Clean(t) => (t, true),
+                Merge::Conflicted { text, .. } => (text, false),
+            };
+            out.push(ConflictView {
+                kind,
+                id: id.clone(),
+                name: local.map(|a| a.draft.name).unwrap_or_else(|| "(deleted here)".into()),
+                reason: st.reason.clone().unwrap_or_default(),
+                theirs_revision: st.theirs_rev,
+                theirs_deleted: st.theirs.is_none(),
+                base_instructions: base,
+                mine_instructions: mine,
+                theirs_instructions: theirs,
+                merged_instructions: merged,
+                merge_clean: clean,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Settles a conflict. Keep mine and merged send over the platform's revision; keep theirs
+    /// takes the platform's revision locally and sends nothing.
+    pub fn sync_resolve(&self, kind: ItemKind, id: &str, resolution: Resolution) -> Result<SyncStatus, ApiError> {
+        let profile = self.profile()?;
+        let sync = profile.sync();
+        let st = sync.state(kind, id)?;
+        if st.status != ItemStatus::Conflict {
+            return Err(ApiError::new(ErrorCode::NotFound, format!("{} {id} has no conflict", kind.as_str())));
+        }
+        let theirs_state = ItemSync {
+            server_rev: st.theirs_rev,
+            base: st.theirs.clone(),
+            status: ItemStatus::Synced,
+            synced_at: Some(awf_core::clock::now()),
+            ..ItemSync::default()
+        };
+        match resolution {
+            Resolution::KeepTheirs => {
+                match &st.theirs {
+                    Some(body) => {
+                        profile.agents().apply_remote(id, &SyncedAgent::from_value(body)?, &theirs_state)?;
+                    }
+                    None => {
+                        if profile.agents().get(id).is_ok() {
+                            profile.agents().delete_remote(id, &theirs_state)?;
+                        }
+                    }
+                }
+                sync.set_state(
+                    kind,
+                    id,
+                    &theirs_state,
+                    Some(sync::event(kind, id, "resolved", "kept the platform's revision")),
+                )?;
+            }
+            Resolution::KeepMine | Resolution::Merged { .. } => {
+                let next = ItemSync { status: ItemStatus::Pending, ..theirs_state };
+                if let Resolution::Merged { instructions } = &resolution {
+                    let mut agent = profile.agents().get(id)?;
+                    agent.draft.instructions = instructions.clone();
+                    profile.agents().update(id, agent.draft, None)?;
+                }
+                // Queue the local state (or its deletion) over the platform's revision.
+                let deleted_here = profile.agents().get(id).is_err();
+                sync.requeue(
+                    kind,
+                    id,
+                    if deleted_here { SyncOp::Delete } else { SyncOp::Upsert },
+                    &next,
+                    sync::event(
+                        kind,
+                        id,
+                        "resolved",
+                        if matches!(resolution, Resolution::KeepMine) {
+                            "kept this device's version"
+                        } else {
+                            "merged by hand"
+                        },
+                    ),
+                )?;
+            }
+        }
+        self.sync_status()
+    }
+}
+
+/// `sync_resolve`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct SyncResolveRequest {
+    pub kind: ItemKind,
+    pub id: String,
+    pub resolution: Resolution,
+}
+
+/// `sync_agent_set`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct SyncAgentRequest {
+    pub id: String,
+    pub on: bool,
+}
+
+impl Api {
+    /// Turns sync on or off for one agent.
+    pub fn sync_agent_set(&self, id: &str, on: bool) -> Result<SyncStatus, ApiError> {
+        let profile = self.profile()?;
+        profile.agents().get(id)?;
+        profile.sync().set_enabled(ItemKind::Agent, id, on)?;
+        self.sync_status()
+    }
+
+    /// The background worker's sync step: a pass when a change is due, and at least every
+    /// `pull_every` ticks to pull. Errors wait for the next tick.
+    pub(crate) fn sync_tick(&self, tick: u64, pull_every: u64) {
+        let Ok(profile) = self.profile() else { return };
+        let due = profile.sync().next_due().ok().flatten().is_some_and(|at| at <= now_ms());
+        if due || tick.is_multiple_of(pull_every) {
+            let _ = self.sync_once();
+        }
+    }
+}
+
+/// One item's line in the status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ItemView {
+    pub kind: ItemKind,
+    pub id: String,
+    pub status: ItemStatus,
+    pub reason: Option<String>,
+    pub attempts: u32,
+    #[ts(type = "number")]
+    pub server_revision: u64,
+}
+
+/// `sync_status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SyncStatus {
+    pub overview: awf_core::sync::Overview,
+    pub items: Vec<ItemView>,
+    pub history: Vec<awf_core::sync::SyncEvent>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn agent(name: &str, instructions: &str, model: &str) -> serde_json::Value {
+        json!({"draft": {"name": name, "instructions": instructions, "model": {"model": model}}, "archived": false, "created_at": "t"})
+    }
+
+    #[test]
+    fn fields_changed_on_one_side_merge_and_instructions_merge_by_line() {
+        let base = agent("a", "one\ntwo\nthree\n", "m1");
+        let mine = agent("a", "ONE\ntwo\nthree\n", "m1");
+        let theirs = agent("b", "one\ntwo\nTHREE\n", "m2");
+        let merged = merge_agent(&base, &mine, &theirs).expect("no overlap");
+        assert_eq!(merged, agent("b", "ONE\ntwo\nTHREE\n", "m2"));
+    }
+
+    #[test]
+    fn the_same_field_changed_differently_on_both_sides_is_a_conflict() {
+        let base = agent("a", "x\n", "m");
+        assert_eq!(merge_agent(&base, &agent("b", "x\n", "m"), &agent("c", "x\n", "m")), None);
+        assert_eq!(merge_agent(&base, &agent("a", "y\n", "m"), &agent("a", "z\n", "m")), None);
+    }
+}

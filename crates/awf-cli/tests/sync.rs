@@ -1,0 +1,171 @@
+//! Consented sync end to end (C1–C6) between two devices of one account, against the reference
+//! platform as a real process, with the real OS keyring: nothing is sent without the hosting
+//! consent; agents travel both ways; concurrent edits of different lines merge by themselves;
+//! edits of the same lines become a conflict settled by hand, never a silent overwrite; a delete
+//! travels as a tombstone and its platform receipt lands in the deletion ledger.
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::platform::Platform;
+use common::{awf, ok};
+
+const PASSWORD: &str = "correct-horse-battery-42";
+
+fn awf_at(dir: &Path, platform: &str) -> Command {
+    let mut c = awf(dir);
+    c.env("AWF_PLATFORM_URL", platform).env_remove("AWF_PLATFORM_PASSWORD");
+    c
+}
+
+fn with_stdin(mut c: Command, input: &str) -> std::process::Output {
+    use std::io::Write;
+    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json(dir: &Path, p: &str, args: &[&str]) -> serde_json::Value {
+    let mut c = awf_at(dir, p);
+    c.args(args).arg("--json");
+    let out = ok(c);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+fn sign_up(dir: &Path, p: &Platform, name: &str, phone: &str) {
+    let mut c = awf_at(dir, &p.url);
+    c.args(["signup", "code", "--phone", phone, "--accept-policy"]);
+    ok(c);
+    let code = p.sms_code(phone);
+    let mut c = awf_at(dir, &p.url);
+    c.args(["signup", "create", "--account-name", name, "--phone", phone, "--sms-code", &code]);
+    c.args(["--date-of-birth", "1990-05-17", "--password-stdin"]);
+    let out = with_stdin(c, &format!("{PASSWORD}\n"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn log_in(dir: &Path, p: &Platform, name: &str) {
+    let mut c = awf_at(dir, &p.url);
+    c.args(["login", "--login", name, "--password-stdin", "--accept-policy"]);
+    let out = with_stdin(c, &format!("{PASSWORD}\n"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn grant_hosting(dir: &Path, p: &Platform) {
+    let mut c = awf_at(dir, &p.url);
+    c.args(["consent", "grant", "developer_data_hosting"]);
+    ok(c);
+}
+
+fn sync(dir: &Path, p: &Platform) -> serde_json::Value {
+    json(dir, &p.url, &["sync"])
+}
+
+fn create(dir: &Path, p: &Platform, name: &str, instructions: &str) -> String {
+    let a = json(dir, &p.url, &["agents", "create", "--name", name, "--instructions", instructions]);
+    a["id"].as_str().unwrap().to_string()
+}
+
+fn instructions(dir: &Path, p: &Platform, id: &str) -> String {
+    json(dir, &p.url, &["agents", "show", id])["instructions"].as_str().unwrap().to_string()
+}
+
+fn edit(dir: &Path, p: &Platform, id: &str, text: &str) {
+    let mut c = awf_at(dir, &p.url);
+    c.args(["agents", "edit", id, "--instructions", text]);
+    ok(c);
+}
+
+/// Requests to the item routes the platform received.
+fn item_writes(p: &Platform) -> u64 {
+    p.received("PUT /v1/items/{kind}/{id}") + p.received("DELETE /v1/items/{kind}/{id}")
+}
+
+#[test]
+fn agents_sync_between_two_devices_only_with_consent_merging_or_asking_never_overwriting() {
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    sign_up(a.path(), &p, "sync-dev", "+8613800005501");
+    let id = create(a.path(), &p, "Support bot", "greet\nanswer\nsign off\n");
+
+    // Without the hosting consent nothing is sent: not one request of the purpose.
+    let r = sync(a.path(), &p);
+    assert!(r["blocked"].as_str().unwrap().contains("consent"), "{r}");
+    assert_eq!(p.received_for("developer_data_hosting"), 0);
+    assert_eq!(item_writes(&p), 0);
+    let st = json(a.path(), &p.url, &["sync", "status"]);
+    assert_eq!(st["overview"]["pending"], 1, "{st}");
+
+    // With it, the agent goes up; the other device pulls it.
+    grant_hosting(a.path(), &p);
+    let r = sync(a.path(), &p);
+    assert_eq!((r["pushed"].as_u64(), r["pending"].as_u64()), (Some(1), Some(0)), "{r}");
+    log_in(b.path(), &p, "sync-dev");
+    grant_hosting(b.path(), &p);
+    let r = sync(b.path(), &p);
+    assert_eq!(r["pulled"], 1, "{r}");
+    assert_eq!(instructions(b.path(), &p, &id), "greet\nanswer\nsign off\n");
+    assert_eq!(json(b.path(), &p.url, &["sync", "status"])["overview"]["pending"], 0, "pulling queues nothing");
+
+    // Different lines edited on both devices: merged without asking, on both.
+    edit(a.path(), &p, &id, "GREET WARMLY\nanswer\nsign off\n");
+    edit(b.path(), &p, &id, "greet\nanswer\nSIGN OFF POLITELY\n");
+    sync(a.path(), &p);
+    let r = sync(b.path(), &p);
+    assert_eq!(r["merged"], 1, "{r}");
+    assert_eq!(r["conflicts"], 0, "{r}");
+    sync(a.path(), &p);
+    let merged = "GREET WARMLY\nanswer\nSIGN OFF POLITELY\n";
+    assert_eq!(instructions(a.path(), &p, &id), merged);
+    assert_eq!(instructions(b.path(), &p, &id), merged);
+
+    // The same line edited on both: a conflict, and the platform keeps the first device's text.
+    edit(a.path(), &p, &id, "GREET WARMLY\nanswer in English\nSIGN OFF POLITELY\n");
+    edit(b.path(), &p, &id, "GREET WARMLY\nanswer in Chinese\nSIGN OFF POLITELY\n");
+    sync(a.path(), &p);
+    let r = sync(b.path(), &p);
+    assert_eq!(r["conflicts"], 1, "{r}");
+    let conflicts = json(b.path(), &p.url, &["conflicts", "list"]);
+    let c = &conflicts[0];
+    assert_eq!(c["id"], id.as_str());
+    assert_eq!(c["merge_clean"], false);
+    assert!(c["merged_instructions"].as_str().unwrap().contains("<<<<<<<"), "{c}");
+    assert_eq!(c["theirs_instructions"], "GREET WARMLY\nanswer in English\nSIGN OFF POLITELY\n");
+    assert_eq!(
+        instructions(b.path(), &p, &id),
+        "GREET WARMLY\nanswer in Chinese\nSIGN OFF POLITELY\n",
+        "nothing overwritten"
+    );
+    // Another pass leaves the conflict as it is: it is the developer's to settle.
+    assert_eq!(sync(b.path(), &p)["pushed"], 0);
+    let file = b.path().join("merged.txt");
+    std::fs::write(&file, "GREET WARMLY\nanswer in English or Chinese\nSIGN OFF POLITELY\n").unwrap();
+    let mut c = awf_at(b.path(), &p.url);
+    c.args(["conflicts", "resolve", &id, "--merged"]).arg(&file);
+    ok(c);
+    assert_eq!(sync(b.path(), &p)["pushed"], 1);
+    sync(a.path(), &p);
+    let settled = "GREET WARMLY\nanswer in English or Chinese\nSIGN OFF POLITELY\n";
+    assert_eq!(instructions(a.path(), &p, &id), settled);
+    assert!(json(b.path(), &p.url, &["conflicts", "list"]).as_array().unwrap().is_empty());
+
+    // Deleting travels as a tombstone, with the platform's receipt in the deletion ledger.
+    let mut c = awf_at(a.path(), &p.url);
+    c.args(["agents", "delete", &id, "--yes"]);
+    ok(c);
+    assert_eq!(sync(a.path(), &p)["deleted"], 1);
+    let ledger = json(a.path(), &p.url, &["deletions"]);
+    let entry = ledger["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(entry["platform"]["scope"]["type"], "item", "{entry}");
+    assert_eq!(entry["platform"]["scope"]["id"], id.as_str());
+    sync(b.path(), &p);
+    let mut c = awf_at(b.path(), &p.url);
+    c.args(["agents", "show", &id]);
+    assert!(!c.output().unwrap().status.success(), "the agent is gone on the other device too");
+}
