@@ -55,6 +55,11 @@ import type {
   RowPage,
   SearchHit,
   Table,
+  ConflictView,
+  Resolution,
+  ItemKind,
+  SyncReport,
+  SyncStatus,
 } from "./bindings";
 import { HttpBackend, takeToken } from "./http";
 import { inTauri, TauriBackend } from "./tauri";
@@ -318,6 +323,24 @@ export class Api {
   }
   bundleImport(file: FileInput): Promise<ImportReport> {
     return this.backend.call("bundle_import", file);
+  }
+
+  // --- Consented sync (C1–C6) ---
+  /** One pass now: pull, then push what is due. Sends nothing without the hosting consent. */
+  syncNow(): Promise<SyncReport> {
+    return this.backend.call("sync_now", null);
+  }
+  syncStatus(): Promise<SyncStatus> {
+    return this.backend.call("sync_status", null);
+  }
+  syncConflicts(): Promise<ConflictView[]> {
+    return this.backend.call("sync_conflicts", null);
+  }
+  syncResolve(kind: ItemKind, id: string, resolution: Resolution): Promise<SyncStatus> {
+    return this.backend.call("sync_resolve", { kind, id, resolution });
+  }
+  syncAgentSet(id: string, on: boolean): Promise<SyncStatus> {
+    return this.backend.call("sync_agent_set", { id, on });
   }
 }
 

@@ -30,6 +30,7 @@ import type {
 } from "../bindings";
 import { FakeLibrary, NOT_MINE } from "./fake-library";
 import { ALLOWED_WHILE_LOCKED, FakeRights } from "./fake-rights";
+import { FakeSync } from "./fake-sync";
 
 export interface RecordedCall {
   command: CommandName;
@@ -145,6 +146,21 @@ export class FakeBackend implements Backend {
     account: () => this.signedIn,
     signOut: () => {
       this.signedIn = null;
+    },
+  });
+  /** Consented sync: the outbox, conflicts, the per-agent switch and passes (C1–C6). */
+  sync = new FakeSync({
+    now: () => this.now(),
+    online: () => this.online,
+    signedIn: () => this.signedIn !== null,
+    hosting: () => this.consents.get("developer_data_hosting")?.granted ?? false,
+    agents: this.agents,
+    setInstructions: (id, instructions) => {
+      const agent = this.get(id);
+      agent.instructions = instructions;
+      agent.version += 1;
+      agent.updated_at = this.now();
+      this.addRevision(agent, instructions, null);
     },
   });
   /** When set, the next call of that command rejects with this error. */
@@ -267,6 +283,7 @@ export class FakeBackend implements Backend {
     };
     this.agents.set(id, agent);
     this.revisions.set(id, [{ seq: 1, instructions: draft.instructions, created_at: now, restored_from: null }]);
+    this.sync.changed("agent", id);
     return agent;
   }
 
@@ -594,7 +611,9 @@ export class FakeBackend implements Backend {
         return this.held;
       default: {
         const answer = this.rights.dispatch(command, request);
-        return answer === NOT_MINE ? undefined : answer;
+        if (answer !== NOT_MINE) return answer;
+        const synced = this.sync.dispatch(command, request);
+        return synced === NOT_MINE ? undefined : synced;
       }
     }
   }
@@ -660,6 +679,7 @@ export class FakeBackend implements Backend {
         agent.version += 1;
         agent.updated_at = this.now();
         if (changed) this.addRevision(agent, draft.instructions, null);
+        this.sync.changed("agent", id);
         return agent;
       }
       case "agent_history": {

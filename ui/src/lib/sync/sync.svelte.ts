@@ -1,0 +1,156 @@
+// Consented sync as the UI sees it (SPEC C5): the status (`sync_status`), whether the hosting
+// consent is given, the last pass's report and the conflicts. Shared by the header indicator,
+// the sync panel and the agent editor through the component context. It re-reads the status
+// every few seconds (local reads only: the passes themselves run in the shell's background
+// worker, or on "Sync now").
+import { getContext, setContext } from "svelte";
+import type { Api } from "../api/client";
+import { toApiError } from "../api/backend";
+import type { ApiError, ConflictView, ItemKind, ItemView, Resolution, SyncReport, SyncStatus } from "../api/bindings";
+
+export type SyncState = "checking" | "synced" | "pending" | "conflicts" | "errors" | "offline" | "off";
+
+export const DEFAULT_SYNC_POLL_MS = 5_000;
+
+/** Conflict markers left in a text (a line starting with seven `<`, `=` or `>`). */
+export function hasConflictMarkers(text: string): boolean {
+  return /^(<{7}|={7}|>{7})/m.test(text);
+}
+
+export class SyncStore {
+  status = $state<SyncStatus | null>(null);
+  /** Whether the developer-data hosting consent is given (null: not known yet). */
+  hosting = $state<boolean | null>(null);
+  /** The last pass run from the UI. */
+  report = $state<SyncReport | null>(null);
+  conflicts = $state<ConflictView[]>([]);
+  error = $state<ApiError | null>(null);
+  busy = $state(false);
+  /** Bumped whenever a pass may have changed local items (history moved, resolve, sync now). */
+  version = $state(0);
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running = false;
+  private lastEvent = "";
+
+  constructor(
+    private readonly api: Api,
+    private readonly pollMs: number = DEFAULT_SYNC_POLL_MS,
+  ) {}
+
+  /** The overall state; `platformOnline` false (the header's connectivity) reads as offline. */
+  stateWith(platformOnline: boolean | null): SyncState {
+    if (this.hosting === false) return "off";
+    if (!this.status) return "checking";
+    const o = this.status.overview;
+    if (o.conflicts > 0) return "conflicts";
+    if (platformOnline === false || this.report?.offline) return "offline";
+    if (o.errors > 0) return "errors";
+    if (o.pending + o.held_back > 0) return "pending";
+    return "synced";
+  }
+
+  /** How many items wait (pending and held back). */
+  get waiting(): number {
+    const o = this.status?.overview;
+    return o ? o.pending + o.held_back : 0;
+  }
+
+  /** An item's line in the status; absent means synced (or never changed). */
+  itemOf(kind: ItemKind, id: string): ItemView | undefined {
+    return this.status?.items.find((i) => i.kind === kind && i.id === id);
+  }
+
+  start(): void {
+    this.running = true;
+    void this.refresh();
+  }
+
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Re-reads the status, the hosting consent and (when there are any) the conflicts. */
+  async refresh(): Promise<void> {
+    clearTimeout(this.timer);
+    try {
+      const [status, purposes] = await Promise.all([this.api.syncStatus(), this.api.consentList()]);
+      this.take(status);
+      this.hosting = purposes.find((p) => p.info.purpose === "developer_data_hosting")?.granted ?? false;
+      this.conflicts = status.overview.conflicts > 0 || this.conflicts.length > 0 ? await this.api.syncConflicts() : [];
+      this.error = null;
+    } catch (reason) {
+      this.error = toApiError(reason);
+    }
+    this.schedule();
+  }
+
+  /** One pass now ("Sync now"), then the new status. */
+  async syncNow(): Promise<SyncReport | null> {
+    if (this.busy) return null;
+    this.busy = true;
+    try {
+      this.report = await this.api.syncNow();
+      this.error = null;
+    } catch (reason) {
+      this.error = toApiError(reason);
+    } finally {
+      this.busy = false;
+    }
+    this.version++;
+    await this.refresh();
+    return this.report;
+  }
+
+  /** Settles a conflict, then runs a pass so the choice reaches the platform. */
+  async resolve(kind: ItemKind, id: string, resolution: Resolution): Promise<boolean> {
+    try {
+      this.take(await this.api.syncResolve(kind, id, resolution));
+      this.error = null;
+    } catch (reason) {
+      this.error = toApiError(reason);
+      return false;
+    }
+    this.version++;
+    await this.syncNow();
+    return true;
+  }
+
+  /** Turns sync on or off for one agent. */
+  async setAgent(id: string, on: boolean): Promise<void> {
+    try {
+      this.take(await this.api.syncAgentSet(id, on));
+      this.error = null;
+    } catch (reason) {
+      this.error = toApiError(reason);
+    }
+  }
+
+  private take(status: SyncStatus): void {
+    this.status = status;
+    const top = status.history[0];
+    const mark = top ? `${top.at}|${top.kind}|${top.id}|${top.event}` : "";
+    if (mark !== this.lastEvent) {
+      if (this.lastEvent !== "") this.version++;
+      this.lastEvent = mark;
+    }
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refresh(), this.pollMs);
+  }
+}
+
+const KEY = Symbol("awf.sync");
+
+export function provideSync(store: SyncStore): void {
+  setContext(KEY, store);
+}
+
+/** The shared store, or null outside the app (components then show no sync controls). */
+export function useSync(): SyncStore | null {
+  return getContext<SyncStore | undefined>(KEY) ?? null;
+}
