@@ -1,0 +1,187 @@
+// Desktop e2e of consented sync (issue 6, SPEC C2, C3, C5), called by run.mjs once the app is
+// signed in to the reference platform:
+//  1. an agent created and edited without the developer-data hosting consent waits: the header
+//     indicator says "off", the sync panel lists the agent as pending and links to the consent;
+//  2. the hosting consent is granted in the consent centre ("coming online"): "Sync now" sends
+//     the agent and the indicator says synced; a second device of the same account (the `awf`
+//     CLI on its own profile) pulls it;
+//  3. a conflict, made deterministic with the per-agent switch: sync is switched off for the agent
+//     in the editor, the same line is edited here and on the CLI device (which pushes first), and
+//     sync is switched on again; the push comes back as a conflict in the indicator and the
+//     panel; the merged text (with conflict markers, "Use merged text" disabled) is fixed and
+//     used; the CLI device then pulls exactly the merged text.
+// Screenshots: sync-01 … sync-08 in the artifacts directory.
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+import { poll, sleep } from "./webdriver.mjs";
+
+const tid = (id) => `[data-testid="${id}"]`;
+
+function log(msg) {
+  console.log(`[e2e-desktop sync] ${msg}`);
+}
+
+/** Runs the `awf` CLI on the second device's profile; returns stdout (parsed with `--json`). */
+function cli(ctx, args, { input, json = false } = {}) {
+  const full = ["--data-dir", ctx.deviceDir, ...args, ...(json ? ["--json"] : [])];
+  const env = { ...process.env, AWF_PLATFORM_URL: ctx.platformUrl };
+  delete env.AWF_PASSPHRASE;
+  delete env.AWF_DATA_DIR;
+  delete env.AWF_PLATFORM_PASSWORD;
+  const out = spawnSync(ctx.awfBin, full, { input, encoding: "utf8", env, timeout: 60_000 });
+  if (out.status !== 0) throw new Error(`awf ${args.join(" ")} failed (${out.status}): ${out.stderr}\n${out.stdout}`);
+  return json ? JSON.parse(out.stdout) : out.stdout;
+}
+
+/** Sets a field's value as typing does (one input event), newlines included. */
+async function setValue(s, css, value) {
+  const el = await s.waitFor(css, 15_000);
+  await s.execute(
+    `const el = arguments[0]; el.focus(); el.value = arguments[1];
+     el.dispatchEvent(new Event("input", { bubbles: true }));`,
+    [el, value],
+  );
+}
+
+async function attr(s, css, name) {
+  const found = await s.findAll(css);
+  if (found.length === 0) return null;
+  return s.attribute(found[0], name);
+}
+
+async function indicatorState(s) {
+  return attr(s, tid("sync-indicator"), "data-state");
+}
+
+async function waitIndicator(s, state, timeoutMs = 30_000) {
+  await poll(`the sync indicator to say ${state}`, async () => (await indicatorState(s)) === state, { timeoutMs });
+}
+
+async function saved(s) {
+  await poll("the save indicator to say saved", async () => (await attr(s, tid("save-indicator"), "data-state")) === "saved");
+}
+
+async function openPanel(s) {
+  await s.click(await s.waitFor(tid("sync-indicator-open"), 15_000));
+  await s.waitFor(tid("sync-view"), 15_000);
+}
+
+async function openAgent(s, id) {
+  await s.click(await s.waitFor(tid("workspace-open"), 15_000));
+  await s.click(await s.waitFor(`${tid("agent-row")}[data-agent-id="${id}"]`, 15_000));
+  await poll("the editor to show the agent", async () => (await s.findAll(tid("agent-sync-status"))).length > 0);
+}
+
+/**
+ * @param s the WebDriver session of the signed-in app
+ * @param ctx { platformUrl, account: { name, password }, artifacts, awfBin, apiCall(s, command, args) }
+ */
+export async function syncFlow(s, ctx) {
+  const shot = (name) => s.screenshot(path.join(ctx.artifacts, name));
+  const deviceDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-desktop-device-b-"));
+  const c = { ...ctx, deviceDir };
+  try {
+    // --- 1. No hosting consent: the change waits. ---
+    const name = `Synced agent ${Date.now().toString(36)}`;
+    const v1 = "Greet the user.\nAnswer briefly.\nSign off.";
+    await s.click(await s.waitFor(tid("workspace-open"), 15_000));
+    await s.click(await s.waitFor(tid("new-agent"), 15_000));
+    await setValue(s, tid("agent-name"), name);
+    await setValue(s, tid("agent-instructions"), v1);
+    await saved(s);
+    const listed = await ctx.apiCall(s, "agents_list", { filter: name, include_archived: false });
+    if (listed.length !== 1) throw new Error(`expected one agent named ${name}, got ${JSON.stringify(listed)}`);
+    const id = listed[0].id;
+    await waitIndicator(s, "off");
+    await openPanel(s);
+    await s.waitFor(tid("sync-off-note"), 15_000);
+    await poll(`the agent ${id} pending in the sync panel`, async () => (await attr(s, tid(`sync-item-${id}`), "data-status")) === "pending");
+    await s.click(await s.find(tid("sync-now")));
+    await poll("the report to say nothing was sent", async () => (await attr(s, tid("sync-report"), "data-blocked")) === "true");
+    await shot("sync-01-off-pending.png");
+    log(`no consent: "${name}" (${id}) waits, the indicator says off`);
+
+    // --- 2. Consent granted: the agent goes up, the other device pulls it. ---
+    await s.click(await s.find(tid("sync-open-consent")));
+    const toggle = await s.waitFor(tid("consent-toggle-developer_data_hosting"), 15_000);
+    await s.click(toggle);
+    await poll("the hosting consent to be granted", async () => (await attr(s, tid("purpose-developer_data_hosting"), "data-granted")) === "true");
+    await shot("sync-02-consent-granted.png");
+    await openPanel(s);
+    await s.click(await s.waitFor(tid("sync-now"), 15_000));
+    await waitIndicator(s, "synced", 60_000);
+    await poll(`the agent ${id} gone from the not-synced list`, async () => (await s.findAll(tid(`sync-item-${id}`))).length === 0);
+    await shot("sync-03-synced.png");
+    log("consent granted: the indicator says synced");
+
+    cli(c, ["login", "--login", ctx.account.name, "--password-stdin", "--accept-policy"], { input: `${ctx.account.password}\n` });
+    cli(c, ["consent", "grant", "developer_data_hosting"]);
+    const pulled = cli(c, ["sync"], { json: true });
+    const there = cli(c, ["agents", "show", id], { json: true });
+    if (there.instructions !== v1) throw new Error(`the CLI device pulled ${JSON.stringify(there.instructions)} (report ${JSON.stringify(pulled)})`);
+    log(`the CLI device pulled the agent (${JSON.stringify(pulled)})`);
+
+    // --- 3. The same line edited on both devices: a conflict settled in the UI. ---
+    await openAgent(s, id);
+    await s.click(await s.find(tid("agent-sync-toggle")));
+    await poll("the agent's sync to be off", async () => (await attr(s, tid("agent-sync-status"), "data-status")) === "off");
+    const mine = "Greet the user.\nAnswer in English.\nSign off.";
+    await setValue(s, tid("agent-instructions"), mine);
+    await saved(s);
+    await shot("sync-04-agent-off-edited.png");
+
+    const theirs = "Greet the user.\nAnswer in Chinese.\nSign off.";
+    cli(c, ["agents", "edit", id, "--instructions", theirs]);
+    const pushed = cli(c, ["sync"], { json: true });
+    if (pushed.pushed !== 1) throw new Error(`the CLI device did not push its edit: ${JSON.stringify(pushed)}`);
+    log("the CLI device pushed a conflicting edit of the same line");
+    // A background pass (every 5 s) must not take the platform's text over the local edit.
+    await sleep(6_000);
+    const still = await ctx.apiCall(s, "agent_get", { id });
+    if (still.instructions !== mine) throw new Error(`with sync off, the local edit was replaced by ${JSON.stringify(still.instructions)}`);
+
+    await s.click(await s.find(tid("agent-sync-toggle")));
+    await s.click(await s.find(tid("sync-indicator-now")));
+    await waitIndicator(s, "conflicts", 60_000);
+    await shot("sync-05-conflict-indicator.png");
+    await openPanel(s);
+    const panel = tid(`sync-conflict-${id}`);
+    await s.waitFor(panel, 20_000);
+    const merged = `${panel} ${tid("conflict-merged")}`;
+    const prefilled = await s.execute(`return document.querySelector(arguments[0]).value;`, [merged]);
+    if (!prefilled.includes("<<<<<<<")) throw new Error(`the merged text has no conflict markers: ${JSON.stringify(prefilled)}`);
+    const useMerged = `${panel} ${tid("conflict-use-merged")}`;
+    const disabled = () => s.execute(`return document.querySelector(arguments[0]).disabled;`, [useMerged]);
+    if (!(await disabled())) throw new Error("'Use merged text' is enabled while conflict markers remain");
+    const texts = await s.execute(
+      `const p = document.querySelector(arguments[0]);
+       return ["mine", "theirs", "base"].map((k) => p.querySelector('[data-testid="conflict-' + k + '"]').textContent);`,
+      [panel],
+    );
+    if (texts[0] !== mine || texts[1] !== theirs || texts[2] !== v1) throw new Error(`the conflict shows ${JSON.stringify(texts)}`);
+    await shot("sync-06-conflict.png");
+
+    const resolved = "Greet the user.\nAnswer in English or Chinese, as the user writes.\nSign off.";
+    await setValue(s, merged, resolved);
+    await poll("'Use merged text' to be enabled", async () => !(await disabled()));
+    await shot("sync-07-merged-edited.png");
+    await s.click(await s.find(useMerged));
+    await poll("the conflict to be gone", async () => (await s.findAll(panel)).length === 0, { timeoutMs: 30_000 });
+    await waitIndicator(s, "synced", 60_000);
+    await shot("sync-08-resolved.png");
+    const here = await ctx.apiCall(s, "agent_get", { id });
+    if (here.instructions !== resolved) throw new Error(`the app kept ${JSON.stringify(here.instructions)}`);
+
+    const after = cli(c, ["sync"], { json: true });
+    const final = cli(c, ["agents", "show", id], { json: true });
+    if (final.instructions !== resolved) {
+      throw new Error(`the CLI device has ${JSON.stringify(final.instructions)} after pulling (${JSON.stringify(after)})`);
+    }
+    log("conflict settled with the merged text in the app; the CLI device pulled it");
+  } finally {
+    await rm(deviceDir, { recursive: true, force: true });
+  }
+}
