@@ -3,6 +3,11 @@
 // there in the next run on the same data directory. It also starts the reference platform
 // (`awf-platform --dev`) and, in the second run, signs up and logs in through the desktop UI, then
 // imports a plugin (pasted), a CSV table with PII (dropped) and re-imports the agent's bundle.
+// Then, on the privacy dashboard's "Your rights" tab, it exports all the data through the real
+// GTK save dialog (found and typed into with xdotool; cancelled once with Escape first), checks the
+// ZIP with `awf export --verify` and reads its manifest, and finally cancels the account through
+// the cancellation screen: afterwards the platform refuses the account's token and log-in, the
+// profile's directory is gone and the keyring holds no entry of the profile.
 //
 // Run it through `cargo xtask test`, which provides what it needs: an X display (Xvfb), a D-Bus
 // session with an unlocked gnome-keyring (the store key lives there, so both runs of the app must
@@ -12,11 +17,15 @@
 //   AWF_ARTIFACTS_DIR   where screenshots and logs go (default: test-artifacts/e2e-desktop)
 //   AWF_TAURI_DRIVER_PORT  the driver's port (default 4444; the native driver gets the next one)
 //   AWF_PLATFORM_BIN    the reference platform (default: <repo>/target/debug/awf-platform)
+//   AWF_BIN             the `awf` CLI, to verify the export (default: <repo>/target/debug/awf)
+//
+// It also needs `xdotool` and ImageMagick's `import` (the save dialog is a native GTK window,
+// outside the webview: it is driven and photographed through the X display).
 //
 // The app learns the platform address from AWF_PLATFORM_URL. tauri-driver's capabilities have no
 // way to set the app's environment, so it is set on tauri-driver, whose children inherit it.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
@@ -24,8 +33,10 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
+import zlib from "node:zlib";
 
 import { Session, poll, sleep, waitForServer } from "./webdriver.mjs";
+import { syncFlow } from "./sync.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -36,6 +47,7 @@ const artifacts = path.resolve(process.env.AWF_ARTIFACTS_DIR || path.join(root, 
 const port = Number(process.env.AWF_TAURI_DRIVER_PORT || 4444);
 const base = `http://127.0.0.1:${port}`;
 const platformBin = path.resolve(process.env.AWF_PLATFORM_BIN || path.join(root, "target/debug/awf-platform"));
+const awfBin = path.resolve(process.env.AWF_BIN || path.join(root, "target/debug/awf"));
 
 /** The UI's test ids (defined in ui/src). */
 const sel = {
@@ -159,6 +171,7 @@ async function accountFlow(s, platformUrl) {
   await s.waitForText(tid("profile-account-name"), (t) => t.trim() === name, `say ${name} after log-in`, 20_000);
   await s.screenshot(path.join(artifacts, "06-profile-after-login.png"));
   log(`account: logged out and in again as ${name}`);
+  return { name, password };
 }
 
 /**
@@ -228,7 +241,7 @@ const fixtures = path.join(root, "tests/fixtures");
  * Hands a file to the UI the way the webview does when a file is dropped: a `File` built in the
  * page from the fixture's bytes, in a `DataTransfer`, dispatched as `drop` on the drop zone
  * (`how: "drop"`), or put in the zone's file input (the fallback beside Browse…) with a `change`
- * event (`how: "input"`). The native GTK dialog behind Browse… cannot be driven here.
+ * event (`how: "input"`). (The native GTK dialog itself is driven with xdotool in `exportFlow`.)
  */
 async function handFile(s, zone, name, bytes, how) {
   const error = await s.execute(
@@ -416,6 +429,313 @@ async function libraryFlow(s, agentName, workDir) {
   log(`library: exported ${agentName} to a path, validated and re-imported it through the UI; no duplicate`);
 }
 
+// --- The rights tab: export through the native save dialog, then cancel the account ---
+
+/** Runs a command to completion; its status and output. */
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000 });
+  if (r.error) throw new Error(`${cmd} could not run: ${r.error.message}`);
+  return r;
+}
+
+/** Runs xdotool; throws with its stderr when it fails. */
+function xdotool(...args) {
+  const r = run("xdotool", args);
+  if (r.status !== 0) throw new Error(`xdotool ${args.join(" ")} failed (${r.status}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** The ids of the visible X windows titled exactly `title` (none: an empty list). */
+function windowsTitled(title) {
+  const r = run("xdotool", ["search", "--onlyvisible", "--name", `^${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`]);
+  return r.status === 0 ? r.stdout.split("\n").filter(Boolean) : [];
+}
+
+/** A screenshot of the whole X display (native windows included), by ImageMagick's `import`. */
+function rootScreenshot(file) {
+  const r = run("import", ["-window", "root", file]);
+  if (r.status !== 0) throw new Error(`import -window root ${file} failed: ${r.stderr.trim()}`);
+  return file;
+}
+
+/** Waits for the native dialog titled `title`; its window id. */
+async function nativeDialog(title) {
+  const id = await poll(`the native dialog "${title}" to open`, () => windowsTitled(title)[0] ?? null, {
+    timeoutMs: 30_000,
+    intervalMs: 250,
+  });
+  // Keyboard input goes to the focused window: give it the focus (no window manager under Xvfb).
+  xdotool("windowfocus", "--sync", id);
+  // GTK builds the chooser's contents after mapping it: let it settle before typing.
+  await sleep(500);
+  return id;
+}
+
+async function nativeDialogClosed(title) {
+  await poll(`the native dialog "${title}" to close`, () => windowsTitled(title).length === 0, {
+    timeoutMs: 15_000,
+    intervalMs: 200,
+  });
+}
+
+/** Clicks `css` without waiting: the click's answer may come only once a native dialog is done. */
+function clickLater(s, el) {
+  const pending = s.click(el).then(
+    () => null,
+    (e) => e,
+  );
+  return async () => {
+    const e = await pending;
+    if (e) throw e;
+  };
+}
+
+/** Closes any native dialog left open by a failed step, so the app can be closed. */
+function dismissNativeDialog(title) {
+  for (const id of windowsTitled(title)) {
+    run("xdotool", ["windowfocus", "--sync", id]);
+    run("xdotool", ["key", "--clearmodifiers", "Escape"]);
+  }
+}
+
+/**
+ * The entries of a ZIP file as `{ name → Buffer }` (stored or deflated, no ZIP64: enough for a
+ * small export). Read from the central directory, like an unzip tool.
+ */
+async function readZip(file) {
+  const buf = await readFile(file);
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error(`${file} is not a ZIP file (no end of central directory)`);
+  const count = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  const entries = new Map();
+  for (let n = 0; n < count; n++) {
+    if (buf.readUInt32LE(at) !== 0x02014b50) throw new Error(`${file}: bad central directory entry ${n}`);
+    const method = buf.readUInt16LE(at + 10);
+    const compressed = buf.readUInt32LE(at + 20);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const extraLen = buf.readUInt16LE(at + 30);
+    const commentLen = buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.toString("utf8", at + 46, at + 46 + nameLen);
+    const dataAt = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const raw = buf.subarray(dataAt, dataAt + compressed);
+    if (method !== 0 && method !== 8) throw new Error(`${file}: ${name} uses compression method ${method}`);
+    entries.set(name, method === 8 ? zlib.inflateRawSync(raw) : Buffer.from(raw));
+    at += 46 + nameLen + extraLen + commentLen;
+  }
+  return entries;
+}
+
+/** The files the export must hold after the flows above (docs/EXPORT.md). */
+const EXPORT_FILES = [
+  "account.json",
+  "settings.json",
+  "agents.jsonl",
+  "instruction_revisions.jsonl",
+  "plugins.jsonl",
+  "tables.json",
+  "pii_findings.json",
+  "consents.json",
+  "consent_ledger.jsonl",
+  "transmission_log.jsonl",
+  "secrets.json",
+  "platform/status.json",
+  "platform/account.json",
+  "platform/held_data.json",
+  "platform/consent_receipts.json",
+  "index.html",
+  "manifest.json",
+];
+
+const SAVE_TITLE = "Save the export";
+
+/**
+ * "Export all my data" on the rights tab, through the real GTK save dialog: cancelled once with
+ * Escape (nothing starts), then a path typed into its name field and Return. The UI's own verify
+ * must say ok, then `awf export --verify` and a read of the ZIP check the file from outside.
+ */
+async function exportFlow(s, agentName, account, workDir) {
+  await s.click(await s.waitFor(tid("privacy-open"), 15_000));
+  await s.click(await s.waitFor(tid("privacy-tab-rights"), 15_000));
+  await s.waitFor(tid("rights-export"), 15_000);
+  if ((await s.findAll(tid("export-path"))).length !== 0) throw new Error("the desktop app shows a path field instead of the save dialog");
+  const exportDir = path.join(workDir, "exports");
+  await mkdir(exportDir, { recursive: true });
+  const file = path.join(exportDir, "desktop-export.zip");
+  try {
+    // Escape closes the dialog: no export starts, no file appears.
+    let clicked = clickLater(s, await s.find(tid("export-start")));
+    await nativeDialog(SAVE_TITLE);
+    rootScreenshot(path.join(artifacts, "16-export-save-dialog.png"));
+    xdotool("key", "--clearmodifiers", "Escape");
+    await nativeDialogClosed(SAVE_TITLE);
+    await clicked();
+    await sleep(500);
+    for (const id of ["export-progress", "export-done", "export-verify"]) {
+      if ((await s.findAll(tid(id))).length !== 0) throw new Error(`after Escape in the save dialog the rights tab shows ${id}`);
+    }
+    if ((await readdir(exportDir)).length !== 0) throw new Error(`after Escape, ${exportDir} holds ${await readdir(exportDir)}`);
+    log("export: Escape in the GTK save dialog started nothing");
+
+    // The name field has the suggested name selected; a typed absolute path replaces it.
+    clicked = clickLater(s, await s.find(tid("export-start")));
+    const dialog = await nativeDialog(SAVE_TITLE);
+    xdotool("key", "--clearmodifiers", "ctrl+a");
+    xdotool("type", "--clearmodifiers", "--delay", "20", file);
+    await sleep(400);
+    rootScreenshot(path.join(artifacts, "17-export-save-dialog-path.png"));
+    xdotool("windowfocus", "--sync", dialog);
+    xdotool("key", "--clearmodifiers", "Return");
+    await nativeDialogClosed(SAVE_TITLE);
+    await clicked();
+  } catch (e) {
+    try {
+      rootScreenshot(path.join(artifacts, "failure-export-dialog-root.png"));
+    } catch (shot) {
+      log(`no root screenshot: ${shot.message}`);
+    }
+    dismissNativeDialog(SAVE_TITLE);
+    throw e;
+  }
+  const verify = await s.waitFor(tid("export-verify"), 120_000);
+  if ((await s.attribute(verify, "data-ok")) !== "true") {
+    throw new Error(`the app's verify of the export failed: ${await textContentOf(s, tid("export-verify"))}`);
+  }
+  const done = (await textContentOf(s, tid("export-done"))) ?? "";
+  if (!done.includes(file)) throw new Error(`the export says it was written elsewhere: ${done}`);
+  await sleep(300);
+  await s.screenshot(path.join(artifacts, "18-export-verified.png"));
+  log(`export: written through the save dialog to ${file}; the app verified it`);
+
+  // From outside the app: the CLI's verify, then the manifest and the entries themselves.
+  if (!existsSync(file)) throw new Error(`${file} does not exist`);
+  if (!existsSync(awfBin)) throw new Error(`${awfBin} is missing: cargo build -p awf-cli`);
+  const r = run(awfBin, ["export", "--verify", file, "--json"]);
+  if (r.status !== 0) throw new Error(`awf export --verify ${file} exited ${r.status}:\n${r.stdout}${r.stderr}`);
+  const report = JSON.parse(r.stdout);
+  if (report.ok !== true || report.problems.length !== 0) throw new Error(`awf export --verify: ${r.stdout}`);
+  const entries = await readZip(file);
+  const missing = EXPORT_FILES.filter((f) => !entries.has(f));
+  if (missing.length) throw new Error(`the export lacks ${missing.join(", ")}; it holds ${[...entries.keys()].join(", ")}`);
+  const manifest = JSON.parse(entries.get("manifest.json").toString("utf8"));
+  const listed = new Set(manifest.files.map((f) => f.path));
+  const unlisted = [...entries.keys()].filter((f) => f !== "manifest.json" && !listed.has(f));
+  if (unlisted.length) throw new Error(`entries missing from the manifest: ${unlisted.join(", ")}`);
+  if (report.files_checked !== manifest.files.length) {
+    throw new Error(`awf checked ${report.files_checked} files, the manifest lists ${manifest.files.length}`);
+  }
+  const count = (name) => manifest.categories.find((c) => c.name === name)?.count;
+  const lines = (name) => entries.get(name).toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  if (!lines("agents.jsonl").some((a) => a.name === agentName)) throw new Error(`agents.jsonl has no agent "${agentName}"`);
+  if (!lines("plugins.jsonl").some((p) => JSON.stringify(p).includes("Swagger Petstore"))) throw new Error("plugins.jsonl has no Petstore plugin");
+  if (!entries.get("tables.json").toString("utf8").includes("contacts")) throw new Error("tables.json has no contacts table");
+  if (!lines("consent_ledger.jsonl").some((e) => e.purpose === "crash_reports")) throw new Error("the ledger in the export has no crash_reports entry");
+  if (lines("transmission_log.jsonl").length === 0) throw new Error("the export's transmission log is empty");
+  const status = JSON.parse(entries.get("platform/status.json").toString("utf8"));
+  if (status.asked !== true) throw new Error(`the platform was not asked: ${JSON.stringify(status)}`);
+  if (!entries.get("platform/account.json").toString("utf8").includes(account.name)) throw new Error("platform/account.json does not name the account");
+  for (const [name, bytes] of entries) {
+    if (bytes.includes(account.password)) throw new Error(`the export's ${name} holds the account's password`);
+  }
+  log(
+    `export: awf export --verify ok (${report.files_checked} files); ${entries.size} entries; agents ${count("agents")}, ` +
+      `plugins ${count("plugins")}, tables ${count("tables")}, ledger entries ${lines("consent_ledger.jsonl").length}; no password inside`,
+  );
+}
+
+/** Logs in at the platform directly (not through the app); the answer's status and JSON. */
+async function platformLogin(platformUrl, account) {
+  const res = await fetch(`${platformUrl}/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-awf-purpose": "account_operation" },
+    body: JSON.stringify({ login: account.name, password: account.password }),
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+async function platformProfileStatus(platformUrl, token) {
+  const res = await fetch(`${platformUrl}/v1/account/profile`, {
+    headers: { authorization: `Bearer ${token}`, "x-awf-purpose": "account_operation" },
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** The Secret Service items of the app (service `ai.aiwellflow.studio`) whose attributes mention `needle`. */
+function keyringItemsMentioning(needle) {
+  const dbus = (...args) => {
+    const r = run("dbus-send", ["--session", "--print-reply", "--dest=org.freedesktop.secrets", ...args]);
+    if (r.status !== 0) throw new Error(`dbus-send ${args.join(" ")} failed: ${r.stderr.trim()}`);
+    return r.stdout;
+  };
+  const found = dbus(
+    "/org/freedesktop/secrets",
+    "org.freedesktop.Secret.Service.SearchItems",
+    "dict:string:string:service,ai.aiwellflow.studio",
+  );
+  const items = [...found.matchAll(/object path "([^"]+)"/g)].map((m) => m[1]);
+  return items.filter((item) =>
+    dbus(item, "org.freedesktop.DBus.Properties.Get", "string:org.freedesktop.Secret.Item", "string:Attributes").includes(needle),
+  );
+}
+
+/**
+ * Cancels the account on the cancellation screen: password, the account name typed exactly, the
+ * confirmation; then the receipt. Afterwards the platform refuses a token it had issued and the
+ * log-in, the profile's directory is gone and no keyring item of the profile remains.
+ */
+async function cancellationFlow(s, account, platformUrl, dataDir) {
+  const profileId = JSON.parse(await readFile(path.join(dataDir, "key.json"), "utf8")).profile_id;
+  if (!profileId) throw new Error("key.json names no profile id");
+  const before = await platformLogin(platformUrl, account);
+  const token = before.body?.tokens?.access_token;
+  if (before.status !== 200 || !token) throw new Error(`the platform log-in before the cancellation answered ${before.status}`);
+  if ((await platformProfileStatus(platformUrl, token)) !== 200) throw new Error("the platform refused the token before the cancellation");
+  const itemsBefore = keyringItemsMentioning(profileId);
+  if (itemsBefore.length === 0) throw new Error(`the keyring holds no item of profile ${profileId} before the cancellation`);
+
+  await s.click(await s.waitFor(tid("privacy-tab-rights"), 15_000));
+  await s.click(await s.waitFor(tid("cancel-open"), 15_000));
+  await s.waitFor(tid("cancel-account-view"), 15_000);
+  await s.waitFor(tid("cancel-irreversible"), 15_000);
+  await fill(s, tid("cancel-password"), account.password);
+  await fill(s, tid("cancel-name"), account.name);
+  await s.click(await s.find(tid("cancel-confirm")));
+  if ((await s.execute(`return document.querySelector('[data-testid="cancel-confirm"]').checked;`)) !== true) {
+    throw new Error("the confirmation box did not get checked");
+  }
+  await sleep(300);
+  await s.screenshot(path.join(artifacts, "19-cancel-form.png"));
+  await s.click(await s.find(tid("cancel-submit")));
+  await s.waitFor(tid("cancellation-completed"), 60_000);
+  const receipt = ((await textContentOf(s, tid("cancellation-receipt-id"))) ?? "").trim();
+  if (!/^del_[0-9a-f]{32}$/.test(receipt)) throw new Error(`the receipt id is "${receipt}"`);
+  const verified = await s.attribute(await s.find(tid("cancellation-verified")), "data-verified");
+  if (verified !== "true") throw new Error(`the receipt's signature did not verify: ${await textContentOf(s, tid("cancellation-verified"))}`);
+  await sleep(300);
+  await s.screenshot(path.join(artifacts, "20-cancel-receipt.png"));
+  log(`cancel: the account is cancelled; receipt ${receipt}, signature verified`);
+
+  const profileAfter = await platformProfileStatus(platformUrl, token);
+  if (profileAfter !== 401) throw new Error(`the platform answers ${profileAfter} to the account's token after the cancellation, expected 401`);
+  const after = await platformLogin(platformUrl, account);
+  if (after.status !== 401) throw new Error(`the platform answers ${after.status} to the account's log-in after the cancellation, expected 401`);
+  if (existsSync(dataDir)) throw new Error(`the profile directory ${dataDir} still exists: ${await readdir(dataDir)}`);
+  const itemsAfter = keyringItemsMentioning(profileId);
+  if (itemsAfter.length !== 0) throw new Error(`the keyring still holds ${itemsAfter.length} item(s) of profile ${profileId}`);
+  log(
+    `cancel: the platform answers 401 to the old token and to the log-in; the profile directory is gone; ` +
+      `${itemsBefore.length} keyring items before, none after`,
+  );
+}
+
 /** Starts tauri-driver; its output goes to `driver.log` in the artifacts. */
 async function startDriver(platformUrl) {
   for (const p of [port, port + 1]) {
@@ -585,9 +905,12 @@ async function main() {
       await poll(`"${name}" in the agent list after restart`, () => isListed(s, name));
       await s.screenshot(path.join(artifacts, "03-agent-list-after-restart.png"));
       log(`second-run: "${name}" is listed after restart`);
-      await accountFlow(s, platform.url);
+      const account = await accountFlow(s, platform.url);
       await privacyFlow(s);
       await libraryFlow(s, name, workDir);
+      await exportFlow(s, name, account, workDir);
+      await syncFlow(s, { platformUrl: platform.url, account, artifacts, awfBin, apiCall });
+      await cancellationFlow(s, account, platform.url, dataDir);
     });
   } finally {
     await driver.stop();
