@@ -282,6 +282,7 @@ pub async fn held_data(State(p): S, auth: Authed) -> Result<Json<HeldData>, ApiE
             "item_tombstones" => {
                 "until you erase your data or cancel the account (tells your other devices of deletions)"
             }
+            "uploads" => "until you delete the dataset, erase your data or cancel the account; unfinished ones 7 days",
             _ => "until you delete it, erase your data or cancel the account",
         };
         categories.push(HeldCategory { category, count, retention: retention.into() });

@@ -401,6 +401,7 @@ pub async fn create_upload(
         sha256: new.sha256,
         complete: false,
         created_at: stamp(&p),
+        created_unix: p.now(),
     };
     let state = blocking(move || {
         p.store.sync.create_upload(&auth.account_id, &record)?;

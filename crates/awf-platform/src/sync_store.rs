@@ -74,7 +74,13 @@ pub struct UploadRecord {
     pub sha256: String,
     pub complete: bool,
     pub created_at: String,
+    /// Unix seconds: an unfinished upload is purged [`UNFINISHED_UPLOAD_SECS`] after it.
+    #[serde(default)]
+    pub created_unix: i64,
 }
+
+/// How long an unfinished upload is kept: 7 days.
+pub const UNFINISHED_UPLOAD_SECS: i64 = 7 * 86_400;
 
 /// What a write is.
 pub enum WriteOp {
@@ -511,9 +517,21 @@ impl SyncStore {
         })
     }
 
-    /// Opens an upload: its empty file, then its record.
+    /// Opens an upload: its empty file, then its record. The account's unfinished uploads older
+    /// than [`UNFINISHED_UPLOAD_SECS`] are purged first.
     pub fn create_upload(&self, account: &str, record: &UploadRecord) -> Result<()> {
         let _guard = self.lock(account);
+        let mut stale = Vec::new();
+        for entry in self.uploads.scan_prefix(account_prefix(account)) {
+            let (_, v) = entry?;
+            let old: UploadRecord = serde_json::from_slice(&v)?;
+            if !old.complete && record.created_unix >= old.created_unix.saturating_add(UNFINISHED_UPLOAD_SECS) {
+                stale.push(old.upload_id);
+            }
+        }
+        for id in &stale {
+            self.discard_upload(account, id)?;
+        }
         let path = self.upload_path(account, &record.upload_id);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -611,5 +629,38 @@ impl SyncStore {
 fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, created_unix: i64) -> UploadRecord {
+        UploadRecord {
+            upload_id: id.into(),
+            dataset_id: "D".into(),
+            length: 10,
+            sha256: "0".repeat(64),
+            complete: false,
+            created_at: String::new(),
+            created_unix,
+        }
+    }
+
+    #[test]
+    fn unfinished_uploads_are_purged_after_seven_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path().join("store")).unwrap();
+        let store = SyncStore::open(&db, dir.path()).unwrap();
+        store.create_upload("acc_a", &record("upl_old", 0)).unwrap();
+        store.create_upload("acc_b", &record("upl_other", 0)).unwrap();
+        store.create_upload("acc_a", &record("upl_new", UNFINISHED_UPLOAD_SECS - 1)).unwrap();
+        assert!(store.upload("acc_a", "upl_old").unwrap().is_some(), "not yet 7 days");
+        store.create_upload("acc_a", &record("upl_newest", UNFINISHED_UPLOAD_SECS)).unwrap();
+        assert!(store.upload("acc_a", "upl_old").unwrap().is_none());
+        assert!(!dir.path().join("uploads/acc_a/upl_old").exists());
+        assert!(store.upload("acc_a", "upl_new").unwrap().is_some());
+        assert!(store.upload("acc_b", "upl_other").unwrap().is_some(), "per account");
     }
 }
