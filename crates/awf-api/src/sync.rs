@@ -411,7 +411,10 @@ impl Pass<'_> {
                     continue;
                 }
                 let local = sync.state(st.kind, &st.id)?;
-                if st.revision <= local.server_rev || sync.entry(st.kind, &st.id)?.is_some() {
+                // An item with sync switched off keeps its local state (its edits would otherwise
+                // be overwritten without a word); switching it on again pushes over the newer
+                // revision, which comes back as a merge or a conflict.
+                if st.revision <= local.server_rev || local.off || sync.entry(st.kind, &st.id)?.is_some() {
                     continue;
                 }
                 if st.deleted {
@@ -572,6 +575,20 @@ impl Api {
                 attempts: e.attempts,
                 server_revision: st.server_rev,
             });
+        }
+        // Items the developer switched off have no queued change; list them so the UI can show
+        // the switch as it is.
+        for (kind, id, st) in sync.states()? {
+            if st.off && !items.iter().any(|i| i.kind == kind && i.id == id) {
+                items.push(ItemView {
+                    kind,
+                    id,
+                    status: ItemStatus::Off,
+                    reason: st.reason.clone(),
+                    attempts: 0,
+                    server_revision: st.server_rev,
+                });
+            }
         }
         Ok(SyncStatus { overview, items, history: sync.history(50)? })
     }
