@@ -134,6 +134,18 @@ async function smsCodeFor(platformUrl, phone) {
   });
 }
 
+/**
+ * Scrolls `el` to the middle of the window, then clicks it. Since the header gained the sync
+ * indicator the page is wider than the window, and WebKitWebDriver's click on an element at the
+ * window's bottom edge (the policy box, Cancel account…) misses it.
+ */
+async function clickCentered(s, el) {
+  await s.execute(`arguments[0].scrollIntoView({ block: "center", inline: "nearest" });`, [
+    { "element-6066-11e4-a52e-4f735466cecf": el },
+  ]);
+  await s.click(el);
+}
+
 /** Replaces the value of the input matching `css`. */
 async function fill(s, css, value) {
   const el = await s.waitFor(css, 15_000);
@@ -152,7 +164,10 @@ async function accountFlow(s, platformUrl) {
   await fill(s, tid("signup-account-name"), name);
   await fill(s, tid("signup-phone"), phone);
   await s.waitFor(tid("policy-text"), 15_000);
-  await s.click(await s.find(tid("policy-accept")));
+  await clickCentered(s, await s.find(tid("policy-accept")));
+  await poll("the policy box to be checked", () =>
+    s.execute(`return document.querySelector('[data-testid="policy-accept"]').checked;`),
+  );
   await s.click(await s.find(tid("signup-send-code")));
   const code = await smsCodeFor(platformUrl, phone);
   await fill(s, tid("signup-sms-code"), code);
@@ -571,7 +586,9 @@ async function exportFlow(s, agentName, account, workDir) {
   const file = path.join(exportDir, "desktop-export.zip");
   try {
     // Escape closes the dialog: no export starts, no file appears.
-    let clicked = clickLater(s, await s.find(tid("export-start")));
+    const start = await s.find(tid("export-start"));
+    await s.execute(`arguments[0].scrollIntoView({ block: "center" });`, [{ "element-6066-11e4-a52e-4f735466cecf": start }]);
+    let clicked = clickLater(s, start);
     await nativeDialog(SAVE_TITLE);
     rootScreenshot(path.join(artifacts, "16-export-save-dialog.png"));
     xdotool("key", "--clearmodifiers", "Escape");
@@ -702,18 +719,18 @@ async function cancellationFlow(s, account, platformUrl, dataDir) {
   if (itemsBefore.length === 0) throw new Error(`the keyring holds no item of profile ${profileId} before the cancellation`);
 
   await s.click(await s.waitFor(tid("privacy-tab-rights"), 15_000));
-  await s.click(await s.waitFor(tid("cancel-open"), 15_000));
+  await clickCentered(s, await s.waitFor(tid("cancel-open"), 15_000));
   await s.waitFor(tid("cancel-account-view"), 15_000);
   await s.waitFor(tid("cancel-irreversible"), 15_000);
   await fill(s, tid("cancel-password"), account.password);
   await fill(s, tid("cancel-name"), account.name);
-  await s.click(await s.find(tid("cancel-confirm")));
+  await clickCentered(s, await s.find(tid("cancel-confirm")));
   if ((await s.execute(`return document.querySelector('[data-testid="cancel-confirm"]').checked;`)) !== true) {
     throw new Error("the confirmation box did not get checked");
   }
   await sleep(300);
   await s.screenshot(path.join(artifacts, "19-cancel-form.png"));
-  await s.click(await s.find(tid("cancel-submit")));
+  await clickCentered(s, await s.find(tid("cancel-submit")));
   await s.waitFor(tid("cancellation-completed"), 60_000);
   const receipt = ((await textContentOf(s, tid("cancellation-receipt-id"))) ?? "").trim();
   if (!/^del_[0-9a-f]{32}$/.test(receipt)) throw new Error(`the receipt id is "${receipt}"`);
