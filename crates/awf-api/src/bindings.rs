@@ -195,6 +195,7 @@ pub fn generate() -> String {
         decl::<crate::sync::Resolution>(),
         decl::<crate::sync::SyncResolveRequest>(),
         decl::<crate::sync::SyncAgentRequest>(),
+        decl::<crate::sync::SyncAttestRequest>(),
         decl::<awf_core::sync::Overview>(),
         decl::<awf_core::sync::SyncEvent>(),
         decl::<awf_core::sync::ItemStatus>(),

@@ -257,6 +257,8 @@ command_table! {
     sync_conflicts(()) -> Vec<ConflictView> = |api, ()| api.sync_conflicts();
     /// Settles a conflict: keep mine, keep theirs, or merged instructions.
     sync_resolve(SyncResolveRequest) -> SyncStatus = |api, r| api.sync_resolve(r.kind, &r.id, r.resolution);
+    /// Attests that the people whose personal information a dataset holds consented to its hosting (§1.5 4.4): a consent-ledger entry, sent with the dataset; a held-back dataset then syncs.
+    sync_attest(SyncAttestRequest) -> SyncStatus = |api, r| api.sync_attest(r.kind, &r.id);
     /// Turns sync on or off for one agent.
     sync_agent_set(SyncAgentRequest) -> SyncStatus = |api, r| api.sync_agent_set(&r.id, r.on);
 }

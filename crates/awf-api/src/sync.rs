@@ -29,7 +29,7 @@ use awf_core::sync::{self, ItemKind, ItemStatus, ItemSync, OutboxEntry, Outcome,
 use awf_core::{CoreError, Profile};
 use awf_egress::{DeleteOutcome, PutOutcome};
 use awf_egress::{EgressError, PlatformClient};
-use awf_platform_api::{ItemState, ItemWrite, Purpose, SyncConflict};
+use awf_platform_api::{ItemState, ItemWrite, NewUpload, Purpose, SyncConflict};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -40,6 +40,8 @@ use crate::session::Api;
 const PUSH_BATCH: usize = 200;
 /// Feed page size.
 const PULL_PAGE: u32 = 500;
+/// Bytes per upload chunk (the platform takes up to 8 MiB).
+const UPLOAD_CHUNK: usize = 4 * 1024 * 1024;
 /// Requests in a row that got no answer before a pass takes the platform for offline.
 const OFFLINE_AFTER: u32 = 3;
 /// Rounds of pushing in one pass (a merge or an adopted revision requeues at once).
@@ -133,7 +135,8 @@ fn retrying<T>(mut f: impl FnMut() -> Result<T, EgressError>) -> Result<T, Egres
 fn transient(e: &EgressError) -> bool {
     match e {
         EgressError::Unreachable { .. } | EgressError::BadResponse { .. } => true,
-        EgressError::Platform { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+        // 409: an upload chunk at a stale offset (the next attempt asks the platform's offset).
+        EgressError::Platform { status, .. } => *status >= 500 || matches!(*status, 408 | 409 | 429),
         _ => false,
     }
 }
@@ -284,9 +287,14 @@ impl Pass<'_> {
         if state.off {
             return Ok(Step::Done(self.park(entry, state, ItemStatus::Off, "sync is off for this item".into())));
         }
-        match entry.op {
-            SyncOp::Upsert => self.push_upsert(entry, state),
-            SyncOp::Delete => self.push_delete(entry, state),
+        match (entry.op, entry.kind) {
+            (SyncOp::Upsert, ItemKind::Agent) => self.push_upsert(entry, state),
+            (SyncOp::Upsert, ItemKind::Dataset) => self.push_dataset(entry, state),
+            (SyncOp::Upsert, _) => {
+                // Plugins and tables are queued by no write yet; an entry of them is dropped.
+                Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: None }))
+            }
+            (SyncOp::Delete, _) => self.push_delete(entry, state),
         }
     }
 
@@ -317,6 +325,189 @@ impl Pass<'_> {
             Ok(PutOutcome::Conflict(c)) => self.conflict(entry, state, Some(body), c),
             Err(e) => Ok(self.failed(entry, state, e)),
         }
+    }
+
+    fn push_dataset(&mut self, entry: &OutboxEntry, mut state: ItemSync) -> Result<Step, ApiError> {
+        let ds = match self.profile.datasets().get(&entry.id) {
+            Ok(d) => d,
+            Err(CoreError::NotFound { .. }) => {
+                return Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: None }))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let findings = ds.pii.total;
+        let attestation = if findings > 0 {
+            let subject = sync::attestation_subject(entry.kind, &ds.id, &ds.sha256, findings);
+            match &state.attestation {
+                Some(a) if a.subject == subject => Some(a.attestation.clone()),
+                _ => {
+                    let reason = format!(
+                        "holds {findings} finding(s) of personal information: confirm that the people concerned consented to its hosting (policy §1.5 4.4) before it is synced"
+                    );
+                    return Ok(Step::Done(self.park(entry, state, ItemStatus::HeldBack, reason)));
+                }
+            }
+        } else {
+            None
+        };
+        let upload_id = match self.upload(entry, &ds, &mut state) {
+            Ok(id) => id,
+            Err(e) => {
+                // Keep what the upload reached (its id), then fail as any request does.
+                self.profile.sync().set_state(entry.kind, &entry.id, &state, None)?;
+                return Ok(self.failed(entry, state, e));
+            }
+        };
+        let body = serde_json::json!({
+            "name": ds.name,
+            "description": ds.description,
+            "source_name": ds.source_name,
+            "format": ds.format,
+            "bytes": ds.bytes,
+            "sha256": ds.sha256,
+            "chunking": ds.chunking,
+            "chunk_count": ds.chunk_count,
+            "pii_findings": ds.pii.total,
+            "pii_by_kind": ds.pii.by_kind,
+            "created_at": ds.created_at,
+            "upload_id": upload_id,
+        });
+        let write = ItemWrite {
+            body: body.clone(),
+            pii_findings: u32::try_from(findings).unwrap_or(u32::MAX),
+            attestation,
+            origin: Some(self.origin(entry)),
+        };
+        if state.server_rev > 0 && state.base.as_ref() == Some(&body) {
+            state.status = ItemStatus::Synced;
+            state.reason = None;
+            return Ok(Step::Done(Pass::done(entry, state, None)));
+        }
+        match self.client.put_item(entry.kind, &entry.id, state.server_rev, &entry.change, &write) {
+            Ok(PutOutcome::Applied(st)) => {
+                self.report.pushed += 1;
+                let mut next = Pass::synced(&st);
+                next.attestation = state.attestation.clone();
+                next.upload = state.upload.clone();
+                let h = sync::event(
+                    entry.kind,
+                    &entry.id,
+                    "pushed",
+                    format!("revision {}, {} bytes of content", st.revision, ds.bytes),
+                );
+                Ok(Step::Done(Pass::done(entry, next, Some(h))))
+            }
+            Ok(PutOutcome::Conflict(c)) => self.conflict(entry, state, Some(body), c),
+            Err(e) => Ok(self.failed(entry, state, e)),
+        }
+    }
+
+    /// Sends a dataset's text to the platform in resumable chunks: an upload opened once (its id
+    /// kept in the item's state), resumed at the offset the platform reports, so a restart never
+    /// re-sends a chunk the platform holds. Returns the finished upload's id (`None` for no text).
+    fn upload(
+        &mut self,
+        entry: &OutboxEntry,
+        ds: &awf_core::datasets::Dataset,
+        state: &mut ItemSync,
+    ) -> Result<Option<String>, EgressError> {
+        if ds.bytes == 0 {
+            return Ok(None);
+        }
+        if let Some(u) = &state.upload {
+            if u.sha256 == ds.sha256 && u.complete {
+                return Ok(Some(u.upload_id.clone()));
+            }
+        }
+        let mut offset = match state.upload.clone() {
+            Some(u) if u.sha256 == ds.sha256 => match retrying(|| self.client.upload_offset(&u.upload_id)) {
+                Ok(o) => o,
+                // Discarded (or never complete before a platform erase): start again.
+                Err(EgressError::Platform { status: 404, .. }) => {
+                    state.upload = None;
+                    return self.upload(entry, ds, state);
+                }
+                Err(e) => return Err(e),
+            },
+            _ => {
+                let opened = self.client.create_upload(&NewUpload {
+                    length: ds.bytes,
+                    sha256: ds.sha256.clone(),
+                    dataset_id: ds.id.clone(),
+                })?;
+                state.upload = Some(sync::UploadProgress {
+                    upload_id: opened.upload_id.clone(),
+                    sha256: ds.sha256.clone(),
+                    length: ds.bytes,
+                    complete: opened.complete,
+                });
+                // Durable before the first byte goes, so that a restart resumes this upload.
+                self.profile.sync().set_state(entry.kind, &entry.id, state, None).map_err(EgressError::Core)?;
+                opened.offset
+            }
+        };
+        let upload_id = state.upload.as_ref().map(|u| u.upload_id.clone()).expect("set above");
+        let resumed_at = offset;
+        let mut read = 0u64;
+        let mut chunk: Vec<u8> = Vec::with_capacity(UPLOAD_CHUNK);
+        let mut failure: Option<EgressError> = None;
+        let mut complete = offset >= ds.bytes;
+        let mut chunks_sent = 0u32;
+        let mut send = |chunk: &mut Vec<u8>, offset: &mut u64| -> Result<bool, EgressError> {
+            let st = self.client.upload_chunk(&upload_id, *offset, chunk)?;
+            chunks_sent += 1;
+            *offset = st.offset;
+            chunk.clear();
+            Ok(st.complete)
+        };
+        let walked = self.profile.datasets().for_each_piece(&ds.id, |piece| {
+            let start = read;
+            read += piece.len() as u64;
+            if read <= offset {
+                return Ok(());
+            }
+            let skip = offset.saturating_sub(start) as usize;
+            let mut rest = &piece[skip.min(piece.len())..];
+            while !rest.is_empty() {
+                let take = (UPLOAD_CHUNK - chunk.len()).min(rest.len());
+                chunk.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+                if chunk.len() == UPLOAD_CHUNK {
+                    match send(&mut chunk, &mut offset) {
+                        Ok(done) => complete = done,
+                        Err(e) => {
+                            failure = Some(e);
+                            return Err(CoreError::Corrupt { detail: "upload interrupted".into() });
+                        }
+                    }
+                }
+            }
+            Ok(())
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        walked.map_err(EgressError::Core)?;
+        if !chunk.is_empty() {
+            complete = send(&mut chunk, &mut offset)?;
+        }
+        if !complete {
+            return Err(EgressError::BadResponse {
+                path: format!("/v1/uploads/{upload_id}"),
+                detail: format!("the upload stopped at {offset} of {} bytes", ds.bytes),
+            });
+        }
+        if let Some(u) = state.upload.as_mut() {
+            u.complete = true;
+        }
+        let h = sync::event(
+            entry.kind,
+            &entry.id,
+            "uploaded",
+            format!("{} bytes in {chunks_sent} chunk(s), resumed at byte {resumed_at}", ds.bytes),
+        );
+        self.profile.sync().set_state(entry.kind, &entry.id, state, Some(h)).map_err(EgressError::Core)?;
+        Ok(Some(upload_id))
     }
 
     fn push_delete(&mut self, entry: &OutboxEntry, mut state: ItemSync) -> Result<Step, ApiError> {
@@ -380,7 +571,10 @@ impl Pass<'_> {
         }
         state.theirs_rev = cur.revision;
         state.theirs = cur.body.clone();
-        if let (Some(base), Some(mine), Some(theirs)) = (state.base.clone(), mine.as_ref(), cur.body.as_ref()) {
+        let mergeable = entry.kind == ItemKind::Agent;
+        if let (true, Some(base), Some(mine), Some(theirs)) =
+            (mergeable, state.base.clone(), mine.as_ref(), cur.body.as_ref())
+        {
             if let Some(merged) = merge_agent(&base, mine, theirs) {
                 let merged_agent = SyncedAgent::from_value(&merged)?;
                 let mut next = Pass::synced(&cur);
@@ -701,6 +895,14 @@ pub struct SyncResolveRequest {
     pub resolution: Resolution,
 }
 
+/// `sync_attest`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct SyncAttestRequest {
+    pub kind: ItemKind,
+    pub id: String,
+}
+
 /// `sync_agent_set`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
@@ -710,6 +912,54 @@ pub struct SyncAgentRequest {
 }
 
 impl Api {
+    /// Records the developer's attestation that the people whose personal information a
+    /// dataset holds consented to its hosting (policy §1.5 4.4): an entry of the consent ledger
+    /// naming the dataset's content, kept with the item and sent with it. A changed content needs
+    /// a new attestation.
+    pub fn sync_attest(&self, kind: ItemKind, id: &str) -> Result<SyncStatus, ApiError> {
+        let profile = self.profile()?;
+        if kind != ItemKind::Dataset {
+            return Err(ApiError::new(
+                ErrorCode::InvalidInput,
+                "Only datasets carry PII attestations in this version.",
+            )
+            .field("kind"));
+        }
+        let ds = profile.datasets().get(id)?;
+        if ds.pii.total == 0 {
+            return Err(ApiError::new(
+                ErrorCode::InvalidInput,
+                format!("Dataset {id} holds no personal information: there is nothing to attest."),
+            ));
+        }
+        let subject = sync::attestation_subject(kind, id, &ds.sha256, ds.pii.total);
+        let entry = profile.consents().attest(subject.clone())?;
+        let sync = profile.sync();
+        let mut st = sync.state(kind, id)?;
+        st.attestation = Some(sync::Attested {
+            subject,
+            attestation: awf_platform_api::PiiAttestation {
+                ledger_seq: entry.seq,
+                ledger_hash: entry.hash.clone(),
+                attested_at: entry.at.clone(),
+                findings: u32::try_from(ds.pii.total).unwrap_or(u32::MAX),
+            },
+        });
+        if st.status == ItemStatus::HeldBack {
+            st.status = ItemStatus::Pending;
+            st.reason = None;
+        }
+        let h = sync::event(
+            kind,
+            id,
+            "attested",
+            format!("{} finding(s), consent ledger entry {}", ds.pii.total, entry.seq),
+        );
+        sync.set_state(kind, id, &st, Some(h))?;
+        sync.unpark(Some(kind))?;
+        self.sync_status()
+    }
+
     /// Turns sync on or off for one agent.
     pub fn sync_agent_set(&self, id: &str, on: bool) -> Result<SyncStatus, ApiError> {
         let profile = self.profile()?;

@@ -150,6 +150,15 @@ enum SyncCmd {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Attest that the people whose personal information a dataset holds consented to its
+    /// hosting (policy §1.5 4.4): recorded in the consent ledger and sent with the dataset.
+    Attest {
+        /// The dataset's id.
+        dataset: String,
+        /// Confirm the attestation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Turn sync on or off for one agent.
     Agent {
         id: String,
@@ -634,6 +643,16 @@ fn sync(api: &Api, args: SyncArgs) -> Result<(), ApiError> {
             for h in st.history.iter().take(10) {
                 println!("  {}  {:<13} {} {}  {}", h.at, h.event, h.kind.as_str(), h.id, h.detail);
             }
+            Ok(())
+        }
+        Some(SyncCmd::Attest { dataset, yes }) => {
+            if !yes {
+                return Err(usage(
+                    "Attest only if the people whose personal information the dataset holds consented to its hosting: pass --yes to confirm.",
+                ));
+            }
+            api.sync_attest(ItemKind::Dataset, &dataset)?;
+            println!("Attestation recorded in the consent ledger; dataset {dataset} syncs on the next pass.");
             Ok(())
         }
         Some(SyncCmd::Agent { id, state }) => {

@@ -67,6 +67,9 @@ pub enum ConsentMethod {
     ConsentCentre,
     /// `awf consent grant|withdraw` or `awf login --accept-policy`.
     Cli,
+    /// The developer attested that the people whose personal information a dataset or table
+    /// holds consented to its hosting (policy §1.5 4.4); the entry's `subject` names it.
+    PiiAttestation,
 }
 
 /// The current state of one purpose.
@@ -161,6 +164,20 @@ impl Consents<'_> {
         b.put(Tree::Meta, LEDGER_HEAD_KEY, serde_json::to_vec(&new_head).expect("serialises"));
         self.storage.commit(b)?;
         Ok(record)
+    }
+
+    /// Records a PII attestation in the ledger (not a change of any purpose's state); durable
+    /// when it returns. `subject` is `<kind>/<id>@<sha256>#<findings>`.
+    pub fn attest(&self, subject: String) -> Result<LedgerEntry> {
+        let policy_version = self.get(Purpose::DeveloperDataHosting)?.map_or(0, |r| r.policy_version);
+        let head = self.head()?;
+        let entry = ledger::next_attestation(head.as_ref(), subject, clock::now(), policy_version);
+        let new_head = LedgerHead { seq: entry.seq, hash: entry.hash.clone() };
+        let mut b = Batch::default();
+        b.put(Tree::ConsentLedger, entry.seq.to_be_bytes().to_vec(), serde_json::to_vec(&entry).expect("serialises"));
+        b.put(Tree::Meta, LEDGER_HEAD_KEY, serde_json::to_vec(&new_head).expect("serialises"));
+        self.storage.commit(b)?;
+        Ok(entry)
     }
 
     fn head(&self) -> Result<Option<LedgerHead>> {

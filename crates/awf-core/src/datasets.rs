@@ -16,6 +16,7 @@ use crate::error::{CoreError, Result};
 use crate::findings::PiiSummary;
 use crate::plugins::{decode, encode};
 use crate::storage::{Batch, Storage, Tree};
+use crate::sync::{ItemKind, SyncOp};
 
 /// Size of one stored piece of text.
 pub const PIECE_BYTES: usize = 1024 * 1024;
@@ -174,6 +175,7 @@ impl Datasets<'_> {
         }
         let mut b = Batch::default();
         b.put(Tree::Datasets, ds.id.as_bytes(), encode(ds));
+        crate::sync::enqueue(&mut b, ItemKind::Dataset, &ds.id, SyncOp::Upsert);
         self.storage.commit(b)
     }
 
@@ -260,6 +262,7 @@ impl Datasets<'_> {
         ds.updated_at = clock::now();
         let mut b = Batch::default();
         b.put(Tree::Datasets, ds.id.as_bytes(), encode(&ds));
+        crate::sync::enqueue(&mut b, ItemKind::Dataset, &ds.id, SyncOp::Upsert);
         self.storage.commit(b)?;
         Ok(ds)
     }
@@ -273,6 +276,7 @@ impl Datasets<'_> {
         for k in self.storage.keys_prefix(Tree::DatasetText, &piece_prefix(id))? {
             b.delete(Tree::DatasetText, k);
         }
+        crate::sync::enqueue(&mut b, ItemKind::Dataset, id, SyncOp::Delete);
         self.storage.commit(b)
     }
 }

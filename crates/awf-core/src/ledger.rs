@@ -29,6 +29,10 @@ pub struct LedgerEntry {
     pub method: ConsentMethod,
     /// The id of the receipt sent to the platform for this entry.
     pub receipt_id: String,
+    /// What a [`ConsentMethod::PiiAttestation`] entry attests to: `<kind>/<id>@<sha256>#<findings>`
+    /// (absent on consent entries; hashed only when present, so older ledgers verify unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// The previous entry's hash ([`GENESIS`] for the first).
     pub prev_hash: String,
     /// Hex SHA-256 over this entry's fields and `prev_hash`.
@@ -89,6 +93,11 @@ pub fn entry_hash(e: &LedgerEntry) -> String {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
     }
+    if let Some(subject) = &e.subject {
+        h.update(b"subject");
+        h.update((subject.len() as u64).to_be_bytes());
+        h.update(subject.as_bytes());
+    }
     hex(&h.finalize())
 }
 
@@ -117,9 +126,20 @@ pub fn next_entry(
         policy_version,
         method,
         receipt_id: ulid::Ulid::new().to_string(),
+        subject: None,
         prev_hash,
         hash: String::new(),
     };
+    e.hash = entry_hash(&e);
+    e
+}
+
+/// Builds the next entry after `prev` recording the developer's attestation (policy §1.5 4.4)
+/// that the people whose personal information `subject` holds consented to its hosting.
+pub fn next_attestation(prev: Option<&LedgerHead>, subject: String, at: String, policy_version: u32) -> LedgerEntry {
+    let mut e =
+        next_entry(prev, Purpose::DeveloperDataHosting, true, at, policy_version, ConsentMethod::PiiAttestation);
+    e.subject = Some(subject);
     e.hash = entry_hash(&e);
     e
 }

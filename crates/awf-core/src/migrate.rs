@@ -102,7 +102,7 @@ fn v4_to_v5(_: &Storage) -> Result<Batch> {
     Ok(Batch::default())
 }
 
-/// v6 adds sync: the outbox, the per-item sync state and the sync history. Every agent that
+/// v6 adds sync: the outbox, the per-item sync state and the sync history. Every agent and dataset that
 /// exists is queued, so that the first sync (once the developer consents to hosting) sends what
 /// was authored before; nothing is sent while the outbox merely holds it.
 fn v5_to_v6(s: &Storage) -> Result<Batch> {
@@ -111,6 +111,11 @@ fn v5_to_v6(s: &Storage) -> Result<Batch> {
         let id =
             String::from_utf8(key).map_err(|_| CoreError::Corrupt { detail: "an agent id is not UTF-8".into() })?;
         crate::sync::enqueue(&mut batch, crate::sync::ItemKind::Agent, &id, crate::sync::SyncOp::Upsert);
+    }
+    for key in s.keys_prefix(Tree::Datasets, b"")? {
+        let id =
+            String::from_utf8(key).map_err(|_| CoreError::Corrupt { detail: "a dataset id is not UTF-8".into() })?;
+        crate::sync::enqueue(&mut batch, crate::sync::ItemKind::Dataset, &id, crate::sync::SyncOp::Upsert);
     }
     Ok(batch)
 }

@@ -101,6 +101,35 @@ pub struct ItemSync {
     pub synced_at: Option<String>,
     /// The user turned sync off for this item.
     pub off: bool,
+    /// The developer's PII attestation for this item's content (datasets, tables).
+    #[serde(default)]
+    pub attestation: Option<Attested>,
+    /// The resumable upload of this item's content, once opened at the platform.
+    #[serde(default)]
+    pub upload: Option<UploadProgress>,
+}
+
+/// A PII attestation and what it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attested {
+    /// `<kind>/<id>@<sha256>#<findings>`: a new content needs a new attestation.
+    pub subject: String,
+    pub attestation: awf_platform_api::PiiAttestation,
+}
+
+/// The attestation subject of an item's content.
+pub fn attestation_subject(kind: ItemKind, id: &str, sha256: &str, findings: u64) -> String {
+    format!("{}/{id}@{sha256}#{findings}", kind.as_str())
+}
+
+/// An upload opened at the platform for an item's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadProgress {
+    pub upload_id: String,
+    pub sha256: String,
+    pub length: u64,
+    /// All bytes arrived and the platform checked the digest.
+    pub complete: bool,
 }
 
 /// One line of the sync history.

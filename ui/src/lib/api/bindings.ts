@@ -267,7 +267,7 @@ policy_version: number, method: ConsentMethod, };
 /**
  * How a consent was given or withdrawn.
  */
-export type ConsentMethod = "sign_up_form" | "log_in_form" | "consent_centre" | "cli";
+export type ConsentMethod = "sign_up_form" | "log_in_form" | "consent_centre" | "cli" | "pii_attestation";
 
 /**
  * Why a request is made. Closed: every request Studio sends declares one, and the egress gate
@@ -525,6 +525,11 @@ at: string, policy_version: number, method: ConsentMethod,
  * The id of the receipt sent to the platform for this entry.
  */
 receipt_id: string, 
+/**
+ * What a [`ConsentMethod::PiiAttestation`] entry attests to: `<kind>/<id>@<sha256>#<findings>`
+ * (absent on consent entries; hashed only when present, so older ledgers verify unchanged).
+ */
+subject?: string | null, 
 /**
  * The previous entry's hash ([`GENESIS`] for the first).
  */
@@ -1622,6 +1627,11 @@ export type SyncResolveRequest = { kind: ItemKind, id: string, resolution: Resol
 export type SyncAgentRequest = { id: string, on: boolean, };
 
 /**
+ * `sync_attest`.
+ */
+export type SyncAttestRequest = { kind: ItemKind, id: string, };
+
+/**
  * Counts for the status line.
  */
 export type Overview = { pending: number, conflicts: number, errors: number, held_back: number, synced: number, 
@@ -1875,6 +1885,8 @@ export interface Commands {
   sync_conflicts: { request: null; response: Array<ConflictView> };
   /** Settles a conflict: keep mine, keep theirs, or merged instructions. */
   sync_resolve: { request: SyncResolveRequest; response: SyncStatus };
+  /** Attests that the people whose personal information a dataset holds consented to its hosting (§1.5 4.4): a consent-ledger entry, sent with the dataset; a held-back dataset then syncs. */
+  sync_attest: { request: SyncAttestRequest; response: SyncStatus };
   /** Turns sync on or off for one agent. */
   sync_agent_set: { request: SyncAgentRequest; response: SyncStatus };
 }
@@ -1973,5 +1985,6 @@ export const COMMAND_NAMES = [
   "sync_status",
   "sync_conflicts",
   "sync_resolve",
+  "sync_attest",
   "sync_agent_set",
 ] as const;

@@ -290,6 +290,7 @@ export const en = {
   "method.log_in_form": "the log-in form",
   "method.consent_centre": "the consent centre",
   "method.cli": "the command line",
+  "method.pii_attestation": "an attestation that the people concerned consented (personal information in synced data)",
 
   "ledger.intro": "Every consent change, append-only. Each entry's hash covers the one before it, so an edit, a removal or a reordering shows. Receipts go to the platform.",
   "ledger.seq": "#",
@@ -1194,6 +1195,7 @@ export const zhCN: Messages = {
   "method.log_in_form": "登录表单",
   "method.consent_centre": "同意管理",
   "method.cli": "命令行",
+  "method.pii_attestation": "关于相关个人已同意的声明（同步数据中的个人信息）",
 
   "ledger.intro": "每一次同意变更，只追加不修改。每条记录的哈希都涵盖前一条，因此任何修改、删除或重排都会被发现。回执会发送至平台。",
   "ledger.seq": "#",
