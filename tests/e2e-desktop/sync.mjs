@@ -38,12 +38,19 @@ function cli(ctx, args, { input, json = false } = {}) {
 
 /** Sets a field's value as typing does (one input event), newlines included. */
 async function setValue(s, css, value) {
-  const el = await s.waitFor(css, 15_000);
+  await s.waitFor(css, 15_000);
   await s.execute(
-    `const el = arguments[0]; el.focus(); el.value = arguments[1];
+    `const el = document.querySelector(arguments[0]); el.focus(); el.value = arguments[1];
      el.dispatchEvent(new Event("input", { bubbles: true }));`,
-    [el, value],
+    [css, value],
   );
+}
+
+/** Clicks the element matching `css` after scrolling it to the middle of the window (a click on the window's edge can miss). */
+async function clickCss(s, css, timeoutMs = 15_000) {
+  const el = await s.waitFor(css, timeoutMs);
+  await s.execute(`document.querySelector(arguments[0]).scrollIntoView({ block: "center" });`, [css]);
+  await s.click(el);
 }
 
 async function attr(s, css, name) {
@@ -65,13 +72,13 @@ async function saved(s) {
 }
 
 async function openPanel(s) {
-  await s.click(await s.waitFor(tid("sync-indicator-open"), 15_000));
+  await clickCss(s, tid("sync-indicator-open"));
   await s.waitFor(tid("sync-view"), 15_000);
 }
 
 async function openAgent(s, id) {
-  await s.click(await s.waitFor(tid("workspace-open"), 15_000));
-  await s.click(await s.waitFor(`${tid("agent-row")}[data-agent-id="${id}"]`, 15_000));
+  await clickCss(s, tid("workspace-open"));
+  await clickCss(s, `${tid("agent-row")}[data-agent-id="${id}"]`);
   await poll("the editor to show the agent", async () => (await s.findAll(tid("agent-sync-status"))).length > 0);
 }
 
@@ -87,8 +94,8 @@ export async function syncFlow(s, ctx) {
     // --- 1. No hosting consent: the change waits. ---
     const name = `Synced agent ${Date.now().toString(36)}`;
     const v1 = "Greet the user.\nAnswer briefly.\nSign off.";
-    await s.click(await s.waitFor(tid("workspace-open"), 15_000));
-    await s.click(await s.waitFor(tid("new-agent"), 15_000));
+    await clickCss(s, tid("workspace-open"));
+    await clickCss(s, tid("new-agent"));
     await setValue(s, tid("agent-name"), name);
     await setValue(s, tid("agent-instructions"), v1);
     await saved(s);
@@ -99,19 +106,18 @@ export async function syncFlow(s, ctx) {
     await openPanel(s);
     await s.waitFor(tid("sync-off-note"), 15_000);
     await poll(`the agent ${id} pending in the sync panel`, async () => (await attr(s, tid(`sync-item-${id}`), "data-status")) === "pending");
-    await s.click(await s.find(tid("sync-now")));
+    await clickCss(s, tid("sync-now"));
     await poll("the report to say nothing was sent", async () => (await attr(s, tid("sync-report"), "data-blocked")) === "true");
     await shot("sync-01-off-pending.png");
     log(`no consent: "${name}" (${id}) waits, the indicator says off`);
 
     // --- 2. Consent granted: the agent goes up, the other device pulls it. ---
-    await s.click(await s.find(tid("sync-open-consent")));
-    const toggle = await s.waitFor(tid("consent-toggle-developer_data_hosting"), 15_000);
-    await s.click(toggle);
+    await clickCss(s, tid("sync-open-consent"));
+    await clickCss(s, tid("consent-toggle-developer_data_hosting"));
     await poll("the hosting consent to be granted", async () => (await attr(s, tid("purpose-developer_data_hosting"), "data-granted")) === "true");
     await shot("sync-02-consent-granted.png");
     await openPanel(s);
-    await s.click(await s.waitFor(tid("sync-now"), 15_000));
+    await clickCss(s, tid("sync-now"));
     await waitIndicator(s, "synced", 60_000);
     await poll(`the agent ${id} gone from the not-synced list`, async () => (await s.findAll(tid(`sync-item-${id}`))).length === 0);
     await shot("sync-03-synced.png");
@@ -126,7 +132,7 @@ export async function syncFlow(s, ctx) {
 
     // --- 3. The same line edited on both devices: a conflict settled in the UI. ---
     await openAgent(s, id);
-    await s.click(await s.find(tid("agent-sync-toggle")));
+    await clickCss(s, tid("agent-sync-toggle"));
     await poll("the agent's sync to be off", async () => (await attr(s, tid("agent-sync-status"), "data-status")) === "off");
     const mine = "Greet the user.\nAnswer in English.\nSign off.";
     await setValue(s, tid("agent-instructions"), mine);
@@ -143,8 +149,8 @@ export async function syncFlow(s, ctx) {
     const still = await ctx.apiCall(s, "agent_get", { id });
     if (still.instructions !== mine) throw new Error(`with sync off, the local edit was replaced by ${JSON.stringify(still.instructions)}`);
 
-    await s.click(await s.find(tid("agent-sync-toggle")));
-    await s.click(await s.find(tid("sync-indicator-now")));
+    await clickCss(s, tid("agent-sync-toggle"));
+    await clickCss(s, tid("sync-indicator-now"));
     await waitIndicator(s, "conflicts", 60_000);
     await shot("sync-05-conflict-indicator.png");
     await openPanel(s);
@@ -168,7 +174,7 @@ export async function syncFlow(s, ctx) {
     await setValue(s, merged, resolved);
     await poll("'Use merged text' to be enabled", async () => !(await disabled()));
     await shot("sync-07-merged-edited.png");
-    await s.click(await s.find(useMerged));
+    await clickCss(s, useMerged);
     await poll("the conflict to be gone", async () => (await s.findAll(panel)).length === 0, { timeoutMs: 30_000 });
     await waitIndicator(s, "synced", 60_000);
     await shot("sync-08-resolved.png");

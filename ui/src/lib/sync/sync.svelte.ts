@@ -43,7 +43,8 @@ export class SyncStore {
     if (!this.status) return "checking";
     const o = this.status.overview;
     if (o.conflicts > 0) return "conflicts";
-    if (platformOnline === false || this.report?.offline) return "offline";
+    // The last pass's "offline" counts until the platform check says it is back.
+    if (platformOnline === false || (platformOnline !== true && this.report?.offline)) return "offline";
     if (o.errors > 0) return "errors";
     if (o.pending + o.held_back > 0) return "pending";
     return "synced";
