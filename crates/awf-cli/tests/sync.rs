@@ -169,3 +169,25 @@ fn agents_sync_between_two_devices_only_with_consent_merging_or_asking_never_ove
     c.args(["agents", "show", &id]);
     assert!(!c.output().unwrap().status.success(), "the agent is gone on the other device too");
 }
+
+#[test]
+fn data_stored_in_another_region_needs_the_cross_border_consent_before_any_request() {
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let a = tempfile::tempdir().unwrap();
+    sign_up(a.path(), &p, "border-dev", "+8613800005502");
+    grant_hosting(a.path(), &p);
+    create(a.path(), &p, "Abroad", "hello\n");
+    // The same platform store, now declaring another region than the account's.
+    let port = p.port;
+    p.stop();
+    let p = Platform::start(pdata.path(), port, &["--region", "eu-west-1"]);
+    let r = sync(a.path(), &p);
+    assert!(r["blocked"].as_str().unwrap().contains("cross-border"), "{r}");
+    assert_eq!(item_writes(&p), 0, "nothing was sent");
+    let mut c = awf_at(a.path(), &p.url);
+    c.args(["consent", "grant", "cross_border_transfer"]);
+    ok(c);
+    let r = sync(a.path(), &p);
+    assert_eq!(r["pushed"], 1, "{r}");
+}
