@@ -53,6 +53,24 @@ async function clickCss(s, css, timeoutMs = 15_000) {
   await s.click(el);
 }
 
+/** Flips the editor's "Sync this agent" switch until the status says `want` (a click can be lost while the editor re-renders). */
+async function switchAgentSync(s, want) {
+  const matches = (st) => (want === "off" ? st === "off" : st !== null && st !== "off");
+  for (let attempt = 1; ; attempt++) {
+    await clickCss(s, tid("agent-sync-toggle"));
+    try {
+      await poll(`the agent's sync status to be ${want}`, async () => matches(await attr(s, tid("agent-sync-status"), "data-status")), {
+        timeoutMs: 5_000,
+      });
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      if (matches(await attr(s, tid("agent-sync-status"), "data-status"))) return;
+      log(`the switch did not take (attempt ${attempt}); clicking again`);
+    }
+  }
+}
+
 async function attr(s, css, name) {
   const found = await s.findAll(css);
   if (found.length === 0) return null;
@@ -132,8 +150,7 @@ export async function syncFlow(s, ctx) {
 
     // --- 3. The same line edited on both devices: a conflict settled in the UI. ---
     await openAgent(s, id);
-    await clickCss(s, tid("agent-sync-toggle"));
-    await poll("the agent's sync to be off", async () => (await attr(s, tid("agent-sync-status"), "data-status")) === "off");
+    await switchAgentSync(s, "off");
     const mine = "Greet the user.\nAnswer in English.\nSign off.";
     await setValue(s, tid("agent-instructions"), mine);
     await saved(s);
@@ -149,7 +166,7 @@ export async function syncFlow(s, ctx) {
     const still = await ctx.apiCall(s, "agent_get", { id });
     if (still.instructions !== mine) throw new Error(`with sync off, the local edit was replaced by ${JSON.stringify(still.instructions)}`);
 
-    await clickCss(s, tid("agent-sync-toggle"));
+    await switchAgentSync(s, "on");
     await clickCss(s, tid("sync-indicator-now"));
     await waitIndicator(s, "conflicts", 60_000);
     await shot("sync-05-conflict-indicator.png");
@@ -187,6 +204,9 @@ export async function syncFlow(s, ctx) {
       throw new Error(`the CLI device has ${JSON.stringify(final.instructions)} after pulling (${JSON.stringify(after)})`);
     }
     log("conflict settled with the merged text in the app; the CLI device pulled it");
+    // Leave the app where the flows after this one expect it: on the privacy section.
+    await clickCss(s, tid("privacy-open"));
+    await s.waitFor(tid("privacy-tab-rights"), 15_000);
   } finally {
     await rm(deviceDir, { recursive: true, force: true });
   }
