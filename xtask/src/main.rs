@@ -11,6 +11,7 @@
 //! - `fuzz`     the cargo-fuzz targets (OpenAPI, CSV, bundle readers) from the committed corpus
 
 mod bench_pii;
+mod bench_sync;
 mod dist;
 mod fuzz;
 mod proc;
@@ -49,6 +50,11 @@ tasks:
                    run the cargo-fuzz targets from the committed corpus (default 60 s each)
   bench pii [--mb N]
                    the PII scanner against grep on an N MB corpus (default 100)
+  bench sync [--changes N] [--debug] [--passphrase] [--no-build]
+                   the sync engine pushing N pending changes (default 10,000) to the
+                   reference platform on loopback, against a plain HTTP loop (release
+                   binaries of awf and awf-platform; --debug: the debug ones;
+                   --passphrase: a passphrase-mode profile instead of keyring mode)
   session [--xvfb] -- CMD [ARGS...]
                    run a command inside the tests' D-Bus session with a fresh, unlocked
                    gnome-keyring (and a virtual X display with --xvfb), e.g.
@@ -72,6 +78,7 @@ fn main() -> ExitCode {
         "icons" => no_args(rest).and_then(|()| dist::icons()),
         "__startup" => startup::measure(rest),
         "__first-paint" => startup::first_paint(rest),
+        "__sync" => bench_sync::measure(rest),
         "fuzz" => fuzz::run(rest),
         "session" => session_cmd(rest),
         "schemathesis" => no_args(rest).and_then(|()| schemathesis::run(true)),
@@ -196,6 +203,9 @@ fn bench(rest: &[String]) -> Result {
     if rest.first().map(String::as_str) == Some("startup") {
         return startup::bench(&rest[1..]);
     }
+    if rest.first().map(String::as_str) == Some("sync") {
+        return bench_sync::bench(&rest[1..]);
+    }
     if rest.first().map(String::as_str) == Some("pii") {
         return bench_pii::run_args(&rest[1..]);
     }
@@ -263,13 +273,18 @@ fn test(rest: &[String]) -> Result {
         s.step("browser e2e: npm run test:e2e (Playwright, Chromium, HTTP bridge)", e2e_web)?;
         s.step("desktop e2e: tauri-driver + WebKitWebDriver, Xvfb, gnome-keyring", e2e_desktop)?;
         if cfg!(target_os = "linux") {
+            // On the debug binaries the end-to-end suites used (gnome-keyring session: Linux).
+            s.step(
+                "sync bench, short: 1,000 changes, debug binaries (figures printed, not asserted)",
+                bench_sync::short,
+            )?;
             // One release build (the shipped profile) serves the packages and the start-up bench.
             s.step("release build: Studio and the baseline (packages, start-up bench)", dist::release_build)?;
             s.step("dist: .deb and .rpm (tauri bundle)", || dist::bundle("deb,rpm"))?;
             s.step("packages: contents, dpkg -i, the installed app starts under Xvfb, dpkg -r", dist::check_packages)?;
             s.step("start-up bench, short: 3 launches each (ratios printed, not asserted)", startup::short)?;
         } else {
-            s.skip("packages and start-up bench", "the package checks use dpkg, rpm and Xvfb (Linux)");
+            s.skip("sync bench, packages and start-up bench", "they use gnome-keyring, dpkg, rpm and Xvfb (Linux)");
         }
     }
     s.finish();
