@@ -137,7 +137,7 @@ impl ExportSource for PlatformSource {
     fn covers(&self) -> Vec<String> {
         vec![Self::NAME.into()]
     }
-    fn write(&self, _profile: &Profile, out: &mut dyn EntrySink) -> Result<(), ExportError> {
+    fn write(&self, profile: &Profile, out: &mut dyn EntrySink) -> Result<(), ExportError> {
         let status = |asked: bool, reason: &str| serde_json::json!({ "asked": asked, "reason": reason, "at": awf_core::clock::now() });
         let client = match (&self.client, self.include) {
             (Some(c), true) => c,
@@ -160,7 +160,28 @@ impl ExportSource for PlatformSource {
         out.json("platform/status.json", &s)?;
         out.json("platform/account.json", &account)?;
         out.json("platform/held_data.json", &held)?;
-        out.json("platform/consent_receipts.json", &receipts)
+        out.json("platform/consent_receipts.json", &receipts)?;
+        // The synced agents and datasets as the platform holds them (its change feed, latest
+        // revision of each, tombstones included), asked only under the hosting consent.
+        if profile.consents().allows(awf_platform_api::Purpose::DeveloperDataHosting).map_err(ExportError::Core)? {
+            out.start("platform/items.jsonl", awf_core::export::Packing::Deflated)?;
+            let mut after = 0;
+            loop {
+                let page = client.changes(after, awf_platform_api::sync::MAX_CHANGES_PAGE).map_err(platform_err)?;
+                for item in &page.changes {
+                    let mut line = serde_json::to_vec(item).map_err(|e| ExportError::source(Self::NAME, e))?;
+                    line.push(b'\n');
+                    out.write(&line)?;
+                }
+                if !page.more || page.next <= after {
+                    break;
+                }
+                after = page.next;
+            }
+        } else {
+            out.note("Hosting of your agents and data is not consented: the platform was not asked for synced items.");
+        }
+        Ok(())
     }
 }
 

@@ -190,4 +190,16 @@ fn data_stored_in_another_region_needs_the_cross_border_consent_before_any_reque
     ok(c);
     let r = sync(a.path(), &p);
     assert_eq!(r["pushed"], 1, "{r}");
+
+    // The export holds what the platform holds of the synced agents (D6).
+    let zip_path = a.path().join("export.zip");
+    let mut c = awf_at(a.path(), &p.url);
+    c.args(["export", "--out"]).arg(&zip_path);
+    ok(c);
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let mut items = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("platform/items.jsonl").unwrap(), &mut items).unwrap();
+    let line: serde_json::Value = serde_json::from_str(items.lines().next().unwrap()).unwrap();
+    assert_eq!(line["body"]["draft"]["name"], "Abroad", "{items}");
+    assert_eq!(line["revision"], 1);
 }
