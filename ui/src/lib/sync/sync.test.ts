@@ -51,7 +51,7 @@ describe("sync indicator", { timeout: 20_000 }, () => {
     const backend = backendWith({ hosting: false });
     backend.seed({ name: "Travel planner" });
     start(backend);
-    expect(await indicatorState("off")).toBe("Sync off: no consent");
+    expect(await indicatorState("off")).toBe("Off: no consent");
 
     await fireEvent.click(byTestId("sync-indicator-open"));
     const view = await screen.findByTestId("sync-view");
@@ -91,7 +91,7 @@ describe("sync indicator", { timeout: 20_000 }, () => {
     backend.sync.items.clear();
     backend.sync.addConflict(agent.id, "line uno");
     start(backend);
-    expect(await indicatorState("conflicts")).toBe("1 conflicts");
+    expect(await indicatorState("conflicts")).toBe("Conflicts: 1");
   });
 });
 
