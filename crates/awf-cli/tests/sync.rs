@@ -203,3 +203,35 @@ fn data_stored_in_another_region_needs_the_cross_border_consent_before_any_reque
     assert_eq!(line["body"]["draft"]["name"], "Abroad", "{items}");
     assert_eq!(line["revision"], 1);
 }
+
+#[test]
+fn an_agent_with_sync_off_keeps_its_local_edits_when_the_other_device_changes_it() {
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    sign_up(a.path(), &p, "off-dev", "+8613800005503");
+    grant_hosting(a.path(), &p);
+    let id = create(a.path(), &p, "Kept", "one\ntwo\n");
+    sync(a.path(), &p);
+    log_in(b.path(), &p, "off-dev");
+    grant_hosting(b.path(), &p);
+    sync(b.path(), &p);
+    let mut c = awf_at(b.path(), &p.url);
+    c.args(["sync", "agent", &id, "off"]);
+    ok(c);
+    edit(b.path(), &p, &id, "one\nTWO HERE\n");
+    edit(a.path(), &p, &id, "one\nTWO THERE\n");
+    sync(a.path(), &p);
+    sync(b.path(), &p);
+    assert_eq!(
+        instructions(b.path(), &p, &id),
+        "one\nTWO HERE\n",
+        "a pull never overwrites an agent whose sync is off"
+    );
+    // On again: the local edit goes up against the other device's, as a conflict.
+    let mut c = awf_at(b.path(), &p.url);
+    c.args(["sync", "agent", &id, "on"]);
+    ok(c);
+    assert_eq!(sync(b.path(), &p)["conflicts"], 1);
+}
