@@ -69,6 +69,15 @@ fn access_token(dir: &Path) -> String {
     v["access_token"].as_str().unwrap().to_string()
 }
 
+/// These tests run one at a time: they create, list and delete keyring items, and
+/// gnome-keyring-daemon once died on an internal glib assertion under such concurrent traffic
+/// (see `crates/awf-core/tests/shred.rs`).
+static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    KEYRING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Every Secret Service item of the app whose entry name ends with `/<profile id>`.
 fn keyring_entries_of(profile_id: &str) -> Vec<String> {
     use dbus_secret_service::{EncryptionType, SecretService};
@@ -122,6 +131,7 @@ fn contains_bytes(dir: &Path, needle: &[u8]) -> bool {
 
 #[test]
 fn erasing_platform_data_keeps_the_account_and_records_a_receipt_that_verifies() {
+    let _serial = one_at_a_time();
     let pdata = tempfile::tempdir().unwrap();
     let p = Platform::start(pdata.path(), 0, &[]);
     let dir = tempfile::tempdir().unwrap();
@@ -169,6 +179,7 @@ fn erasing_platform_data_keeps_the_account_and_records_a_receipt_that_verifies()
 
 #[test]
 fn cancellation_destroys_the_account_the_keyring_entries_and_every_file() {
+    let _serial = one_at_a_time();
     let pdata = tempfile::tempdir().unwrap();
     let p = Platform::start(pdata.path(), 0, &[]);
     let parent = tempfile::tempdir().unwrap();
@@ -213,6 +224,7 @@ fn cancellation_destroys_the_account_the_keyring_entries_and_every_file() {
 
 #[test]
 fn cancellation_offline_locks_at_once_and_completes_when_the_platform_returns() {
+    let _serial = one_at_a_time();
     let pdata = tempfile::tempdir().unwrap();
     let p = Platform::start(pdata.path(), 0, &[]);
     let (url, port) = (p.url.clone(), p.port);

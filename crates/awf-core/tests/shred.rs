@@ -11,6 +11,15 @@ use awf_core::{AgentDraft, CoreError, OpenOptions, Profile, SecretString};
 
 const MARKER: &str = "shred-marker-7Q2ZK";
 
+/// The keyring tests of this file run one at a time: gnome-keyring-daemon (glib 2.74) once died
+/// on an internal assertion (`trap int3` in libglib) while these tests created, searched and
+/// deleted items from three threads at once, and every later keyring call then failed.
+static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    KEYRING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn open(dir: &Path) -> Profile {
     Profile::open(OpenOptions::new(dir)).expect("profile opens with the OS keyring")
 }
@@ -41,6 +50,7 @@ fn seed(p: &Profile) {
 
 #[test]
 fn shred_destroys_the_key_every_keyring_entry_and_every_file() {
+    let _serial = one_at_a_time();
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("profile");
     let p = open(&dir);
@@ -69,6 +79,7 @@ fn shred_destroys_the_key_every_keyring_entry_and_every_file() {
 /// under a key that no longer exists.
 #[test]
 fn a_copy_of_the_store_taken_before_cannot_be_opened_after() {
+    let _serial = one_at_a_time();
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("profile");
     let backup = parent.path().join("backup");
@@ -86,6 +97,7 @@ fn a_copy_of_the_store_taken_before_cannot_be_opened_after() {
 
 #[test]
 fn an_interrupted_shred_is_finished_by_the_next_open() {
+    let _serial = one_at_a_time();
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("profile");
     let p = open(&dir);
@@ -109,6 +121,7 @@ fn an_interrupted_shred_is_finished_by_the_next_open() {
 
 #[test]
 fn a_passphrase_profile_is_shredded_with_its_wrapped_key() {
+    let _serial = one_at_a_time();
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("profile");
     let pass = SecretString::new("correct horse battery staple".into());
