@@ -150,7 +150,14 @@ impl Search<'_> {
                 b.delete(Tree::SearchHistory, key);
             }
         }
-        let key = ulid::Ulid::new().to_string();
+        // Monotonic: two searches in the same millisecond keep their order (a plain
+        // `Ulid::new()` orders them by its random part, which made "newest first" flaky).
+        static KEYS: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
+        let key = {
+            let mut gen = KEYS.lock().unwrap_or_else(|p| p.into_inner());
+            let gen = gen.get_or_insert_with(ulid::Generator::new);
+            gen.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string()
+        };
         b.put(Tree::SearchHistory, key, encode(&HistoryEntry { query: q.to_string(), at: clock::now() }));
         self.storage.commit(b)
     }
