@@ -11,6 +11,7 @@
 //! - `fuzz`     the cargo-fuzz targets (OpenAPI, CSV, bundle readers) from the committed corpus
 
 mod bench_pii;
+mod bench_rights;
 mod bench_sync;
 mod dist;
 mod fuzz;
@@ -55,6 +56,9 @@ tasks:
                    reference platform on loopback, against a plain HTTP loop (release
                    binaries of awf and awf-platform; --debug: the debug ones;
                    --passphrase: a passphrase-mode profile instead of keyring mode)
+  bench export [--mb N] [--runs N] [--debug] [--no-build]
+                   `awf export` of N MB of datasets (default 1,024) against cp of the same
+                   files, its peak memory, and the crypto-shred time of that profile
   session [--xvfb] -- CMD [ARGS...]
                    run a command inside the tests' D-Bus session with a fresh, unlocked
                    gnome-keyring (and a virtual X display with --xvfb), e.g.
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
         "__startup" => startup::measure(rest),
         "__first-paint" => startup::first_paint(rest),
         "__sync" => bench_sync::measure(rest),
+        "__export" => bench_rights::measure(rest),
         "fuzz" => fuzz::run(rest),
         "session" => session_cmd(rest),
         "schemathesis" => no_args(rest).and_then(|()| schemathesis::run(true)),
@@ -206,6 +211,9 @@ fn bench(rest: &[String]) -> Result {
     if rest.first().map(String::as_str) == Some("sync") {
         return bench_sync::bench(&rest[1..]);
     }
+    if rest.first().map(String::as_str) == Some("export") {
+        return bench_rights::bench(&rest[1..]);
+    }
     if rest.first().map(String::as_str) == Some("pii") {
         return bench_pii::run_args(&rest[1..]);
     }
@@ -277,6 +285,10 @@ fn test(rest: &[String]) -> Result {
             s.step(
                 "sync bench, short: 1,000 changes, debug binaries (figures printed, not asserted)",
                 bench_sync::short,
+            )?;
+            s.step(
+                "export bench, short: 32 MB against cp, peak memory, crypto-shred (printed, not asserted)",
+                bench_rights::short,
             )?;
             // One release build (the shipped profile) serves the packages and the start-up bench.
             s.step("release build: Studio and the baseline (packages, start-up bench)", dist::release_build)?;
