@@ -15,6 +15,10 @@ pub enum StoreError {
     Decode(#[from] serde_json::Error),
     #[error("file: {0}")]
     Io(#[from] std::io::Error),
+    /// A sealed record that does not open (its account's key is gone, or the bytes were
+    /// altered or moved), or a key file that cannot be used.
+    #[error("sealed record: {0}")]
+    Sealed(String),
 }
 
 /// An error answer: status, body and (for 429) the `Retry-After` seconds.

@@ -9,6 +9,7 @@
 mod auth;
 mod error;
 mod http;
+mod keys;
 mod policy;
 mod privacy;
 mod rights;
@@ -178,6 +179,39 @@ impl App {
             .store
             .flush()
             .map_err(|source| PlatformError::Store { dir: self.state.config.data_dir.clone(), source })?;
+        Ok(())
+    }
+}
+
+/// Reading what a stopped platform stores (for tools and tests): the accounts' content is sealed
+/// with their keys (`<data dir>/account-keys/`, see `keys.rs`), and upload files are encrypted.
+pub mod sealed {
+    use std::path::Path;
+
+    use crate::keys::{self, KeyStore};
+    pub use crate::keys::{is_sealed, KEY_DIR};
+    use crate::StoreError;
+
+    /// Opens a value stored under `key` in `tree` for `account` with the account's key file(s)
+    /// in `data_dir` (a legacy plaintext value is returned as it is). Fails when the account has
+    /// no key that opens it (its key was destroyed, or the value belongs to another account,
+    /// tree or key).
+    pub fn open(data_dir: &Path, account: &str, tree: &str, key: &[u8], value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        keys::open(&KeyStore::open(data_dir)?.keys(account)?, tree, key, value)
+    }
+
+    /// Decrypts the bytes of an upload file in place, with the `file_nonce` of its (opened)
+    /// upload record.
+    pub fn decrypt_upload_file(
+        data_dir: &Path,
+        account: &str,
+        file_nonce: &str,
+        bytes: &mut [u8],
+    ) -> Result<(), StoreError> {
+        let key = KeyStore::open(data_dir)?
+            .sealing_key(account)?
+            .ok_or_else(|| StoreError::Sealed(format!("{account} has no key")))?;
+        keys::apply(&mut keys::file_cipher(&key, file_nonce, 0)?, bytes);
         Ok(())
     }
 }

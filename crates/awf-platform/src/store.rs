@@ -40,6 +40,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use crate::error::StoreError;
+use crate::keys::{self, KeyStore};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -154,6 +155,41 @@ pub struct Store {
     cookies: sled::Tree,
     /// Consented sync: items, change feed, idempotency records, uploads (`sync_store.rs`).
     pub sync: crate::sync_store::SyncStore,
+    /// The accounts' content keys (`keys.rs`), outside sled.
+    keys: std::sync::Arc<KeyStore>,
+}
+
+/// The key a new record of `account` is sealed with: its key, made now for an account that
+/// exists but has none yet (one registered before sealing existed). An account that does not
+/// exist (cancelled) gets no new key: its record is refused.
+pub(crate) fn write_key(keys: &KeyStore, accounts: &sled::Tree, account: &str) -> Result<keys::Key> {
+    if let Some(key) = keys.sealing_key(account)? {
+        return Ok(key);
+    }
+    if accounts.contains_key(account.as_bytes())? {
+        return keys.sealing_key_or_create(account);
+    }
+    Err(StoreError::Sealed("no such account: its records are not stored".into()))
+}
+
+/// Opens a value of `account` stored under `key` in `tree` and decodes it (a legacy plaintext
+/// value is decoded as it is).
+pub(crate) fn open_json<T: DeserializeOwned>(
+    keys: &KeyStore,
+    account: &str,
+    tree: &str,
+    key: &[u8],
+    value: &[u8],
+) -> Result<T> {
+    if !keys::is_sealed(value) {
+        return Ok(serde_json::from_slice(value)?);
+    }
+    Ok(serde_json::from_slice(&keys::open(&keys.keys(account)?, tree, key, value)?)?)
+}
+
+/// The account id a key of an account-first tree (`account \0 …`) starts with.
+pub(crate) fn key_account(key: &[u8]) -> String {
+    String::from_utf8_lossy(key.split(|b| *b == 0).next().unwrap_or_default()).into_owned()
 }
 
 fn get<T: DeserializeOwned>(tree: &sled::Tree, key: &str) -> Result<Option<T>> {
@@ -178,9 +214,14 @@ fn claim(tree: &sled::Tree, key: &str, value: &str) -> Result<bool> {
 }
 
 impl Store {
+    /// Opens the store and its key store; finishes what a crash interrupted: an erasure whose key
+    /// rotation had started is done again (its deletion, then the rotation), and the key of an
+    /// account that no longer exists (a cancellation stopped between deleting the account and
+    /// destroying its key) is destroyed.
     pub fn open(dir: &Path) -> Result<Store> {
         let db = sled::Config::new().path(dir.join("store")).open()?;
-        Ok(Store {
+        let keys = std::sync::Arc::new(KeyStore::open(dir)?);
+        let store = Store {
             accounts: db.open_tree("accounts")?,
             names: db.open_tree("names")?,
             phones: db.open_tree("phones")?,
@@ -198,9 +239,22 @@ impl Store {
             request_owners: db.open_tree("request_owners")?,
             cancellations: db.open_tree("cancellations")?,
             publishing: std::sync::Mutex::new(()),
-            sync: crate::sync_store::SyncStore::open(&db, dir)?,
+            sync: crate::sync_store::SyncStore::open(&db, dir, keys.clone())?,
+            keys,
             db,
-        })
+        };
+        for account in store.keys.pending_rotations()? {
+            if store.accounts.contains_key(account.as_bytes())? {
+                store.delete_data(&account)?;
+                store.finish_rotation(&account)?;
+            }
+        }
+        for account in store.keys.accounts()? {
+            if !store.accounts.contains_key(account.as_bytes())? {
+                store.keys.destroy(&account)?;
+            }
+        }
+        Ok(store)
     }
 
     pub fn flush(&self) -> Result<()> {
@@ -210,12 +264,21 @@ impl Store {
 
     // Accounts.
 
+    /// The account record (profile and password hash), sealed with the account's key.
     pub fn account(&self, id: &str) -> Result<Option<AccountRecord>> {
-        get(&self.accounts, id)
+        match self.accounts.get(id.as_bytes())? {
+            Some(bytes) => Ok(Some(open_json(&self.keys, id, "accounts", id.as_bytes(), &bytes)?)),
+            None => Ok(None),
+        }
     }
 
+    /// Stores the account record sealed with the account's key (made now for a new account).
     pub fn put_account(&self, record: &AccountRecord) -> Result<()> {
-        put(&self.accounts, &record.profile.account_id, record)?;
+        let id = record.profile.account_id.as_str();
+        let _guard = self.sync.lock(id);
+        let key = self.keys.sealing_key_or_create(id)?;
+        self.accounts
+            .insert(id.as_bytes(), keys::seal(&key, "accounts", id.as_bytes(), &serde_json::to_vec(record)?))?;
         self.flush()
     }
 
@@ -337,22 +400,30 @@ impl Store {
         stored_at: &str,
     ) -> Result<Option<StoredReceipt>> {
         let key = prefix(&[account_id, &receipt.receipt_id]);
+        let open = |bytes: &[u8]| open_json::<StoredReceipt>(&self.keys, account_id, "receipts", &key, bytes);
+        let _guard = self.sync.lock(account_id);
         if let Some(existing) = self.receipts.get(&key)? {
-            return Ok(Some(serde_json::from_slice(&existing)?));
+            return Ok(Some(open(&existing)?));
         }
         let stored = StoredReceipt {
             receipt: receipt.clone(),
             stored_at: stored_at.to_string(),
             stored_seq: self.db.generate_id()?,
         };
-        match self.receipts.compare_and_swap(&key, None::<&[u8]>, Some(serde_json::to_vec(&stored)?))? {
+        let sealed = keys::seal(
+            &write_key(&self.keys, &self.accounts, account_id)?,
+            "receipts",
+            &key,
+            &serde_json::to_vec(&stored)?,
+        );
+        match self.receipts.compare_and_swap(&key, None::<&[u8]>, Some(sealed))? {
             Ok(()) => {
                 self.flush()?;
                 Ok(None)
             }
             // A concurrent request with the same id won.
             Err(e) => match e.current {
-                Some(current) => Ok(Some(serde_json::from_slice(&current)?)),
+                Some(current) => Ok(Some(open(&current)?)),
                 None => Ok(None),
             },
         }
@@ -362,8 +433,8 @@ impl Store {
     pub fn receipts(&self, account_id: &str) -> Result<Vec<StoredReceipt>> {
         let mut out = Vec::new();
         for entry in self.receipts.scan_prefix(prefix(&[account_id])) {
-            let (_, value) = entry?;
-            out.push(serde_json::from_slice::<StoredReceipt>(&value)?);
+            let (key, value) = entry?;
+            out.push(open_json::<StoredReceipt>(&self.keys, account_id, "receipts", &key, &value)?);
         }
         out.sort_by_key(|r| (r.receipt.ledger_seq, r.stored_seq));
         Ok(out)
@@ -374,8 +445,9 @@ impl Store {
         let mut out = Vec::new();
         for entry in self.receipts.iter() {
             let (key, value) = entry?;
-            let account = key.split(|b| *b == 0).next().unwrap_or_default();
-            out.push((String::from_utf8_lossy(account).into_owned(), serde_json::from_slice(&value)?));
+            let account = key_account(&key);
+            let receipt = open_json(&self.keys, &account, "receipts", &key, &value)?;
+            out.push((account, receipt));
         }
         Ok(out)
     }
@@ -416,10 +488,14 @@ impl Store {
     /// `now`; returns how many were new. One transaction: a failure stores none of them.
     pub fn ingest(&self, account_id: &str, purpose: Purpose, events: &[TelemetryEvent], now: i64) -> Result<u32> {
         let p = prefix(&[account_id, purpose.as_str()]);
+        let _guard = self.sync.lock(account_id);
+        let seal_key = write_key(&self.keys, &self.accounts, account_id)?;
         let mut values = Vec::with_capacity(events.len());
         for event in events {
             let stored = StoredEvent { received_at: now, event: event.clone() };
-            values.push((event.id.as_str(), serde_json::to_vec(&stored)?));
+            let mut key = p.clone();
+            key.extend_from_slice(event.id.as_bytes());
+            values.push((event.id.as_str(), keys::seal(&seal_key, "telemetry", &key, &serde_json::to_vec(&stored)?)));
         }
         let result = (&self.telemetry, &self.telemetry_ages).transaction(|(items, ages)| {
             let mut accepted = 0u32;
@@ -465,8 +541,8 @@ impl Store {
             let (key, _) = entry?;
             let mut item = p.clone();
             item.extend_from_slice(&key[p.len() + 8..]);
-            if let Some(value) = self.telemetry.get(item)? {
-                out.push(serde_json::from_slice(&value)?);
+            if let Some(value) = self.telemetry.get(&item)? {
+                out.push(open_json(&self.keys, account_id, "telemetry", &item, &value)?);
             }
         }
         Ok(out)
@@ -535,13 +611,18 @@ impl Store {
 
     /// Stores a new request and its attachments' bytes.
     pub fn put_request(&self, account_id: &str, request: &RightsRequest, files: &[Vec<u8>]) -> Result<()> {
+        let _guard = self.sync.lock(account_id);
+        let seal_key = write_key(&self.keys, &self.accounts, account_id)?;
         for (i, bytes) in files.iter().enumerate() {
             let mut key = prefix(&[account_id, &request.id]);
             key.extend_from_slice(&(i as u32).to_be_bytes());
-            self.request_files.insert(key, bytes.as_slice())?;
+            let sealed = keys::seal(&seal_key, "request_files", &key, bytes);
+            self.request_files.insert(key, sealed)?;
         }
         let stored = StoredRequest { request: request.clone(), seq: self.db.generate_id()? };
-        self.requests.insert(prefix(&[account_id, &request.id]), serde_json::to_vec(&stored)?)?;
+        let key = prefix(&[account_id, &request.id]);
+        let sealed = keys::seal(&seal_key, "requests", &key, &serde_json::to_vec(&stored)?);
+        self.requests.insert(key, sealed)?;
         self.request_owners.insert(request.id.as_bytes(), account_id.as_bytes())?;
         self.flush()
     }
@@ -549,10 +630,12 @@ impl Store {
     /// Replaces a stored request's record (status and answer).
     pub fn update_request(&self, account_id: &str, request: &RightsRequest) -> Result<()> {
         let key = prefix(&[account_id, &request.id]);
+        let _guard = self.sync.lock(account_id);
         let Some(bytes) = self.requests.get(&key)? else { return Ok(()) };
-        let mut stored: StoredRequest = serde_json::from_slice(&bytes)?;
+        let mut stored: StoredRequest = open_json(&self.keys, account_id, "requests", &key, &bytes)?;
         stored.request = request.clone();
-        self.requests.insert(key, serde_json::to_vec(&stored)?)?;
+        let seal_key = write_key(&self.keys, &self.accounts, account_id)?;
+        self.requests.insert(key.as_slice(), keys::seal(&seal_key, "requests", &key, &serde_json::to_vec(&stored)?))?;
         self.flush()
     }
 
@@ -560,8 +643,8 @@ impl Store {
     pub fn requests(&self, account_id: &str) -> Result<Vec<RightsRequest>> {
         let mut out = Vec::new();
         for entry in self.requests.scan_prefix(prefix(&[account_id])) {
-            let (_, value) = entry?;
-            out.push(serde_json::from_slice::<StoredRequest>(&value)?);
+            let (key, value) = entry?;
+            out.push(open_json::<StoredRequest>(&self.keys, account_id, "requests", &key, &value)?);
         }
         out.sort_by_key(|r| r.seq);
         Ok(out.into_iter().map(|r| r.request).collect())
@@ -569,8 +652,11 @@ impl Store {
 
     /// One of the account's requests.
     pub fn request(&self, account_id: &str, id: &str) -> Result<Option<RightsRequest>> {
-        match self.requests.get(prefix(&[account_id, id]))? {
-            Some(bytes) => Ok(Some(serde_json::from_slice::<StoredRequest>(&bytes)?.request)),
+        let key = prefix(&[account_id, id]);
+        match self.requests.get(&key)? {
+            Some(bytes) => {
+                Ok(Some(open_json::<StoredRequest>(&self.keys, account_id, "requests", &key, &bytes)?.request))
+            }
             None => Ok(None),
         }
     }
@@ -585,9 +671,9 @@ impl Store {
         let mut out = Vec::new();
         for entry in self.requests.iter() {
             let (key, value) = entry?;
-            let account = key.split(|b| *b == 0).next().unwrap_or_default();
-            let stored: StoredRequest = serde_json::from_slice(&value)?;
-            out.push((stored.seq, String::from_utf8_lossy(account).into_owned(), stored.request));
+            let account = key_account(&key);
+            let stored: StoredRequest = open_json(&self.keys, &account, "requests", &key, &value)?;
+            out.push((stored.seq, account, stored.request));
         }
         out.sort_by_key(|(seq, _, _)| *seq);
         Ok(out.into_iter().map(|(_, a, r)| (a, r)).collect())
@@ -631,7 +717,45 @@ impl Store {
     /// consent receipts: telemetry of every purpose, the rights requests (with their files), and
     /// the synced items, change feed, idempotency records and uploads (with their files).
     /// Returns the count per category (every category it covers, zeros included), after a flush.
+    ///
+    /// The account's key is replaced (see `keys.rs`): a new key seals from the start, the
+    /// account record and receipts are sealed again with it after the deletion, and the old key
+    /// is destroyed, so that nothing deleted can be read from what sled still holds.
     pub fn erase_account_data(&self, account_id: &str) -> Result<BTreeMap<String, u64>> {
+        {
+            // Not while a write of the account is sealing with the old key.
+            let _guard = self.sync.lock(account_id);
+            if self.accounts.contains_key(account_id.as_bytes())? {
+                self.keys.begin_rotation(account_id)?;
+            }
+        }
+        let deleted = self.delete_data(account_id)?;
+        self.finish_rotation(account_id)?;
+        Ok(deleted)
+    }
+
+    /// Seals what erasure keeps (the account record, the consent receipts) with the account's new
+    /// key, flushes, then destroys the old key (no-op without a rotation started).
+    fn finish_rotation(&self, account_id: &str) -> Result<()> {
+        let _guard = self.sync.lock(account_id);
+        let keys = self.keys.keys(account_id)?;
+        let Some(new) = self.keys.sealing_key(account_id)? else { return Ok(()) };
+        let id = account_id.as_bytes();
+        if let Some(bytes) = self.accounts.get(id)? {
+            let plain = keys::open(&keys, "accounts", id, &bytes)?;
+            self.accounts.insert(id, keys::seal(&new, "accounts", id, &plain))?;
+        }
+        for entry in self.receipts.scan_prefix(prefix(&[account_id])) {
+            let (key, value) = entry?;
+            let plain = keys::open(&keys, "receipts", &key, &value)?;
+            self.receipts.insert(&key, keys::seal(&new, "receipts", &key, &plain))?;
+        }
+        self.flush()?;
+        self.keys.finish_rotation(account_id)
+    }
+
+    /// The deletion of [`Store::erase_account_data`], without the key rotation.
+    fn delete_data(&self, account_id: &str) -> Result<BTreeMap<String, u64>> {
         let mut deleted = BTreeMap::new();
         for purpose in TELEMETRY_PURPOSES {
             deleted.insert(format!("telemetry:{}", purpose.as_str()), self.delete_telemetry(account_id, purpose)?);
@@ -645,10 +769,11 @@ impl Store {
     /// Deletes the account and every record keyed by it or pointing to it: its data (as
     /// [`Store::erase_account_data`]), consent receipts, sessions (access, refresh, cookie), the
     /// SMS code of its phone, its name and phone reservations, and the account record last (so
-    /// that an interrupted deletion can be asked again). Returns the count per category, after
-    /// a flush.
+    /// that an interrupted deletion can be asked again), then destroys the account's keys, so
+    /// that what sled still holds of its records in its files no longer opens. Returns the count
+    /// per category, after a flush.
     pub fn delete_account(&self, account_id: &str, phone_key: &str) -> Result<BTreeMap<String, u64>> {
-        let mut deleted = self.erase_account_data(account_id)?;
+        let mut deleted = self.delete_data(account_id)?;
         self.sync.erase(account_id, true)?;
         deleted.insert("consent_receipts".into(), remove_prefix(&self.receipts, &prefix(&[account_id]))?);
 
@@ -703,6 +828,10 @@ impl Store {
         let removed = self.accounts.remove(account_id.as_bytes())?;
         deleted.insert("account".into(), u64::from(removed.is_some()));
         self.flush()?;
+        {
+            let _guard = self.sync.lock(account_id);
+            self.keys.destroy(account_id)?;
+        }
         Ok(deleted)
     }
 
@@ -756,6 +885,9 @@ mod tests {
     fn telemetry_is_kept_per_account_and_purpose_and_purged_by_age() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
+        for account in ["acc_a", "acc_ab"] {
+            store.keys.sealing_key_or_create(account).unwrap();
+        }
         let ua = Purpose::UsageAnalytics;
         assert_eq!(store.ingest("acc_a", ua, &[event("1"), event("2"), event("1")], 100).unwrap(), 2);
         assert_eq!(store.ingest("acc_a", ua, &[event("2"), event("3")], 200).unwrap(), 1);

@@ -402,6 +402,7 @@ pub async fn create_upload(
         complete: false,
         created_at: stamp(&p),
         created_unix: p.now(),
+        file_nonce: None,
     };
     let state = blocking(move || {
         p.store.sync.create_upload(&auth.account_id, &record)?;

@@ -36,6 +36,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use crate::error::StoreError;
+use crate::keys::{self, Key, KeyStore};
+use crate::store::{key_account, open_json, write_key};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -77,6 +79,10 @@ pub struct UploadRecord {
     /// Unix seconds: an unfinished upload is purged [`UNFINISHED_UPLOAD_SECS`] after it.
     #[serde(default)]
     pub created_unix: i64,
+    /// The nonce (hex) of the file's stream cipher under the account's key (`keys.rs`); none for
+    /// an upload stored before upload files were encrypted (its file is plain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_nonce: Option<String>,
 }
 
 /// How long an unfinished upload is kept: 7 days.
@@ -123,6 +129,9 @@ pub struct SyncStore {
     replays: sled::Tree,
     replay_ages: sled::Tree,
     uploads: sled::Tree,
+    /// The accounts tree (read only: whether an account exists, for [`write_key`]).
+    accounts: sled::Tree,
+    keys: std::sync::Arc<KeyStore>,
     upload_dir: PathBuf,
     locks: Vec<Mutex<()>>,
     counters: Counters,
@@ -169,8 +178,15 @@ fn tx_json<T: Serialize>(v: &T) -> std::result::Result<Vec<u8>, TxError> {
     serde_json::to_vec(v).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
 }
 
-fn tx_decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> std::result::Result<T, TxError> {
-    serde_json::from_slice(bytes).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
+/// Opens a sealed value (with one of `keys`) and decodes it, inside a transaction.
+fn tx_open<T: for<'de> Deserialize<'de>>(
+    keys: &[Key],
+    tree: &str,
+    key: &[u8],
+    bytes: &[u8],
+) -> std::result::Result<T, TxError> {
+    let plain = keys::open(keys, tree, key, bytes).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+    serde_json::from_slice(&plain).map_err(|e| ConflictableTransactionError::Abort(e.to_string()))
 }
 
 fn tx_result<T>(r: std::result::Result<T, TransactionError<String>>) -> Result<T> {
@@ -184,8 +200,10 @@ fn tx_result<T>(r: std::result::Result<T, TransactionError<String>>) -> Result<T
 }
 
 impl SyncStore {
-    pub fn open(db: &sled::Db, data_dir: &Path) -> Result<SyncStore> {
+    pub fn open(db: &sled::Db, data_dir: &Path, keys: std::sync::Arc<KeyStore>) -> Result<SyncStore> {
         Ok(SyncStore {
+            accounts: db.open_tree("accounts")?,
+            keys,
             db: db.clone(),
             items: db.open_tree("sync_items")?,
             feed: db.open_tree("sync_feed")?,
@@ -213,8 +231,9 @@ impl SyncStore {
     // Items.
 
     pub fn item(&self, account: &str, kind: ItemKind, id: &str) -> Result<Option<StoredItem>> {
-        match self.items.get(key(&[account, kind.as_str(), id]))? {
-            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+        let k = key(&[account, kind.as_str(), id]);
+        match self.items.get(&k)? {
+            Some(bytes) => Ok(Some(open_json(&self.keys, account, "sync_items", &k, &bytes)?)),
             None => Ok(None),
         }
     }
@@ -222,12 +241,13 @@ impl SyncStore {
     /// The idempotency record of `idem` for the account, unless older than [`REPLAY_SECS`].
     fn live_replay(
         tree: &sled::transaction::TransactionalTree,
+        keys: &[Key],
         k: &[u8],
         now: i64,
     ) -> std::result::Result<Option<Replay>, TxError> {
         match tree.get(k)? {
             Some(bytes) => {
-                let r: Replay = tx_decode(&bytes)?;
+                let r: Replay = tx_open(keys, "sync_replays", k, &bytes)?;
                 Ok((now < r.stored_at.saturating_add(REPLAY_SECS)).then_some(r))
             }
             None => Ok(None),
@@ -256,10 +276,12 @@ impl SyncStore {
         let item_key = key(&[account, kind.as_str(), id]);
         let replay_key = idempotency.map(|(k, _)| key(&[account, k]));
         let cursor_key = account.as_bytes().to_vec();
+        let seal_key = write_key(&self.keys, &self.accounts, account)?;
+        let open_keys = self.keys.keys(account)?;
         let outcome = (&self.items, &self.feed, &self.cursors, &self.replays, &self.replay_ages).transaction(
             |(items, feed, cursors, replays, ages)| {
                 if let (Some(rk), Some((_, fingerprint))) = (&replay_key, idempotency) {
-                    if let Some(r) = Self::live_replay(replays, rk, now)? {
+                    if let Some(r) = Self::live_replay(replays, &open_keys, rk, now)? {
                         if r.fingerprint != fingerprint {
                             return Ok(WriteOutcome::KeyReused);
                         }
@@ -267,7 +289,7 @@ impl SyncStore {
                     }
                 }
                 let previous: Option<StoredItem> = match items.get(&item_key)? {
-                    Some(bytes) => Some(tx_decode(&bytes)?),
+                    Some(bytes) => Some(tx_open(&open_keys, "sync_items", &item_key, &bytes)?),
                     None => None,
                 };
                 let current = previous.as_ref().map_or(0, |p| p.state.revision);
@@ -323,12 +345,13 @@ impl SyncStore {
                         200,
                     ),
                 };
-                items.insert(item_key.as_slice(), tx_json(&stored)?)?;
+                items
+                    .insert(item_key.as_slice(), keys::seal(&seal_key, "sync_items", &item_key, &tx_json(&stored)?))?;
                 let body = answer(&stored.state);
                 if let (Some(rk), Some((idem, fingerprint))) = (&replay_key, idempotency) {
                     let replay =
                         Replay { fingerprint: fingerprint.to_string(), status, body: body.clone(), stored_at: now };
-                    replays.insert(rk.as_slice(), tx_json(&replay)?)?;
+                    replays.insert(rk.as_slice(), keys::seal(&seal_key, "sync_replays", rk, &tx_json(&replay)?))?;
                     ages.insert(age_key(account, now, idem), &[])?;
                 }
                 Ok(WriteOutcome::Applied { status, body })
@@ -366,7 +389,7 @@ impl SyncStore {
             // Only if the record is that old (a key reused after expiry has a newer record).
             let rk = key(&[account, &idem]);
             if let Some(bytes) = self.replays.get(&rk)? {
-                let r: Replay = serde_json::from_slice(&bytes)?;
+                let r: Replay = open_json(&self.keys, account, "sync_replays", &rk, &bytes)?;
                 if now >= r.stored_at.saturating_add(REPLAY_SECS) {
                     self.replays.remove(&rk)?;
                 }
@@ -400,8 +423,8 @@ impl SyncStore {
                 break;
             }
             let item_key = [prefix.as_slice(), &v].concat();
-            if let Some(bytes) = self.items.get(item_key)? {
-                out.push(serde_json::from_slice::<StoredItem>(&bytes)?.state);
+            if let Some(bytes) = self.items.get(&item_key)? {
+                out.push(open_json::<StoredItem>(&self.keys, account, "sync_items", &item_key, &bytes)?.state);
             }
         }
         Ok((out, more))
@@ -415,8 +438,8 @@ impl SyncStore {
         counts.insert("item_tombstones".into(), 0);
         let p = account_prefix(account);
         for entry in self.items.scan_prefix(&p) {
-            let (_, v) = entry?;
-            let item: StoredItem = serde_json::from_slice(&v)?;
+            let (k, v) = entry?;
+            let item: StoredItem = open_json(&self.keys, account, "sync_items", &k, &v)?;
             let name = if item.state.deleted {
                 "item_tombstones".to_string()
             } else {
@@ -460,8 +483,8 @@ impl SyncStore {
     pub fn stats(&self) -> Result<SyncStats> {
         let (mut live, mut tombstones) = (0, 0);
         for entry in self.items.iter() {
-            let (_, v) = entry?;
-            let item: StoredItem = serde_json::from_slice(&v)?;
+            let (k, v) = entry?;
+            let item: StoredItem = open_json(&self.keys, &key_account(&k), "sync_items", &k, &v)?;
             if item.state.deleted {
                 tombstones += 1;
             } else {
@@ -488,8 +511,9 @@ impl SyncStore {
     }
 
     pub fn upload(&self, account: &str, upload_id: &str) -> Result<Option<UploadRecord>> {
-        match self.uploads.get(key(&[account, upload_id]))? {
-            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+        let k = key(&[account, upload_id]);
+        match self.uploads.get(&k)? {
+            Some(bytes) => Ok(Some(open_json(&self.keys, account, "sync_uploads", &k, &bytes)?)),
             None => Ok(None),
         }
     }
@@ -523,8 +547,8 @@ impl SyncStore {
         let _guard = self.lock(account);
         let mut stale = Vec::new();
         for entry in self.uploads.scan_prefix(account_prefix(account)) {
-            let (_, v) = entry?;
-            let old: UploadRecord = serde_json::from_slice(&v)?;
+            let (k, v) = entry?;
+            let old: UploadRecord = open_json(&self.keys, account, "sync_uploads", &k, &v)?;
             if !old.complete && record.created_unix >= old.created_unix.saturating_add(UNFINISHED_UPLOAD_SECS) {
                 stale.push(old.upload_id);
             }
@@ -541,7 +565,10 @@ impl SyncStore {
         if let Some(dir) = path.parent() {
             sync_dir(dir);
         }
-        self.uploads.insert(key(&[account, &record.upload_id]), serde_json::to_vec(record)?)?;
+        // The file's bytes are encrypted with the account's key (a nonce of its own).
+        let mut record = record.clone();
+        record.file_nonce = Some(keys::new_file_nonce());
+        self.put_upload(account, &record)?;
         self.db.flush()?;
         Ok(())
     }
@@ -557,7 +584,18 @@ impl SyncStore {
     ) -> Result<std::result::Result<u64, ()>> {
         let path = self.upload_path(account, &record.upload_id);
         let mut file = std::fs::OpenOptions::new().append(true).open(&path)?;
-        file.write_all(bytes)?;
+        let file_key = match &record.file_nonce {
+            Some(nonce) => Some((write_key(&self.keys, &self.accounts, account)?, nonce.clone())),
+            None => None,
+        };
+        match &file_key {
+            Some((k, nonce)) => {
+                let mut sealed = bytes.to_vec();
+                keys::apply(&mut keys::file_cipher(k, nonce, file.metadata()?.len())?, &mut sealed);
+                file.write_all(&sealed)?;
+            }
+            None => file.write_all(bytes)?,
+        }
         file.sync_data()?;
         self.counters.upload_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let offset = file.metadata()?.len();
@@ -567,10 +605,17 @@ impl SyncStore {
         let mut hasher = Sha256::new();
         let mut f = std::fs::File::open(&path)?;
         let mut buf = vec![0u8; 1 << 20];
+        let mut cipher = match &file_key {
+            Some((k, nonce)) => Some(keys::file_cipher(k, nonce, 0)?),
+            None => None,
+        };
         loop {
             let n = f.read(&mut buf)?;
             if n == 0 {
                 break;
+            }
+            if let Some(c) = &mut cipher {
+                keys::apply(c, &mut buf[..n]);
             }
             hasher.update(&buf[..n]);
         }
@@ -579,10 +624,23 @@ impl SyncStore {
             return Ok(Err(()));
         }
         record.complete = true;
-        self.uploads.insert(key(&[account, &record.upload_id]), serde_json::to_vec(record)?)?;
+        self.put_upload(account, record)?;
         self.db.flush()?;
         self.counters.uploads_completed.fetch_add(1, Ordering::Relaxed);
         Ok(Ok(offset))
+    }
+
+    /// Stores an upload's record, sealed with the account's key.
+    fn put_upload(&self, account: &str, record: &UploadRecord) -> Result<()> {
+        let k = key(&[account, &record.upload_id]);
+        let sealed = keys::seal(
+            &write_key(&self.keys, &self.accounts, account)?,
+            "sync_uploads",
+            &k,
+            &serde_json::to_vec(record)?,
+        );
+        self.uploads.insert(k, sealed)?;
+        Ok(())
     }
 
     fn discard_upload(&self, account: &str, upload_id: &str) -> Result<()> {
@@ -600,8 +658,10 @@ impl SyncStore {
     pub fn dataset_upload_count(&self, account: &str, dataset_id: &str) -> Result<u64> {
         let mut n = 0;
         for entry in self.uploads.scan_prefix(account_prefix(account)) {
-            let (_, v) = entry?;
-            n += u64::from(serde_json::from_slice::<UploadRecord>(&v)?.dataset_id == dataset_id);
+            let (k, v) = entry?;
+            n += u64::from(
+                open_json::<UploadRecord>(&self.keys, account, "sync_uploads", &k, &v)?.dataset_id == dataset_id,
+            );
         }
         Ok(n)
     }
@@ -612,8 +672,8 @@ impl SyncStore {
         let _guard = self.lock(account);
         let mut ids = Vec::new();
         for entry in self.uploads.scan_prefix(account_prefix(account)) {
-            let (_, v) = entry?;
-            let record: UploadRecord = serde_json::from_slice(&v)?;
+            let (k, v) = entry?;
+            let record: UploadRecord = open_json(&self.keys, account, "sync_uploads", &k, &v)?;
             if record.dataset_id == dataset_id {
                 ids.push(record.upload_id);
             }
@@ -645,6 +705,7 @@ mod tests {
             complete: false,
             created_at: String::new(),
             created_unix,
+            file_nonce: None,
         }
     }
 
@@ -652,7 +713,11 @@ mod tests {
     fn unfinished_uploads_are_purged_after_seven_days() {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::open(dir.path().join("store")).unwrap();
-        let store = SyncStore::open(&db, dir.path()).unwrap();
+        let keys = std::sync::Arc::new(KeyStore::open(dir.path()).unwrap());
+        for account in ["acc_a", "acc_b"] {
+            keys.sealing_key_or_create(account).unwrap();
+        }
+        let store = SyncStore::open(&db, dir.path(), keys).unwrap();
         store.create_upload("acc_a", &record("upl_old", 0)).unwrap();
         store.create_upload("acc_b", &record("upl_other", 0)).unwrap();
         store.create_upload("acc_a", &record("upl_new", UNFINISHED_UPLOAD_SECS - 1)).unwrap();

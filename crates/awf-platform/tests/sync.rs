@@ -426,8 +426,11 @@ fn consent_region_and_attestation_rules() {
     {
         let db = sled::open(dir.path().join("store")).unwrap();
         let items = db.open_tree("sync_items").unwrap();
-        let (_, v) = items.iter().next().unwrap().unwrap();
-        let stored: Value = serde_json::from_slice(&v).unwrap();
+        let (k, v) = items.iter().next().unwrap().unwrap();
+        // Sealed with the account's key.
+        assert!(awf_platform::sealed::is_sealed(&v));
+        let plain = awf_platform::sealed::open(dir.path(), &g.account.account_id, "sync_items", &k, &v).unwrap();
+        let stored: Value = serde_json::from_slice(&plain).unwrap();
         assert_eq!(stored["attestation"]["ledger_seq"], 7);
         assert_eq!(stored["pii_findings"], 3);
     }
@@ -483,14 +486,29 @@ fn uploads_resume_across_a_restart_and_check_their_digest() {
     assert_eq!((done.offset, done.complete), (300_000, true));
     assert_eq!(p.stats().upload_bytes_received, 200_000, "only the missing bytes were sent again");
     p.stop();
-    let p = Platform::start(dir.path(), "local");
-    assert_eq!(p.offset(&token, &upload), Some(300_000), "a finished upload survives a restart");
     let file = dir
         .path()
         .join("uploads")
         .join(std::fs::read_dir(dir.path().join("uploads")).unwrap().next().unwrap().unwrap().file_name())
         .join(&upload);
-    assert_eq!(std::fs::read(&file).unwrap(), content);
+    // The file is encrypted with the account's key (no expansion: its length is the offset).
+    let mut bytes = std::fs::read(&file).unwrap();
+    assert_eq!(bytes.len(), content.len());
+    assert_ne!(bytes, content);
+    let account = file.parent().unwrap().file_name().unwrap().to_str().unwrap().to_string();
+    {
+        let db = sled::Config::new().path(dir.path().join("store")).open().unwrap();
+        let uploads = db.open_tree("sync_uploads").unwrap();
+        let (k, v) = uploads.iter().next().unwrap().unwrap();
+        assert!(awf_platform::sealed::is_sealed(&v));
+        let record = awf_platform::sealed::open(dir.path(), &account, "sync_uploads", &k, &v).unwrap();
+        let record: Value = serde_json::from_slice(&record).unwrap();
+        let nonce = record["file_nonce"].as_str().unwrap();
+        awf_platform::sealed::decrypt_upload_file(dir.path(), &account, nonce, &mut bytes).unwrap();
+    }
+    assert_eq!(bytes, content);
+    let p = Platform::start(dir.path(), "local");
+    assert_eq!(p.offset(&token, &upload), Some(300_000), "a finished upload survives a restart");
 
     // A digest mismatch discards the upload.
     let u = p.create_upload(&token, b"the right bytes", "DS2");
