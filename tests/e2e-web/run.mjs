@@ -283,6 +283,40 @@ async function expectAllFields(page, instructions = expected.instructions) {
  * @param {import("playwright-core").Page} page
  * @returns {Promise<string[]>}
  */
+/**
+ * Problems with the header's layout at the page's current width: a section button clipped or
+ * hidden, two header controls overlapping, or anything reaching past the header's right edge.
+ * @param {import("playwright-core").Page} page
+ * @returns {Promise<string[]>}
+ */
+async function headerProblems(page) {
+  return page.evaluate(() => {
+    const header = document.querySelector("header");
+    if (!header) return ["no header"];
+    const out = [];
+    const hb = header.getBoundingClientRect();
+    const nav = header.querySelector("nav");
+    if (nav && nav.scrollWidth > nav.clientWidth + 1) out.push(`the section nav is clipped (${nav.scrollWidth} > ${nav.clientWidth} px)`);
+    const parts = [...header.querySelectorAll("nav button, [data-testid=search], [data-testid=sync-indicator], [data-testid=platform-indicator], select, .brand")];
+    const boxes = parts.map((el) => ({ el, r: el.getBoundingClientRect() })).filter((b) => b.r.width > 0);
+    const name = (el) => el.getAttribute("data-testid") ?? el.id ?? el.className;
+    for (const { el, r } of boxes) {
+      if (r.right > hb.right + 1 || r.left < hb.left - 1) out.push(`${name(el)} reaches outside the header`);
+    }
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i].r;
+        const b = boxes[j].r;
+        const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+        if (overlap && !boxes[i].el.contains(boxes[j].el) && !boxes[j].el.contains(boxes[i].el)) {
+          out.push(`${name(boxes[i].el)} overlaps ${name(boxes[j].el)}`);
+        }
+      }
+    }
+    return out;
+  });
+}
+
 async function axeViolations(page) {
   const axeSource = await readFile(require.resolve("axe-core/axe.min.js"), "utf8");
   await page.evaluate(axeSource);
@@ -1145,6 +1179,16 @@ async function main() {
       const violations = await axeViolations(page);
       assert(violations.length === 0, `accessibility violations in dark theme:\n${violations.join("\n")}`);
     });
+    await step("the header fits at 1280, 1024 and 800 px wide, in Chinese and dark: no section clipped, nothing overlapping", async () => {
+      for (const width of [1280, 1024, 800]) {
+        await page.setViewportSize({ width, height: 860 });
+        const problems = await headerProblems(page);
+        if (width === 1024) await shot("05b-header-1024-zh-CN");
+        assert(problems.length === 0, `header at ${width} px:\n${problems.join("\n")}`);
+      }
+      await page.setViewportSize({ width: 1280, height: 860 });
+    });
+
     await step("Privacy in Chinese, dark theme: the consent centre's texts follow the language (axe-core audit)", async () => {
       await page.locator(tid("privacy-open")).click();
       await page.locator(tid("purpose-usage_analytics")).waitFor();
