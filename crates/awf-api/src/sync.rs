@@ -1,6 +1,7 @@
 //! The sync engine (SPEC C1–C6): drains the outbox through the egress gate and pulls the
-//! platform's change feed. Agents sync in this version; the outbox, states and history are the
-//! core's ([`awf_core::sync`]).
+//! platform's change feed. Agents, plugins (never their secrets), datasets and tables sync in
+//! this version (datasets push only: their text goes up as an upload, and a pull does not bring
+//! it down yet); the outbox, states and history are the core's ([`awf_core::sync`]).
 //!
 //! One pass ([`Api::sync_once`]):
 //! 1. **scope**: nothing is sent without the developer-data hosting consent (the gate refuses,
@@ -12,8 +13,9 @@
 //! 3. **push** every due change: `PUT` with `If-Match` = the revision the local state started
 //!    from and the change's id as its idempotency key (a retry replays, never writes twice).
 //!    A 412 is, in order: our own write whose answer was lost (its `origin` is this device):
-//!    adopted; the same content: adopted; a field-wise three-way merge whose only overlapping
-//!    field is the instructions, merged line by line without conflict: applied locally and sent;
+//!    adopted; the same content: adopted; a field-wise three-way merge (agents, plugins,
+//!    tables) where each field changed on one side only, except an agent's instructions merged
+//!    line by line and a table's rows merged cell by cell: applied locally and sent;
 //!    otherwise a conflict the developer resolves (keep mine, keep theirs, or merged text), never
 //!    a silent overwrite. Transient failures (no answer, 5xx, 429, an unreadable answer) retry
 //!    after a full-jitter exponential backoff; refusals park the change with their reason.
@@ -25,7 +27,9 @@ use std::collections::BTreeMap;
 
 use awf_core::agents::SyncedAgent;
 use awf_core::merge::{self, Merge};
+use awf_core::plugins::SyncedPlugin;
 use awf_core::sync::{self, ItemKind, ItemStatus, ItemSync, OutboxEntry, Outcome, SyncOp};
+use awf_core::tables::SyncedTable;
 use awf_core::{CoreError, Profile};
 use awf_egress::{DeleteOutcome, PutOutcome};
 use awf_egress::{EgressError, PlatformClient};
@@ -196,6 +200,161 @@ pub fn merge_agent(
     Some(out)
 }
 
+/// Field-wise three-way merge of two plugin bodies over their base: the top-level fields and
+/// those of `draft` taken from the side that changed them; any field changed differently on both
+/// sides is a conflict (`None`).
+pub fn merge_plugin(
+    base: &serde_json::Value,
+    mine: &serde_json::Value,
+    theirs: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    merge_fields(base, mine, theirs, &["", "/draft"], |_, _| None)
+}
+
+/// Field-wise three-way merge of two table bodies over their base; when both sides changed the
+/// rows and the schema is the same on all three, the rows merge cell by cell (the same number of
+/// rows on all three sides): a cell changed on one side only takes that side, a cell changed
+/// differently on both sides is a conflict (`None`), never a silent overwrite.
+pub fn merge_table(
+    base: &serde_json::Value,
+    mine: &serde_json::Value,
+    theirs: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    let same_columns = base.get("columns") == mine.get("columns") && base.get("columns") == theirs.get("columns");
+    merge_fields(base, mine, theirs, &[""], |key, (b, m, t)| {
+        if key != "rows" || !same_columns {
+            return None;
+        }
+        let (b, m, t) = (b?.as_array()?, m?.as_array()?, t?.as_array()?);
+        if b.len() != m.len() || b.len() != t.len() {
+            return None;
+        }
+        let mut rows = Vec::with_capacity(b.len());
+        for ((br, mr), tr) in b.iter().zip(m).zip(t) {
+            let (br, mr, tr) = (br.as_array()?, mr.as_array()?, tr.as_array()?);
+            if br.len() != mr.len() || br.len() != tr.len() {
+                return None;
+            }
+            let mut row = Vec::with_capacity(br.len());
+            for ((bc, mc), tc) in br.iter().zip(mr).zip(tr) {
+                row.push(if mc == tc || tc == bc {
+                    mc.clone()
+                } else if mc == bc {
+                    tc.clone()
+                } else {
+                    return None;
+                });
+            }
+            rows.push(serde_json::Value::Array(row));
+        }
+        Some(Some(serde_json::Value::Array(rows)))
+    })
+}
+
+/// The three values of one field (`None`: absent).
+type Sides<'a> = (Option<&'a serde_json::Value>, Option<&'a serde_json::Value>, Option<&'a serde_json::Value>);
+
+/// Field-wise three-way merge of the objects at `paths` (a path listed is not itself a field of
+/// its parent). A field changed differently on both sides goes to `both` (its key and the three
+/// sides): `Some(value)` settles it (`Some(None)`: absent), `None` is a conflict.
+fn merge_fields(
+    base: &serde_json::Value,
+    mine: &serde_json::Value,
+    theirs: &serde_json::Value,
+    paths: &[&str],
+    both: impl Fn(&str, Sides<'_>) -> Option<Option<serde_json::Value>>,
+) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    fn field<'a>(v: &'a Value, path: &str, key: &str) -> Option<&'a Value> {
+        v.pointer(path).and_then(|o| o.get(key))
+    }
+    let mut out = mine.clone();
+    for path in paths {
+        let keys: std::collections::BTreeSet<String> = [base, mine, theirs]
+            .iter()
+            .filter_map(|v| v.pointer(path).and_then(|o| o.as_object()))
+            .flat_map(|o| o.keys().cloned())
+            .collect();
+        for key in keys {
+            if paths.contains(&format!("{path}/{key}").as_str()) {
+                continue;
+            }
+            let (b, m, t) = (field(base, path, &key), field(mine, path, &key), field(theirs, path, &key));
+            let chosen = if m == t || t == b {
+                m.cloned()
+            } else if m == b {
+                t.cloned()
+            } else {
+                both(&key, (b, m, t))?
+            };
+            let target = out.pointer_mut(path)?.as_object_mut()?;
+            match chosen {
+                Some(v) => {
+                    target.insert(key, v);
+                }
+                None => {
+                    target.remove(&key);
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Applies a platform body of an agent, plugin or table locally with its sync state, without
+/// queuing it (`queue`: a merge, queued in the same batch). `Ok(false)`: a kind pulls do not
+/// apply (datasets). A body this version cannot read is an `Invalid` error.
+fn apply_body(
+    profile: &Profile,
+    kind: ItemKind,
+    id: &str,
+    body: &serde_json::Value,
+    state: &ItemSync,
+    queue: bool,
+) -> Result<bool, CoreError> {
+    match (kind, queue) {
+        (ItemKind::Agent, false) => profile.agents().apply_remote(id, &SyncedAgent::from_value(body)?, state).map(drop),
+        (ItemKind::Agent, true) => profile.agents().apply_merged(id, &SyncedAgent::from_value(body)?, state).map(drop),
+        (ItemKind::Plugin, false) => {
+            profile.plugins().apply_remote(id, &SyncedPlugin::from_value(body)?, state).map(drop)
+        }
+        (ItemKind::Plugin, true) => {
+            profile.plugins().apply_merged(id, &SyncedPlugin::from_value(body)?, state).map(drop)
+        }
+        (ItemKind::Table, false) => profile.tables().apply_remote(id, &SyncedTable::from_value(body)?, state).map(drop),
+        (ItemKind::Table, true) => profile.tables().apply_merged(id, &SyncedTable::from_value(body)?, state).map(drop),
+        (ItemKind::Dataset, _) => return Ok(false),
+    }?;
+    Ok(true)
+}
+
+/// Deletes an item the platform deleted, without queuing anything. `Ok(false)`: a kind pulls do
+/// not apply (datasets).
+fn delete_body(profile: &Profile, kind: ItemKind, id: &str, state: &ItemSync) -> Result<bool, CoreError> {
+    match kind {
+        ItemKind::Agent => profile.agents().delete_remote(id, state)?,
+        ItemKind::Plugin => profile.plugins().delete_remote(id, state)?,
+        ItemKind::Table => profile.tables().delete_remote(id, state)?,
+        ItemKind::Dataset => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Whether the item exists locally.
+fn exists_here(profile: &Profile, kind: ItemKind, id: &str) -> Result<bool, CoreError> {
+    let found = match kind {
+        ItemKind::Agent => profile.agents().get(id).map(drop),
+        ItemKind::Plugin => profile.plugins().get(id).map(drop),
+        ItemKind::Dataset => profile.datasets().get(id).map(drop),
+        ItemKind::Table => profile.tables().get(id).map(drop),
+    };
+    match found {
+        Ok(()) => Ok(true),
+        Err(CoreError::NotFound { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// One pass's working state.
 struct Pass<'a> {
     profile: &'a Profile,
@@ -290,10 +449,8 @@ impl Pass<'_> {
         match (entry.op, entry.kind) {
             (SyncOp::Upsert, ItemKind::Agent) => self.push_upsert(entry, state),
             (SyncOp::Upsert, ItemKind::Dataset) => self.push_dataset(entry, state),
-            (SyncOp::Upsert, _) => {
-                // Plugins and tables are queued by no write yet; an entry of them is dropped.
-                Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: None }))
-            }
+            (SyncOp::Upsert, ItemKind::Plugin) => self.push_plugin(entry, state),
+            (SyncOp::Upsert, ItemKind::Table) => self.push_table(entry, state),
             (SyncOp::Delete, _) => self.push_delete(entry, state),
         }
     }
@@ -308,19 +465,86 @@ impl Pass<'_> {
             Err(e) => return Err(e.into()),
         };
         let body = SyncedAgent::of(&agent).to_value();
+        self.push_body(entry, state, body, 0, None)
+    }
+
+    /// Sends a plugin's synced body: its fields, tools and auth method, never its secret (which
+    /// is in this device's keyring only, and in no field of the record).
+    fn push_plugin(&mut self, entry: &OutboxEntry, state: ItemSync) -> Result<Step, ApiError> {
+        let body = match self.profile.plugins().synced(&entry.id) {
+            Ok(p) => p.to_value(),
+            Err(CoreError::NotFound { .. }) => {
+                return Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: None }))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.push_body(entry, state, body, 0, None)
+    }
+
+    /// Sends a table with its rows in the body; one with personal information in its cells
+    /// waits for the developer's attestation of that very content, as a dataset does.
+    fn push_table(&mut self, entry: &OutboxEntry, state: ItemSync) -> Result<Step, ApiError> {
+        let (table, synced) = match self.profile.tables().get(&entry.id) {
+            Ok(t) => {
+                let rows = self.profile.tables().synced(&entry.id)?;
+                (t, rows)
+            }
+            Err(CoreError::NotFound { .. }) => {
+                return Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: None }))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let body = synced.to_value();
+        let size = serde_json::to_vec(&body).map(|v| v.len()).unwrap_or(usize::MAX);
+        if size > awf_platform_api::sync::MAX_ITEM_BODY_BYTES {
+            let reason = format!(
+                "the table is {size} bytes with its rows; tables sync up to {} bytes in this version (it stays on this device)",
+                awf_platform_api::sync::MAX_ITEM_BODY_BYTES
+            );
+            return Ok(Step::Done(self.park(entry, state, ItemStatus::Error, reason)));
+        }
+        let findings = table.pii.total;
+        let attestation = if findings > 0 {
+            let subject = sync::attestation_subject(entry.kind, &entry.id, &synced.content_sha256(), findings);
+            match &state.attestation {
+                Some(a) if a.subject == subject => Some(a.attestation.clone()),
+                _ => {
+                    let reason = format!(
+                        "holds {findings} finding(s) of personal information: confirm that the people concerned consented to its hosting (policy §1.5 4.4) before it is synced"
+                    );
+                    return Ok(Step::Done(self.park(entry, state, ItemStatus::HeldBack, reason)));
+                }
+            }
+        } else {
+            None
+        };
+        self.push_body(entry, state, body, u32::try_from(findings).unwrap_or(u32::MAX), attestation)
+    }
+
+    /// `PUT`s one item's body over the revision its local state started from (nothing when the
+    /// platform already holds that body).
+    fn push_body(
+        &mut self,
+        entry: &OutboxEntry,
+        state: ItemSync,
+        body: serde_json::Value,
+        pii_findings: u32,
+        attestation: Option<awf_platform_api::PiiAttestation>,
+    ) -> Result<Step, ApiError> {
         if state.server_rev > 0 && state.base.as_ref() == Some(&body) {
             let mut st = state;
             st.status = ItemStatus::Synced;
             st.reason = None;
             return Ok(Step::Done(Pass::done(entry, st, None)));
         }
-        let write =
-            ItemWrite { body: body.clone(), pii_findings: 0, attestation: None, origin: Some(self.origin(entry)) };
+        let write = ItemWrite { body: body.clone(), pii_findings, attestation, origin: Some(self.origin(entry)) };
         match self.client.put_item(entry.kind, &entry.id, state.server_rev, &entry.change, &write) {
             Ok(PutOutcome::Applied(st)) => {
                 self.report.pushed += 1;
+                let mut next = Pass::synced(&st);
+                next.attestation = state.attestation.clone();
                 let h = sync::event(entry.kind, &entry.id, "pushed", format!("revision {}", st.revision));
-                Ok(Step::Done(Pass::done(entry, Pass::synced(&st), Some(h))))
+                Ok(Step::Done(Pass::done(entry, next, Some(h))))
             }
             Ok(PutOutcome::Conflict(c)) => self.conflict(entry, state, Some(body), c),
             Err(e) => Ok(self.failed(entry, state, e)),
@@ -571,20 +795,39 @@ impl Pass<'_> {
         }
         state.theirs_rev = cur.revision;
         state.theirs = cur.body.clone();
-        let mergeable = entry.kind == ItemKind::Agent;
-        if let (true, Some(base), Some(mine), Some(theirs)) =
-            (mergeable, state.base.clone(), mine.as_ref(), cur.body.as_ref())
-        {
-            if let Some(merged) = merge_agent(&base, mine, theirs) {
-                let merged_agent = SyncedAgent::from_value(&merged)?;
+        if let (Some(base), Some(mine), Some(theirs)) = (state.base.clone(), mine.as_ref(), cur.body.as_ref()) {
+            let merged = match entry.kind {
+                ItemKind::Agent => merge_agent(&base, mine, theirs),
+                ItemKind::Plugin => merge_plugin(&base, mine, theirs),
+                ItemKind::Table => merge_table(&base, mine, theirs),
+                ItemKind::Dataset => None,
+            };
+            if let Some(merged) = merged {
                 let mut next = Pass::synced(&cur);
                 next.status = ItemStatus::Pending;
+                next.attestation = state.attestation.clone();
                 // The merged state is a local change over the platform's revision: it is queued
-                // (with a new change id) in the same batch as the agent.
-                self.profile.agents().apply_merged(&entry.id, &merged_agent, &next)?;
-                self.report.merged += 1;
-                let h = sync::event(entry.kind, &entry.id, "merged", format!("merged with revision {}", cur.revision));
-                return Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: Some(h) }));
+                // (with a new change id) in the same batch as the item. A merge this version
+                // cannot store (say, an invalid combination) is left to the developer.
+                match apply_body(self.profile, entry.kind, &entry.id, &merged, &next, true) {
+                    Ok(_) => {
+                        self.report.merged += 1;
+                        let h = sync::event(
+                            entry.kind,
+                            &entry.id,
+                            "merged",
+                            format!("merged with revision {}", cur.revision),
+                        );
+                        return Ok(Step::Done(Outcome {
+                            entry: entry.clone(),
+                            requeue: None,
+                            state: None,
+                            history: Some(h),
+                        }));
+                    }
+                    Err(CoreError::Invalid { .. } | CoreError::TooLarge { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         let reason = if cur.deleted {
@@ -601,7 +844,8 @@ impl Pass<'_> {
         loop {
             let page = retrying(|| self.client.changes(cursor, PULL_PAGE))?;
             for st in &page.changes {
-                if st.kind != ItemKind::Agent {
+                // Datasets are not pulled yet (their text is an upload the feed does not carry).
+                if st.kind == ItemKind::Dataset {
                     continue;
                 }
                 let local = sync.state(st.kind, &st.id)?;
@@ -612,7 +856,7 @@ impl Pass<'_> {
                     continue;
                 }
                 if st.deleted {
-                    self.profile.agents().delete_remote(&st.id, &Pass::synced(st))?;
+                    delete_body(self.profile, st.kind, &st.id, &Pass::synced(st))?;
                     sync.set_state(
                         st.kind,
                         &st.id,
@@ -620,9 +864,12 @@ impl Pass<'_> {
                         Some(sync::event(st.kind, &st.id, "pulled_delete", format!("revision {}", st.revision))),
                     )?;
                 } else {
-                    match st.body.as_ref().map(SyncedAgent::from_value) {
-                        Some(Ok(body)) => {
-                            self.profile.agents().apply_remote(&st.id, &body, &Pass::synced(st))?;
+                    match st
+                        .body
+                        .as_ref()
+                        .map(|b| apply_body(self.profile, st.kind, &st.id, b, &Pass::synced(st), false))
+                    {
+                        Some(Ok(_)) => {
                             sync.set_state(
                                 st.kind,
                                 &st.id,
@@ -630,7 +877,7 @@ impl Pass<'_> {
                                 Some(sync::event(st.kind, &st.id, "pulled", format!("revision {}", st.revision))),
                             )?;
                         }
-                        Some(Err(e)) => {
+                        Some(Err(e @ (CoreError::Invalid { .. } | CoreError::TooLarge { .. }))) => {
                             let bad = ItemSync { status: ItemStatus::Error, reason: Some(e.to_string()), ..local };
                             sync.set_state(
                                 st.kind,
@@ -640,6 +887,7 @@ impl Pass<'_> {
                             )?;
                             continue;
                         }
+                        Some(Err(e)) => return Err(e.into()),
                         None => continue,
                     }
                 }
@@ -795,18 +1043,30 @@ impl Api {
             if st.status != ItemStatus::Conflict {
                 continue;
             }
-            let local = profile.agents().get(&id).ok();
-            let mine = local.as_ref().map(|a| a.draft.instructions.clone()).unwrap_or_default();
-            let base = instructions_of(st.base.as_ref());
-            let theirs = instructions_of(st.theirs.as_ref());
+            // Only agents have an instructions text to merge by hand; the other kinds are settled
+            // by keeping one side, and their texts here are empty.
+            let (name, mine) = match kind {
+                ItemKind::Agent => match profile.agents().get(&id) {
+                    Ok(a) => (Some(a.draft.name), a.draft.instructions),
+                    Err(_) => (None, String::new()),
+                },
+                ItemKind::Plugin => (profile.plugins().get(&id).ok().map(|p| p.draft.name), String::new()),
+                ItemKind::Table => (profile.tables().get(&id).ok().map(|t| t.name), String::new()),
+                ItemKind::Dataset => (profile.datasets().get(&id).ok().map(|d| d.name), String::new()),
+            };
+            let (base, theirs) = if kind == ItemKind::Agent {
+                (instructions_of(st.base.as_ref()), instructions_of(st.theirs.as_ref()))
+            } else {
+                (String::new(), String::new())
+            };
             let (merged, clean) = match merge::merge3(&base, &mine, &theirs) {
-                Merge::Clean(t) => (t, true),
+                Merge::Clean(t) => (t, kind == ItemKind::Agent),
                 Merge::Conflicted { text, .. } => (text, false),
             };
             out.push(ConflictView {
                 kind,
                 id: id.clone(),
-                name: local.map(|a| a.draft.name).unwrap_or_else(|| "(deleted here)".into()),
+                name: name.unwrap_or_else(|| "(deleted here)".into()),
                 reason: st.reason.clone().unwrap_or_default(),
                 theirs_revision: st.theirs_rev,
                 theirs_deleted: st.theirs.is_none(),
@@ -829,6 +1089,13 @@ impl Api {
         if st.status != ItemStatus::Conflict {
             return Err(ApiError::new(ErrorCode::NotFound, format!("{} {id} has no conflict", kind.as_str())));
         }
+        if matches!(resolution, Resolution::Merged { .. }) && kind != ItemKind::Agent {
+            return Err(ApiError::new(
+                ErrorCode::InvalidInput,
+                format!("A {} conflict is settled by keeping one side (mine or theirs).", kind.as_str()),
+            )
+            .field("resolution"));
+        }
         let theirs_state = ItemSync {
             server_rev: st.theirs_rev,
             base: st.theirs.clone(),
@@ -840,11 +1107,11 @@ impl Api {
             Resolution::KeepTheirs => {
                 match &st.theirs {
                     Some(body) => {
-                        profile.agents().apply_remote(id, &SyncedAgent::from_value(body)?, &theirs_state)?;
+                        apply_body(&profile, kind, id, body, &theirs_state, false)?;
                     }
                     None => {
-                        if profile.agents().get(id).is_ok() {
-                            profile.agents().delete_remote(id, &theirs_state)?;
+                        if exists_here(&profile, kind, id)? {
+                            delete_body(&profile, kind, id, &theirs_state)?;
                         }
                     }
                 }
@@ -863,7 +1130,7 @@ impl Api {
                     profile.agents().update(id, agent.draft, None)?;
                 }
                 // Queue the local state (or its deletion) over the platform's revision.
-                let deleted_here = profile.agents().get(id).is_err();
+                let deleted_here = !exists_here(&profile, kind, id)?;
                 sync.requeue(
                     kind,
                     id,
@@ -918,21 +1185,27 @@ impl Api {
     /// a new attestation.
     pub fn sync_attest(&self, kind: ItemKind, id: &str) -> Result<SyncStatus, ApiError> {
         let profile = self.profile()?;
-        if kind != ItemKind::Dataset {
+        let (what, sha256, findings) = match kind {
+            ItemKind::Dataset => {
+                let ds = profile.datasets().get(id)?;
+                ("Dataset", ds.sha256, ds.pii.total)
+            }
+            ItemKind::Table => {
+                let t = profile.tables().get(id)?;
+                ("Table", profile.tables().synced(id)?.content_sha256(), t.pii.total)
+            }
+            _ => {
+                return Err(ApiError::new(ErrorCode::InvalidInput, "Only datasets and tables carry PII attestations.")
+                    .field("kind"))
+            }
+        };
+        if findings == 0 {
             return Err(ApiError::new(
                 ErrorCode::InvalidInput,
-                "Only datasets carry PII attestations in this version.",
-            )
-            .field("kind"));
-        }
-        let ds = profile.datasets().get(id)?;
-        if ds.pii.total == 0 {
-            return Err(ApiError::new(
-                ErrorCode::InvalidInput,
-                format!("Dataset {id} holds no personal information: there is nothing to attest."),
+                format!("{what} {id} holds no personal information: there is nothing to attest."),
             ));
         }
-        let subject = sync::attestation_subject(kind, id, &ds.sha256, ds.pii.total);
+        let subject = sync::attestation_subject(kind, id, &sha256, findings);
         let entry = profile.consents().attest(subject.clone())?;
         let sync = profile.sync();
         let mut st = sync.state(kind, id)?;
@@ -942,19 +1215,14 @@ impl Api {
                 ledger_seq: entry.seq,
                 ledger_hash: entry.hash.clone(),
                 attested_at: entry.at.clone(),
-                findings: u32::try_from(ds.pii.total).unwrap_or(u32::MAX),
+                findings: u32::try_from(findings).unwrap_or(u32::MAX),
             },
         });
         if st.status == ItemStatus::HeldBack {
             st.status = ItemStatus::Pending;
             st.reason = None;
         }
-        let h = sync::event(
-            kind,
-            id,
-            "attested",
-            format!("{} finding(s), consent ledger entry {}", ds.pii.total, entry.seq),
-        );
+        let h = sync::event(kind, id, "attested", format!("{findings} finding(s), consent ledger entry {}", entry.seq));
         sync.set_state(kind, id, &st, Some(h))?;
         sync.unpark(Some(kind))?;
         self.sync_status()
@@ -962,9 +1230,16 @@ impl Api {
 
     /// Turns sync on or off for one agent.
     pub fn sync_agent_set(&self, id: &str, on: bool) -> Result<SyncStatus, ApiError> {
+        self.sync_item_set(ItemKind::Agent, id, on)
+    }
+
+    /// Turns sync on or off for one item of any kind.
+    pub fn sync_item_set(&self, kind: ItemKind, id: &str, on: bool) -> Result<SyncStatus, ApiError> {
         let profile = self.profile()?;
-        profile.agents().get(id)?;
-        profile.sync().set_enabled(ItemKind::Agent, id, on)?;
+        if !exists_here(&profile, kind, id)? {
+            return Err(CoreError::NotFound { kind: kind.as_str(), id: id.to_string() }.into());
+        }
+        profile.sync().set_enabled(kind, id, on)?;
         self.sync_status()
     }
 

@@ -150,10 +150,10 @@ enum SyncCmd {
         #[command(flatten)]
         out: JsonFlag,
     },
-    /// Attest that the people whose personal information a dataset holds consented to its
-    /// hosting (policy §1.5 4.4): recorded in the consent ledger and sent with the dataset.
+    /// Attest that the people whose personal information a dataset or table holds consented to
+    /// its hosting (policy §1.5 4.4): recorded in the consent ledger and sent with the item.
     Attest {
-        /// The dataset's id.
+        /// The dataset's or table's id.
         dataset: String,
         /// Confirm the attestation.
         #[arg(long)]
@@ -161,6 +161,14 @@ enum SyncCmd {
     },
     /// Turn sync on or off for one agent.
     Agent {
+        id: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+    /// Turn sync on or off for one item: an agent, plugin, dataset or table.
+    Item {
+        #[arg(value_parser = ["agent", "plugin", "dataset", "table"])]
+        kind: String,
         id: String,
         #[arg(value_parser = ["on", "off"])]
         state: String,
@@ -174,9 +182,9 @@ enum ConflictsCmd {
         #[command(flatten)]
         out: JsonFlag,
     },
-    /// Settle the conflict of one agent.
+    /// Settle the conflict of one item (an agent, plugin or table).
     Resolve {
-        /// The agent's id.
+        /// The item's id.
         id: String,
         /// Send this device's version over the platform's.
         #[arg(long, group = "choice")]
@@ -267,6 +275,20 @@ enum PluginCmd {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Store the plugin's secret (API key, token or client secret) in the OS keyring, read
+    /// from stdin; `--clear` removes it.
+    Secret {
+        id: String,
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Delete a plugin and its secret, and detach it from every agent.
+    Delete {
+        id: String,
+        /// Confirm without asking.
+        #[arg(long, required = true)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -296,6 +318,24 @@ enum TableCmd {
     List {
         #[command(flatten)]
         out: JsonFlag,
+    },
+    /// A table's rows (at most 1000 from OFFSET).
+    Rows {
+        id: String,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Set one cell: ROW counts from 1, COLUMN is the column's name; the value is checked
+    /// against the column's type (empty: no value).
+    SetCell { id: String, row: u64, column: String, value: String },
+    /// Delete a table and detach it from every agent.
+    Delete {
+        id: String,
+        /// Confirm without asking.
+        #[arg(long, required = true)]
+        yes: bool,
     },
 }
 
@@ -651,8 +691,15 @@ fn sync(api: &Api, args: SyncArgs) -> Result<(), ApiError> {
                     "Attest only if the people whose personal information the dataset holds consented to its hosting: pass --yes to confirm.",
                 ));
             }
-            api.sync_attest(ItemKind::Dataset, &dataset)?;
-            println!("Attestation recorded in the consent ledger; dataset {dataset} syncs on the next pass.");
+            let kind = if api.profile()?.tables().get(&dataset).is_ok() { ItemKind::Table } else { ItemKind::Dataset };
+            api.sync_attest(kind, &dataset)?;
+            println!("Attestation recorded in the consent ledger; {} {dataset} syncs on the next pass.", kind.as_str());
+            Ok(())
+        }
+        Some(SyncCmd::Item { kind, id, state }) => {
+            let kind = ItemKind::parse(&kind).ok_or_else(|| usage("KIND is agent, plugin, dataset or table."))?;
+            api.sync_item_set(kind, &id, state == "on")?;
+            println!("Sync is {state} for {} {id}.", kind.as_str());
             Ok(())
         }
         Some(SyncCmd::Agent { id, state }) => {
@@ -759,8 +806,9 @@ fn conflicts(api: &Api, cmd: ConflictsCmd) -> Result<(), ApiError> {
                 }
                 _ => return Err(usage("Choose one of --mine, --theirs or --merged FILE.")),
             };
-            api.sync_resolve(ItemKind::Agent, &id, resolution)?;
-            println!("Conflict of agent {id} settled; run `awf sync` to send it.");
+            let kind = api.sync_conflicts()?.into_iter().find(|c| c.id == id).map_or(ItemKind::Agent, |c| c.kind);
+            api.sync_resolve(kind, &id, resolution)?;
+            println!("Conflict of {} {id} settled; run `awf sync` to send it.", kind.as_str());
             Ok(())
         }
     }
@@ -1045,6 +1093,27 @@ fn plugin(api: &Api, cmd: PluginCmd) -> Result<(), ApiError> {
                 }
             }
         }
+        PluginCmd::Secret { id, clear } => {
+            let secret = if clear {
+                None
+            } else {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .map_err(|e| ApiError::new(ErrorCode::Io, format!("reading stdin: {e}")))?;
+                Some(s.trim_end_matches(['\r', '\n']).to_string())
+            };
+            let set = secret.is_some();
+            api.call("plugin_set_secret", serde_json::json!({ "id": id, "secret": secret }))?;
+            println!(
+                "{}",
+                if set { "Secret stored in the OS keyring." } else { "Secret removed from the OS keyring." }
+            );
+        }
+        PluginCmd::Delete { id, yes: _ } => {
+            api.call("plugin_delete", serde_json::json!({ "id": id }))?;
+            println!("Deleted plugin {id} and its secret.");
+        }
         PluginCmd::Show { id, out } => {
             let p = api.call("plugin_get", serde_json::json!({ "id": id }))?;
             print_json_or(&p, out.json, || {
@@ -1127,6 +1196,44 @@ fn table(api: &Api, cmd: TableCmd) -> Result<(), ApiError> {
                 );
                 print_pii(&t);
             });
+        }
+        TableCmd::Rows { id, offset, out } => {
+            let page = api.call("table_rows", serde_json::json!({ "id": id, "offset": offset, "limit": 1000 }))?;
+            print_json_or(&page, out.json, || {
+                for r in page["rows"].as_array().into_iter().flatten() {
+                    let cells: Vec<String> = r
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|c| c.as_str().map_or(c.to_string(), str::to_string))
+                        .collect();
+                    println!("{}", cells.join("\t"));
+                }
+            });
+        }
+        TableCmd::SetCell { id, row, column, value } => {
+            let profile = api.profile()?;
+            let t = profile.tables().get(&id).map_err(ApiError::from)?;
+            let col = t
+                .columns
+                .iter()
+                .position(|c| c.name == column)
+                .ok_or_else(|| usage(format!("Table {id} has no column `{column}`.")))?;
+            let mut rows = profile.tables().all_rows(&id).map_err(ApiError::from)?;
+            let cell = rows
+                .get_mut(usize::try_from(row).unwrap_or(usize::MAX).wrapping_sub(1))
+                .and_then(|r| r.get_mut(col))
+                .ok_or_else(|| usage(format!("Table {id} has {} row(s); rows count from 1.", t.row_count)))?;
+            *cell = if value.is_empty() { serde_json::Value::Null } else { serde_json::Value::String(value) };
+            let updated = api.call(
+                "table_replace_rows",
+                serde_json::json!({ "id": id, "columns": null, "rows": rows, "expected_version": t.version }),
+            )?;
+            println!("Table {id} saved (version {}).", updated["version"]);
+        }
+        TableCmd::Delete { id, yes: _ } => {
+            api.call("table_delete", serde_json::json!({ "id": id }))?;
+            println!("Deleted table {id}.");
         }
         TableCmd::List { out } => {
             let list = api.call("tables_list", serde_json::Value::Null)?;

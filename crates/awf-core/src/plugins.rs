@@ -13,6 +13,7 @@ use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::secret::SecretString;
 use crate::storage::{Batch, Storage, Tree};
+use crate::sync::{self, ItemKind, ItemSync, SyncOp};
 
 /// Limits of a plugin's editable fields.
 pub mod limits {
@@ -279,9 +280,11 @@ impl Plugins<'_> {
         Ok(plugin)
     }
 
+    /// Stores a local change of a plugin with its outbox entry, in one batch (see `sync`).
     pub(crate) fn put(&self, plugin: &Plugin) -> Result<()> {
         let mut b = Batch::default();
         b.put(Tree::Plugins, plugin.id.as_bytes(), encode(plugin));
+        sync::enqueue(&mut b, ItemKind::Plugin, &plugin.id, SyncOp::Upsert);
         self.storage.commit(b)
     }
 
@@ -378,7 +381,112 @@ impl Plugins<'_> {
         self.profile.agents().detach(id)?;
         let mut b = Batch::default();
         b.delete(Tree::Plugins, id.as_bytes());
+        sync::enqueue(&mut b, ItemKind::Plugin, id, SyncOp::Delete);
         self.storage.commit(b)
+    }
+
+    /// What of a plugin is synced (never its secret).
+    pub fn synced(&self, id: &str) -> Result<SyncedPlugin> {
+        Ok(SyncedPlugin::of(&self.get(id)?))
+    }
+
+    /// Applies a plugin as the platform holds it, with its sync state, in one batch and without
+    /// queuing it. The secret stays this device's: a plugin new here has none ("secret not set
+    /// on this device", `secret_set: false`); a changed auth method deletes the old one's.
+    pub fn apply_remote(&self, id: &str, body: &SyncedPlugin, state: &ItemSync) -> Result<Plugin> {
+        self.apply_synced(id, body, state, false)
+    }
+
+    /// Applies the three-way merge of a conflict: a local change, queued in the same batch.
+    pub fn apply_merged(&self, id: &str, body: &SyncedPlugin, state: &ItemSync) -> Result<Plugin> {
+        self.apply_synced(id, body, state, true)
+    }
+
+    fn apply_synced(&self, id: &str, body: &SyncedPlugin, state: &ItemSync, queue: bool) -> Result<Plugin> {
+        body.draft.validate()?;
+        let plugin = match self.get(id) {
+            Ok(mut p) => {
+                let auth_kind_changed =
+                    std::mem::discriminant(&p.draft.auth) != std::mem::discriminant(&body.draft.auth);
+                if auth_kind_changed && p.secret_set {
+                    self.profile.delete_secret(&secret_name(id))?;
+                    p.secret_set = false;
+                }
+                p.draft = body.draft.clone();
+                p.spec = body.spec.clone();
+                p.version += 1;
+                p.updated_at = clock::now();
+                p
+            }
+            Err(CoreError::NotFound { .. }) => Plugin {
+                id: id.to_string(),
+                draft: body.draft.clone(),
+                spec: body.spec.clone(),
+                secret_set: false,
+                created_at: body.created_at.clone(),
+                updated_at: clock::now(),
+                version: 1,
+            },
+            Err(e) => return Err(e),
+        };
+        let mut b = Batch::default();
+        b.put(Tree::Plugins, id.as_bytes(), encode(&plugin));
+        b.put(Tree::SyncState, sync::item_key(ItemKind::Plugin, id), encode(state));
+        if queue {
+            sync::enqueue(&mut b, ItemKind::Plugin, id, SyncOp::Upsert);
+        } else {
+            b.delete(Tree::Outbox, sync::item_key(ItemKind::Plugin, id));
+        }
+        self.storage.commit(b)?;
+        Ok(plugin)
+    }
+
+    /// Deletes a plugin the platform deleted (a tombstone), with this device's secret of it,
+    /// without queuing anything.
+    pub fn delete_remote(&self, id: &str, state: &ItemSync) -> Result<()> {
+        if self.exists(id)? {
+            self.profile.delete_secret(&secret_name(id))?;
+            self.profile.agents().detach(id)?;
+        }
+        let mut b = Batch::default();
+        b.delete(Tree::Plugins, id.as_bytes());
+        b.put(Tree::SyncState, sync::item_key(ItemKind::Plugin, id), encode(state));
+        b.delete(Tree::Outbox, sync::item_key(ItemKind::Plugin, id));
+        self.storage.commit(b)
+    }
+}
+
+/// What of a plugin is synced: what the developer authors and imported (the editable fields
+/// with the auth *method* and its placement, the document's tools and schemes, the third-party
+/// declaration), not the local bookkeeping (`version`, `updated_at`) nor `secret_set`, which
+/// says whether *this device's* keyring holds the secret. The record holds no secret value at
+/// all (the secret is only ever in the OS keyring), so nothing needs stripping; the body is
+/// built field by field so that a field added to [`Plugin`] later is not synced unawares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncedPlugin {
+    pub draft: PluginDraft,
+    pub spec: PluginSpec,
+    pub created_at: String,
+}
+
+impl SyncedPlugin {
+    pub fn of(p: &Plugin) -> Self {
+        SyncedPlugin { draft: p.draft.clone(), spec: p.spec.clone(), created_at: p.created_at.clone() }
+    }
+
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("plugins serialise")
+    }
+
+    /// Reads a platform body; an invalid one is refused with the field at fault.
+    pub fn from_value(v: &serde_json::Value) -> Result<Self> {
+        let s: SyncedPlugin = serde_json::from_value(v.clone()).map_err(|e| CoreError::Invalid {
+            field: "body".into(),
+            reason: format!("the platform sent a plugin this version cannot read: {e}"),
+        })?;
+        s.draft.validate()?;
+        Ok(s)
     }
 }
 

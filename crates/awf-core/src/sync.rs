@@ -173,6 +173,21 @@ pub(crate) fn enqueue(batch: &mut Batch, kind: ItemKind, id: &str, op: SyncOp) {
     batch.put(Tree::Outbox, item_key(kind, id), encode(&entry));
 }
 
+/// Queues every stored plugin and table once (schema 8: they sync from then on, and what was
+/// authored before is sent on the first sync once the developer consents to hosting).
+#[allow(dead_code)] // registered as the schema step v7_to_v8 once schema 7 is committed
+pub(crate) fn queue_plugins_and_tables(s: &Storage) -> Result<Batch> {
+    let mut batch = Batch::default();
+    for (tree, kind) in [(Tree::Plugins, ItemKind::Plugin), (Tree::Tables, ItemKind::Table)] {
+        for key in s.keys_prefix(tree, b"")? {
+            let id = String::from_utf8(key)
+                .map_err(|_| CoreError::Corrupt { detail: format!("a {} id is not UTF-8", kind.as_str()) })?;
+            enqueue(&mut batch, kind, &id, SyncOp::Upsert);
+        }
+    }
+    Ok(batch)
+}
+
 /// Full-jitter exponential backoff: a uniformly random delay in `0..=min(cap, base·2^attempts)`
 /// milliseconds, from a caller-supplied random `u64` (so that tests can fix it).
 pub fn backoff_ms(attempts: u32, random: u64, cap_ms: u64) -> u64 {
@@ -431,6 +446,103 @@ pub fn event(kind: ItemKind, id: &str, event: &str, detail: impl Into<String>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::MemoryVault;
+    use crate::{OpenOptions, Profile};
+    use std::sync::Arc;
+
+    const SPEC: &str = r#"{"openapi": "3.0.0", "info": {"title": "Pets", "version": "1"},
+      "servers": [{"url": "https://pets.example.com"}],
+      "components": {"securitySchemes": {"key": {"type": "apiKey", "name": "X-Key", "in": "header"}}},
+      "paths": {"/pets": {"get": {"operationId": "listPets", "responses": {"200": {"description": "ok"}}}}}}"#;
+
+    fn profile(dir: &std::path::Path) -> Profile {
+        Profile::open(OpenOptions::new(dir).vault(Arc::new(MemoryVault::default()))).unwrap()
+    }
+
+    fn columns() -> Vec<awf_ingest::table::Column> {
+        serde_json::from_value(serde_json::json!([{"name": "city", "type": "text"}, {"name": "n", "type": "integer"}]))
+            .unwrap()
+    }
+
+    /// The entry of an item, after a write that must have queued `op` for it.
+    fn queued(p: &Profile, kind: ItemKind, id: &str, op: SyncOp) -> String {
+        let e = p.sync().entry(kind, id).unwrap().unwrap_or_else(|| panic!("{} {id} is queued", kind.as_str()));
+        assert_eq!(e.op, op);
+        e.change
+    }
+
+    /// A storage commit that fails after the change was staged leaves neither the change nor its
+    /// entry: both are in one batch. Here: every write of a plugin or table leaves exactly its
+    /// entry (a new change id each time), and a remote apply leaves none.
+    #[test]
+    fn plugin_and_table_writes_queue_their_entry_and_remote_applies_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = profile(dir.path());
+        let plugin = p.plugins().import("pets.json", SPEC).unwrap();
+        let c1 = queued(&p, ItemKind::Plugin, &plugin.id, SyncOp::Upsert);
+        let mut draft = plugin.draft.clone();
+        draft.description = "edited".into();
+        p.plugins().update(&plugin.id, draft, None).unwrap();
+        let c2 = queued(&p, ItemKind::Plugin, &plugin.id, SyncOp::Upsert);
+        assert_ne!(c1, c2);
+
+        let t = p.tables().create("cities", "", columns()).unwrap();
+        let c3 = queued(&p, ItemKind::Table, &t.id, SyncOp::Upsert);
+        p.tables()
+            .replace_rows(&t.id, None, vec![vec![serde_json::json!("Paris"), serde_json::json!(2)]], None)
+            .unwrap();
+        let c4 = queued(&p, ItemKind::Table, &t.id, SyncOp::Upsert);
+        assert_ne!(c3, c4);
+        p.tables().update_meta(&t.id, "towns", "").unwrap();
+        let csv = p.tables().import_csv("x.csv", b"a,b\n1,2\n", None).unwrap();
+        queued(&p, ItemKind::Table, &csv.id, SyncOp::Upsert);
+
+        p.plugins().delete(&plugin.id).unwrap();
+        queued(&p, ItemKind::Plugin, &plugin.id, SyncOp::Delete);
+        p.tables().delete(&t.id).unwrap();
+        queued(&p, ItemKind::Table, &t.id, SyncOp::Delete);
+        assert_eq!(p.sync().outbox().unwrap().len(), 3, "one entry per item");
+
+        // From the platform: applied and recorded, never queued.
+        let mut batch = Batch::default();
+        for k in p.storage().keys_prefix(Tree::Outbox, b"").unwrap() {
+            batch.delete(Tree::Outbox, k);
+        }
+        p.storage().commit(batch).unwrap();
+        let st = ItemSync { server_rev: 2, status: ItemStatus::Synced, ..ItemSync::default() };
+        let body = crate::plugins::SyncedPlugin::of(&plugin);
+        let pulled = p.plugins().apply_remote("01JREMOTEPLUGIN00000000000", &body, &st).unwrap();
+        assert!(!pulled.secret_set, "a pulled plugin has no secret on this device");
+        let tb = p.tables().synced(&csv.id).unwrap();
+        let pulled_t = p.tables().apply_remote("01JREMOTETABLE000000000000", &tb, &st).unwrap();
+        assert_eq!(pulled_t.row_count, 1);
+        assert!(p.sync().outbox().unwrap().is_empty(), "{:?}", p.sync().outbox().unwrap());
+        assert_eq!(p.sync().state(ItemKind::Table, "01JREMOTETABLE000000000000").unwrap().server_rev, 2);
+        p.plugins().delete_remote("01JREMOTEPLUGIN00000000000", &st).unwrap();
+        p.tables().delete_remote("01JREMOTETABLE000000000000", &st).unwrap();
+        assert!(p.plugins().get("01JREMOTEPLUGIN00000000000").is_err());
+        assert!(p.tables().get("01JREMOTETABLE000000000000").is_err());
+        assert!(p.sync().outbox().unwrap().is_empty());
+    }
+
+    #[test]
+    fn queue_plugins_and_tables_queues_each_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = profile(dir.path());
+        let plugin = p.plugins().import("pets.json", SPEC).unwrap();
+        let t = p.tables().create("cities", "", columns()).unwrap();
+        p.agents().create(crate::AgentDraft::named("not queued by this step")).unwrap();
+        let mut batch = Batch::default();
+        for k in p.storage().keys_prefix(Tree::Outbox, b"").unwrap() {
+            batch.delete(Tree::Outbox, k);
+        }
+        p.storage().commit(batch).unwrap();
+        p.storage().commit(queue_plugins_and_tables(p.storage()).unwrap()).unwrap();
+        let mut queued: Vec<(ItemKind, String)> =
+            p.sync().outbox().unwrap().into_iter().map(|e| (e.kind, e.id)).collect();
+        queued.sort();
+        assert_eq!(queued, vec![(ItemKind::Plugin, plugin.id), (ItemKind::Table, t.id)]);
+    }
 
     #[test]
     fn backoff_is_full_jitter_under_a_doubling_ceiling_and_the_cap() {

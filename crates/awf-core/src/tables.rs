@@ -14,6 +14,7 @@ use crate::error::{CoreError, Result};
 use crate::findings::PiiSummary;
 use crate::plugins::{decode, encode};
 use crate::storage::{Batch, Storage, Tree};
+use crate::sync::{self, ItemKind, ItemSync, SyncOp};
 
 /// Rows per stored page.
 pub const ROWS_PER_PAGE: usize = 500;
@@ -243,8 +244,16 @@ impl Tables<'_> {
         Ok(t)
     }
 
-    /// Writes the description and (when `rows_changed`) all row pages, in one batch.
+    /// Writes a local change: the description and (when `rows_changed`) all row pages, with
+    /// the table's outbox entry, in one batch (see `sync`).
     fn write(&self, t: &Table, rows: &[Row], rows_changed: bool) -> Result<()> {
+        let mut b = self.batch(t, rows, rows_changed)?;
+        sync::enqueue(&mut b, ItemKind::Table, &t.id, SyncOp::Upsert);
+        self.storage.commit(b)
+    }
+
+    /// The batch that writes the description and (when `rows_changed`) all row pages.
+    fn batch(&self, t: &Table, rows: &[Row], rows_changed: bool) -> Result<Batch> {
         let mut b = Batch::default();
         if rows_changed {
             for k in self.storage.keys_prefix(Tree::TableRows, &page_prefix(&t.id))? {
@@ -255,7 +264,7 @@ impl Tables<'_> {
             }
         }
         b.put(Tree::Tables, t.id.as_bytes(), encode(t));
-        self.storage.commit(b)
+        Ok(b)
     }
 
     /// Writes a table exactly as given (bundle import), replacing one with the same id.
@@ -372,7 +381,145 @@ impl Tables<'_> {
         for k in self.storage.keys_prefix(Tree::TableRows, &page_prefix(id))? {
             b.delete(Tree::TableRows, k);
         }
+        sync::enqueue(&mut b, ItemKind::Table, id, SyncOp::Delete);
         self.storage.commit(b)
+    }
+
+    /// What of a table is synced: its description, schema and every row.
+    pub fn synced(&self, id: &str) -> Result<SyncedTable> {
+        let t = self.get(id)?;
+        let rows = self.all_rows(id)?;
+        Ok(SyncedTable {
+            name: t.name,
+            description: t.description,
+            columns: t.columns,
+            source_name: t.source_name,
+            created_at: t.created_at,
+            rows,
+        })
+    }
+
+    /// Applies a table as the platform holds it, with its sync state, in one batch and without
+    /// queuing it. Its cells are checked against its schema and its PII rescanned here.
+    pub fn apply_remote(&self, id: &str, body: &SyncedTable, state: &ItemSync) -> Result<Table> {
+        self.apply_synced(id, body, state, false)
+    }
+
+    /// Applies the three-way merge of a conflict: a local change, queued in the same batch.
+    pub fn apply_merged(&self, id: &str, body: &SyncedTable, state: &ItemSync) -> Result<Table> {
+        self.apply_synced(id, body, state, true)
+    }
+
+    fn apply_synced(&self, id: &str, body: &SyncedTable, state: &ItemSync, queue: bool) -> Result<Table> {
+        let typed = body.check()?;
+        let now = clock::now();
+        let (version, created_at) = match self.get(id) {
+            Ok(t) => (t.version + 1, t.created_at),
+            Err(CoreError::NotFound { .. }) => (1, body.created_at.clone()),
+            Err(e) => return Err(e),
+        };
+        let t = Table {
+            id: id.to_string(),
+            name: body.name.clone(),
+            description: body.description.clone(),
+            row_count: typed.len() as u64,
+            pii: scan_rows(&body.columns, &typed),
+            columns: body.columns.clone(),
+            source_name: body.source_name.clone(),
+            created_at,
+            updated_at: now,
+            version,
+        };
+        let mut b = self.batch(&t, &typed, true)?;
+        b.put(Tree::SyncState, sync::item_key(ItemKind::Table, id), encode(state));
+        if queue {
+            sync::enqueue(&mut b, ItemKind::Table, id, SyncOp::Upsert);
+        } else {
+            b.delete(Tree::Outbox, sync::item_key(ItemKind::Table, id));
+        }
+        self.storage.commit(b)?;
+        Ok(t)
+    }
+
+    /// Deletes a table the platform deleted (a tombstone), without queuing anything.
+    pub fn delete_remote(&self, id: &str, state: &ItemSync) -> Result<()> {
+        if self.storage.get(Tree::Tables, id.as_bytes())?.is_some() {
+            self.profile.agents().detach(id)?;
+        }
+        let mut b = Batch::default();
+        b.delete(Tree::Tables, id.as_bytes());
+        for k in self.storage.keys_prefix(Tree::TableRows, &page_prefix(id))? {
+            b.delete(Tree::TableRows, k);
+        }
+        b.put(Tree::SyncState, sync::item_key(ItemKind::Table, id), encode(state));
+        b.delete(Tree::Outbox, sync::item_key(ItemKind::Table, id));
+        self.storage.commit(b)
+    }
+}
+
+/// What of a table is synced: its description, schema and rows; not the local bookkeeping
+/// (`version`, `updated_at`, `row_count`) nor the PII findings, which each device derives from
+/// the rows. The rows travel in the item's body, so a synced table is bounded by the
+/// platform's item size (`MAX_ITEM_BODY_BYTES`); the engine holds a larger one back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncedTable {
+    pub name: String,
+    pub description: String,
+    pub columns: Vec<Column>,
+    pub source_name: Option<String>,
+    pub created_at: String,
+    pub rows: Vec<Row>,
+}
+
+impl SyncedTable {
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("tables serialise")
+    }
+
+    /// Reads a platform body; an invalid one is refused with the field at fault.
+    pub fn from_value(v: &serde_json::Value) -> Result<Self> {
+        let s: SyncedTable = serde_json::from_value(v.clone()).map_err(|e| CoreError::Invalid {
+            field: "body".into(),
+            reason: format!("the platform sent a table this version cannot read: {e}"),
+        })?;
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Checks the name, schema and every cell; returns the typed rows.
+    fn check(&self) -> Result<Vec<Row>> {
+        check_meta(&self.name, &self.description)?;
+        validate_columns(&self.columns)?;
+        if self.rows.len() > table::limits::MAX_ROWS {
+            return Err(CoreError::invalid("rows", format!("at most {} rows", table::limits::MAX_ROWS)));
+        }
+        let mut typed = Vec::with_capacity(self.rows.len());
+        for (i, r) in self.rows.iter().enumerate() {
+            match check_row(&self.columns, i as u64 + 1, r) {
+                Ok(row) => typed.push(row),
+                Err(e) => {
+                    let e = &e[0];
+                    return Err(CoreError::invalid(
+                        format!("rows[{i}]"),
+                        format!("row {}, column `{}`: {}", e.row, e.column, e.message),
+                    ));
+                }
+            }
+        }
+        Ok(typed)
+    }
+
+    /// The SHA-256 (hex) of the content a PII attestation covers: the schema and the rows.
+    pub fn content_sha256(&self) -> String {
+        use sha2::Digest;
+        let content = serde_json::to_vec(&(&self.columns, &self.rows)).expect("tables serialise");
+        hex::encode(sha2::Sha256::digest(content))
+    }
+
+    /// The PII findings of its cells.
+    pub fn pii(&self) -> PiiSummary {
+        scan_rows(&self.columns, &self.rows)
     }
 }
 
