@@ -18,6 +18,11 @@
 //! first answer was lost gets it again. The receipt holds the account's random id, the counts
 //! and the time: no name, phone or content. The policy (§6.1) asks no register of cancellations,
 //! so none other is kept.
+//!
+//! **What remains on disk.** sled keeps deleted records' bytes in its segment files until it
+//! rewrites them; the account's content is sealed with a key of its own, kept outside sled
+//! (`keys.rs`): erasure replaces the key (the account record and receipts are sealed again with
+//! the new one) and cancellation destroys it, so that those bytes no longer open.
 
 use std::collections::BTreeMap;
 use std::path::Path;

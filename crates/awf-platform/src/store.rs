@@ -25,6 +25,19 @@
 //! Values are JSON. Secrets never reach disk in clear: passwords are Argon2id hashes, tokens,
 //! cookies and SMS codes are SHA-256 hashes. Writes that a client relies on are flushed before
 //! the answer leaves.
+//!
+//! **Sealed with the account's key** (crypto-shredding, `keys.rs`): the values of `accounts`
+//! (profile and password hash), `receipts`, `telemetry`, `requests` and `request_files`, and of
+//! the sync trees `sync_items`, `sync_replays` and `sync_uploads` (and the upload files).
+//! **Plain** (no account content): every key (account ids, request, event, item and upload ids,
+//! purposes, times), `names` and `phones` (the log-in indexes: lower-cased account name and phone
+//! digits → account id), `sms`, `sessions`, `refresh`, `cookies`, `account_sessions`,
+//! `telemetry_ages`, `request_owners`, `sync_feed` (kind and item id), `sync_cursors`,
+//! `sync_replay_ages`, `cancellations` (a signed receipt: account id, counts, time) and
+//! `policies`. Erasure replaces the account's key and cancellation destroys it, so what sled
+//! still holds of deleted records in its segment files does not open. Writes of the account's
+//! content and the key changes take the account's lock (`SyncStore::lock`), so that no record is
+//! sealed with a key that is being replaced.
 
 use std::path::Path;
 
@@ -871,6 +884,83 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legacy_plaintext_records_are_read_and_sealed_when_next_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile: AccountProfile = serde_json::from_value(serde_json::json!({
+            "account_id": "acc_old", "account_name": "oldtimer", "phone": "+8613800000009",
+            "display_name": "LEGACY-MARKER", "email": null, "organisation": null, "date_of_birth": "1990-01-01",
+            "age_band": "adult", "sensitive_personal_information": false, "guardian": null, "region": "local",
+            "policy_version_accepted": 1, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        }))
+        .unwrap();
+        let record = AccountRecord { profile, password_hash: "phc".into() };
+        {
+            // A data directory of a platform from before sealing: plain JSON, no key file.
+            let db = sled::Config::new().path(dir.path().join("store")).open().unwrap();
+            db.open_tree("accounts").unwrap().insert("acc_old", serde_json::to_vec(&record).unwrap()).unwrap();
+            let stored = StoredEvent { received_at: 1, event: event("e1") };
+            let key = [prefix(&["acc_old", "usage_analytics"]), b"e1".to_vec()].concat();
+            db.open_tree("telemetry").unwrap().insert(key, serde_json::to_vec(&stored).unwrap()).unwrap();
+            let age = age_key(&prefix(&["acc_old", "usage_analytics"]), 1, "e1");
+            db.open_tree("telemetry_ages").unwrap().insert(age, &[]).unwrap();
+            db.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.keys.keys("acc_old").unwrap().is_empty());
+        let read = store.account("acc_old").unwrap().unwrap();
+        assert_eq!(read.profile.display_name.as_deref(), Some("LEGACY-MARKER"));
+        assert_eq!(store.telemetry("acc_old", Purpose::UsageAnalytics).unwrap().len(), 1);
+        // The next write seals it, with a key made for the account then.
+        store.put_account(&read).unwrap();
+        let raw = store.accounts.get("acc_old").unwrap().unwrap();
+        assert!(keys::is_sealed(&raw));
+        assert_eq!(store.keys.keys("acc_old").unwrap().len(), 1);
+        assert_eq!(store.account("acc_old").unwrap().unwrap().profile.display_name.as_deref(), Some("LEGACY-MARKER"));
+        // New records of a legacy account are sealed; the old plain ones still read.
+        store.ingest("acc_old", Purpose::UsageAnalytics, &[event("e2")], 2).unwrap();
+        assert_eq!(store.telemetry("acc_old", Purpose::UsageAnalytics).unwrap().len(), 2);
+        // Erasure rotates the key of a legacy account as of any other.
+        store.erase_account_data("acc_old").unwrap();
+        assert_eq!(store.telemetry("acc_old", Purpose::UsageAnalytics).unwrap().len(), 0);
+        assert_eq!(store.account("acc_old").unwrap().unwrap().profile.display_name.as_deref(), Some("LEGACY-MARKER"));
+        // An account that does not exist gets no key: its records are refused.
+        assert!(matches!(
+            store.ingest("acc_gone", Purpose::UsageAnalytics, &[event("e1")], 1),
+            Err(StoreError::Sealed(_))
+        ));
+        assert!(store.keys.keys("acc_gone").unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_interrupted_erasure_or_cancellation_is_finished_when_the_store_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let profile: AccountProfile = serde_json::from_value(serde_json::json!({
+                "account_id": "acc_a", "account_name": "a", "phone": "+8613800000008",
+                "display_name": "kept", "email": null, "organisation": null, "date_of_birth": "1990-01-01",
+                "age_band": "adult", "sensitive_personal_information": false, "guardian": null, "region": "local",
+                "policy_version_accepted": 1, "created_at": "", "updated_at": "",
+            }))
+            .unwrap();
+            store.put_account(&AccountRecord { profile, password_hash: "phc".into() }).unwrap();
+            store.ingest("acc_a", Purpose::UsageAnalytics, &[event("e1")], 1).unwrap();
+            // An erasure stopped right after its new key was written.
+            store.keys.begin_rotation("acc_a").unwrap();
+            // A cancellation stopped after the account was deleted, before its key was.
+            store.keys.sealing_key_or_create("acc_gone").unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.keys.pending_rotations().unwrap().is_empty());
+        assert_eq!(store.keys.keys("acc_a").unwrap().len(), 1);
+        assert_eq!(store.telemetry_count("acc_a", Purpose::UsageAnalytics).unwrap(), 0);
+        assert_eq!(store.account("acc_a").unwrap().unwrap().profile.display_name.as_deref(), Some("kept"));
+        assert!(store.keys.keys("acc_gone").unwrap().is_empty());
+        assert!(!dir.path().join("account-keys/acc_gone.key").exists());
+    }
 
     fn event(id: &str) -> TelemetryEvent {
         TelemetryEvent {

@@ -15,9 +15,14 @@
 //! of it is there or none. Writes of one account are also serialised by a lock (one of
 //! [`LOCK_STRIPES`]), so that of two writes expecting the same revision exactly one wins.
 //!
-//! Upload bytes are plain files, `<data dir>/uploads/<account>/<upload id>`, never in sled (they
-//! reach 1 GiB): each chunk is appended and synced before the answer, so the file's length is the
-//! upload's offset, across restarts too.
+//! Upload bytes are files, `<data dir>/uploads/<account>/<upload id>`, never in sled (they reach
+//! 1 GiB): each chunk is encrypted (XChaCha20 under a key derived from the account's key, the
+//! nonce in the sealed upload record: no expansion), appended and synced before the answer, so the
+//! file's length is the upload's offset, across restarts too.
+//!
+//! The values of `sync_items`, `sync_replays` (their answers hold item bodies) and `sync_uploads`
+//! are sealed with the account's key (`keys.rs`); keys, feed entries (kind and item id), cursors
+//! and replay ages are plain.
 //!
 //! Erasure keeps the account's cursor counter (a number, no content), so that a device holding
 //! an older cursor still sees later changes; cancellation removes it with the rest.
