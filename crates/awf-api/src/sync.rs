@@ -1292,6 +1292,34 @@ mod tests {
         assert_eq!(merged, agent("b", "ONE\ntwo\nTHREE\n", "m2"));
     }
 
+    fn table(name: &str, rows: serde_json::Value) -> serde_json::Value {
+        json!({"name": name, "description": "", "columns": [{"name": "a", "type": "text"}, {"name": "n", "type": "integer"}], "source_name": null, "created_at": "t", "rows": rows})
+    }
+
+    #[test]
+    fn table_rows_merge_cell_by_cell_and_the_same_cell_changed_on_both_sides_is_a_conflict() {
+        let base = table("t", json!([["x", 1], ["y", 2]]));
+        let mine = table("t", json!([["X", 1], ["y", 2]]));
+        let theirs = table("renamed", json!([["x", 1], ["y", 3]]));
+        assert_eq!(merge_table(&base, &mine, &theirs), Some(table("renamed", json!([["X", 1], ["y", 3]]))));
+        let theirs_same_cell = table("t", json!([["z", 1], ["y", 2]]));
+        assert_eq!(merge_table(&base, &mine, &theirs_same_cell), None);
+        // Rows added on one side and changed on the other: no cell-wise match, a conflict.
+        let longer = table("t", json!([["x", 1], ["y", 2], ["w", 4]]));
+        assert_eq!(merge_table(&base, &mine, &longer), None);
+        // A row added on one side only takes that side.
+        assert_eq!(merge_table(&base, &base, &longer), Some(longer.clone()));
+    }
+
+    #[test]
+    fn plugin_fields_merge_field_by_field_inside_the_draft() {
+        let plugin = |name: &str, url: &str, tools: u32| json!({"draft": {"name": name, "base_url": url, "auth": {"type": "bearer"}}, "spec": {"tools": tools}, "created_at": "t"});
+        let base = plugin("p", "https://a", 1);
+        let merged = merge_plugin(&base, &plugin("q", "https://a", 1), &plugin("p", "https://b", 2));
+        assert_eq!(merged, Some(plugin("q", "https://b", 2)));
+        assert_eq!(merge_plugin(&base, &plugin("q", "https://a", 1), &plugin("r", "https://a", 1)), None);
+    }
+
     #[test]
     fn the_same_field_changed_differently_on_both_sides_is_a_conflict() {
         let base = agent("a", "x\n", "m");
