@@ -170,6 +170,47 @@ pub struct Store {
     pub sync: crate::sync_store::SyncStore,
     /// The accounts' content keys (`keys.rs`), outside sled.
     keys: std::sync::Arc<KeyStore>,
+    /// The key of the log-in indexes' keyed hashes (`<data dir>/index-key`, outside sled).
+    index_key: keys::Key,
+}
+
+/// The file of the log-in indexes' key, in the data directory.
+pub const INDEX_KEY_FILE: &str = "index-key";
+/// The first bytes of an index key that is a keyed hash (account names and phone digits never
+/// start with a NUL).
+const INDEX_TAG: &[u8] = b"\0h";
+
+/// Reads the index key, creating it (32 random bytes, mode 0600, temporary file, fsynced,
+/// renamed) on first start.
+fn load_or_create_index_key(dir: &Path) -> Result<keys::Key> {
+    use rand::RngCore;
+    use std::io::Write;
+    let path = dir.join(INDEX_KEY_FILE);
+    if !path.exists() {
+        std::fs::create_dir_all(dir)?;
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        let tmp = dir.join(format!(".{INDEX_KEY_FILE}.tmp"));
+        let _ = std::fs::remove_file(&tmp);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp)?;
+        file.write_all(&key)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, &path)?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    std::fs::read(&path)?
+        .try_into()
+        .map_err(|_| StoreError::Sealed(format!("{}: the index key is 32 bytes", path.display())))
 }
 
 /// The key a new record of `account` is sealed with: its key, made now for an account that
@@ -222,8 +263,8 @@ fn get_str(tree: &sled::Tree, key: &str) -> Result<Option<String>> {
 }
 
 /// Inserts `key → value` only when `key` is absent; `false` when it was taken.
-fn claim(tree: &sled::Tree, key: &str, value: &str) -> Result<bool> {
-    Ok(tree.compare_and_swap(key.as_bytes(), None::<&[u8]>, Some(value.as_bytes()))?.is_ok())
+fn claim(tree: &sled::Tree, key: &[u8], value: &str) -> Result<bool> {
+    Ok(tree.compare_and_swap(key, None::<&[u8]>, Some(value.as_bytes()))?.is_ok())
 }
 
 impl Store {
@@ -234,6 +275,7 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store> {
         let db = sled::Config::new().path(dir.join("store")).open()?;
         let keys = std::sync::Arc::new(KeyStore::open(dir)?);
+        let index_key = load_or_create_index_key(dir)?;
         let store = Store {
             accounts: db.open_tree("accounts")?,
             names: db.open_tree("names")?,
@@ -254,8 +296,22 @@ impl Store {
             publishing: std::sync::Mutex::new(()),
             sync: crate::sync_store::SyncStore::open(&db, dir, keys.clone())?,
             keys,
+            index_key,
             db,
         };
+        // Index entries of a data directory from before the keyed hashes: hashed now.
+        for tree in [&store.names, &store.phones, &store.sms] {
+            let mut batch = sled::Batch::default();
+            for entry in tree.iter() {
+                let (key, value) = entry?;
+                if !key.starts_with(INDEX_TAG) {
+                    batch.remove(key.clone());
+                    batch.insert(store.ix(&key), value);
+                }
+            }
+            tree.apply_batch(batch)?;
+        }
+        store.flush()?;
         for account in store.keys.pending_rotations()? {
             if store.accounts.contains_key(account.as_bytes())? {
                 store.delete_data(&account)?;
@@ -273,6 +329,16 @@ impl Store {
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
         Ok(())
+    }
+
+    /// The key of a log-in index entry (`names`, `phones`, `sms`): HMAC-SHA256 of the name or
+    /// phone digits under the index key, so that what sled keeps of a deleted entry does not
+    /// spell the name or number.
+    fn ix(&self, value: &[u8]) -> Vec<u8> {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.index_key).expect("HMAC takes any key length");
+        mac.update(value);
+        [INDEX_TAG, &mac.finalize().into_bytes()].concat()
     }
 
     // Accounts.
@@ -296,40 +362,43 @@ impl Store {
     }
 
     pub fn account_id_by_name(&self, name: &str) -> Result<Option<String>> {
-        get_str(&self.names, &name.to_lowercase())
+        Ok(self.names.get(self.ix(name.to_lowercase().as_bytes()))?.map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     pub fn account_id_by_phone(&self, phone_key: &str) -> Result<Option<String>> {
-        get_str(&self.phones, phone_key)
+        Ok(self.phones.get(self.ix(phone_key.as_bytes()))?.map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     /// Reserves an account name (case-insensitively); `false` when it is taken.
     pub fn claim_name(&self, name: &str, account_id: &str) -> Result<bool> {
-        claim(&self.names, &name.to_lowercase(), account_id)
+        claim(&self.names, &self.ix(name.to_lowercase().as_bytes()), account_id)
     }
 
     pub fn release_name(&self, name: &str) -> Result<()> {
-        self.names.remove(name.to_lowercase().as_bytes())?;
+        self.names.remove(self.ix(name.to_lowercase().as_bytes()))?;
         Ok(())
     }
 
     pub fn claim_phone(&self, phone_key: &str, account_id: &str) -> Result<bool> {
-        claim(&self.phones, phone_key, account_id)
+        claim(&self.phones, &self.ix(phone_key.as_bytes()), account_id)
     }
 
     // SMS codes.
 
     pub fn sms(&self, phone_key: &str) -> Result<Option<SmsRecord>> {
-        get(&self.sms, phone_key)
+        match self.sms.get(self.ix(phone_key.as_bytes()))? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
     }
 
     pub fn put_sms(&self, phone_key: &str, record: &SmsRecord) -> Result<()> {
-        put(&self.sms, phone_key, record)?;
+        self.sms.insert(self.ix(phone_key.as_bytes()), serde_json::to_vec(record)?)?;
         self.flush()
     }
 
     pub fn remove_sms(&self, phone_key: &str) -> Result<()> {
-        self.sms.remove(phone_key.as_bytes())?;
+        self.sms.remove(self.ix(phone_key.as_bytes()))?;
         self.flush()
     }
 
@@ -822,9 +891,9 @@ impl Store {
         }
         deleted.insert("sessions".into(), sessions);
 
-        self.sms.remove(phone_key.as_bytes())?;
+        self.sms.remove(self.ix(phone_key.as_bytes()))?;
         if let Some(record) = self.account(account_id)? {
-            self.names.remove(record.profile.account_name.to_lowercase().as_bytes())?;
+            self.names.remove(self.ix(record.profile.account_name.to_lowercase().as_bytes()))?;
         }
         // Any other reservation pointing to the account (a name released by a rename is gone
         // already; this is the belt to those braces).
@@ -905,10 +974,19 @@ mod tests {
             db.open_tree("telemetry").unwrap().insert(key, serde_json::to_vec(&stored).unwrap()).unwrap();
             let age = age_key(&prefix(&["acc_old", "usage_analytics"]), 1, "e1");
             db.open_tree("telemetry_ages").unwrap().insert(age, &[]).unwrap();
+            db.open_tree("names").unwrap().insert("oldtimer", "acc_old").unwrap();
+            db.open_tree("phones").unwrap().insert("8613800000009", "acc_old").unwrap();
             db.flush().unwrap();
         }
         let store = Store::open(dir.path()).unwrap();
         assert!(store.keys.keys("acc_old").unwrap().is_empty());
+        // The log-in indexes were hashed when the store opened.
+        assert_eq!(store.account_id_by_name("OldTimer").unwrap().as_deref(), Some("acc_old"));
+        assert_eq!(store.account_id_by_phone("8613800000009").unwrap().as_deref(), Some("acc_old"));
+        assert!(!store.claim_name("oldtimer", "acc_new").unwrap());
+        for tree in [&store.names, &store.phones] {
+            assert!(tree.iter().all(|e| e.unwrap().0.starts_with(INDEX_TAG)));
+        }
         let read = store.account("acc_old").unwrap().unwrap();
         assert_eq!(read.profile.display_name.as_deref(), Some("LEGACY-MARKER"));
         assert_eq!(store.telemetry("acc_old", Purpose::UsageAnalytics).unwrap().len(), 1);

@@ -232,8 +232,10 @@ fn after_cancellation_no_file_of_the_data_dir_holds_the_accounts_content_or_key(
     p.fill(&other.tokens.access_token, "other-marker-survives");
     p.stop();
 
-    // At rest, sealed: no file holds the content in clear, and the key is outside sled.
+    // At rest, sealed: no file holds the content in clear (nor the phone: sealed in the profile,
+    // a keyed hash in the log-in index), and the key is outside sled.
     assert_eq!(files_holding(dir.path(), marker.as_bytes()), Vec::<PathBuf>::new());
+    assert_eq!(files_holding(dir.path(), b"8613822220001"), Vec::<PathBuf>::new());
     let key = key_of(dir.path(), &account);
     assert_eq!(key_files(dir.path(), &account).len(), 1);
     assert_eq!(files_holding(&dir.path().join("store"), &key), Vec::<PathBuf>::new());
@@ -253,6 +255,7 @@ fn after_cancellation_no_file_of_the_data_dir_holds_the_accounts_content_or_key(
     p.stop();
 
     assert_eq!(files_holding(dir.path(), marker.as_bytes()), Vec::<PathBuf>::new());
+    assert_eq!(files_holding(dir.path(), b"8613822220001"), Vec::<PathBuf>::new());
     assert_eq!(key_files(dir.path(), &account), Vec::<PathBuf>::new(), "no key file of the account remains");
     assert_eq!(files_holding(dir.path(), &key), Vec::<PathBuf>::new(), "the key's bytes are nowhere");
     assert!(!dir.path().join("uploads").join(&account).exists());

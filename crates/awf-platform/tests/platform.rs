@@ -615,7 +615,10 @@ fn no_secret_reaches_the_data_directory_in_clear() {
     assert!(status.success());
 
     let files = all_bytes(dir.path());
-    assert!(files.iter().any(|(_, b)| contains(b, b"iris")), "the store was written where expected");
+    let account_id = grant.account.account_id.as_bytes();
+    assert!(files.iter().any(|(_, b)| contains(b, account_id)), "the store was written where expected");
+    // The phone is sealed in the account record and a keyed hash in the log-in indexes.
+    assert!(!files.iter().any(|(_, b)| contains(b, b"8613800000016")), "the phone is in no file in clear");
     let mut secrets = vec![
         PASSWORD.to_string(),
         grant.tokens.access_token,
