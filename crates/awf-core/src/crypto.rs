@@ -3,8 +3,8 @@
 //!
 //! Sealed layout: `[format version = 1][24-byte nonce][ciphertext + 16-byte tag]`.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
+use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 
 use crate::secret::DataKey;
@@ -61,6 +61,22 @@ impl Cipher {
         let aad = Self::aad(tree, key);
         self.aead.decrypt(nonce, Payload { msg: &sealed[1 + NONCE_LEN..], aad: &aad }).map_err(|_| OpenError)
     }
+
+    /// Opens, inside `buf` itself, a value sealed by [`Cipher::seal`] for the same tree and key,
+    /// and returns where the plaintext now is in `buf`. Allocates nothing: large values (dataset
+    /// pieces) are read into one reused buffer.
+    pub fn open_in_place(&self, tree: &str, key: &[u8], buf: &mut [u8]) -> Result<std::ops::Range<usize>, OpenError> {
+        if buf.len() < 1 + NONCE_LEN + 16 || buf[0] != FORMAT_V1 {
+            return Err(OpenError);
+        }
+        let aad = Self::aad(tree, key);
+        let (head, body) = buf.split_at_mut(1 + NONCE_LEN);
+        let (ct, tag) = body.split_at_mut(body.len() - 16);
+        self.aead
+            .decrypt_in_place_detached(XNonce::from_slice(&head[1..]), &aad, ct, Tag::from_slice(tag))
+            .map_err(|_| OpenError)?;
+        Ok(1 + NONCE_LEN..buf.len() - 16)
+    }
 }
 
 #[cfg(test)]
@@ -73,7 +89,10 @@ mod tests {
         fn round_trip(data in proptest::collection::vec(any::<u8>(), 0..2048), key in proptest::collection::vec(any::<u8>(), 0..40)) {
             let c = Cipher::new(&DataKey::random());
             let sealed = c.seal("agents", &key, &data);
-            prop_assert_eq!(c.open("agents", &key, &sealed).unwrap(), data);
+            prop_assert_eq!(c.open("agents", &key, &sealed).unwrap(), data.clone());
+            let mut buf = sealed.clone();
+            let at = c.open_in_place("agents", &key, &mut buf).unwrap();
+            prop_assert_eq!(&buf[at], &data[..]);
         }
     }
 
@@ -86,6 +105,9 @@ mod tests {
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
         assert!(c.open("agents", b"a1", &tampered).is_err(), "tampered");
+        assert!(c.open_in_place("agents", b"a1", &mut tampered.clone()).is_err(), "tampered, in place");
+        assert!(c.open_in_place("agents", b"a2", &mut sealed.clone()).is_err(), "moved, in place");
+        assert!(c.open_in_place("agents", b"a1", &mut sealed[..sealed.len() - 1].to_vec()).is_err(), "truncated");
         assert!(Cipher::new(&DataKey::random()).open("agents", b"a1", &sealed).is_err(), "other key");
         assert!(!sealed.windows(6).any(|w| w == b"secret"), "plaintext visible");
     }

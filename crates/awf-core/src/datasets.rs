@@ -1,10 +1,30 @@
-//! Datasets (B3): text files (txt, md, csv, json, jsonl) kept in the store with their chunking
+//! Datasets (B3): text files (txt, md, csv, json, jsonl) kept in the profile with their chunking
 //! settings and PII findings.
 //!
-//! The text is stored decoded to UTF-8, in sealed 1 MiB pieces (tree `dataset_text`), so a
-//! large file never needs one huge record; the description (tree `datasets`) holds its size,
-//! source encoding, SHA-256 and findings. Chunks are computed from the text when previewed.
-
+//! The description (tree `datasets`) holds a dataset's size, source encoding, SHA-256 and
+//! findings. Its text, decoded to UTF-8, lives outside sled (schema 7), in sealed files of
+//! [`PIECE_BYTES`] each:
+//!
+//! ```text
+//! <data dir>/datasets/<dataset dir>/<piece number, 8 hex digits>.piece
+//! ```
+//!
+//! `<dataset dir>` is the id when it is a plain id (ULID-like: `A-Z 0-9 - _`, at most 64), else
+//! `=` and the SHA-256 of the id (ids from a bundle are arbitrary strings and must not name a
+//! path). Each file is sealed with the profile's data key ([`Storage::seal_blob`]), the associated
+//! data binding the dataset id, the piece number and the text's SHA-256: a file moved to another
+//! dataset or place, swapped, truncated, altered or left over from an earlier text of the same id
+//! fails to open, and the read names the dataset and the piece. Nothing on disk is plaintext.
+//!
+//! Why files: sled keeps what it reads (its page cache accounts a 1 MiB blob at the size of its
+//! pointer), so exporting 256 MB of text held ≈450 MB; a file is read into one reused buffer,
+//! so reading any amount of text takes constant memory (issue 7).
+//!
+//! Writes: each piece goes to a temporary file in the dataset's directory, is synced and renamed,
+//! and the directory is synced; the description is committed to sled last, so a dataset is
+//! listed only once all its text is durable, and a crash leaves only an orphan directory, which
+//! the next open of the profile removes ([`remove_orphans`]). Deleting commits the sled change
+//! first, then removes the directory. Chunks are computed from the text when previewed.
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
@@ -80,16 +100,211 @@ pub struct Datasets<'a> {
     pub(crate) profile: &'a crate::Profile,
 }
 
-fn piece_key(id: &str, piece: u32) -> Vec<u8> {
-    let mut k = piece_prefix(id);
-    k.extend_from_slice(&piece.to_be_bytes());
-    k
-}
+/// The directory, under the data directory, that holds every dataset's text files.
+pub const TEXT_DIR: &str = "datasets";
+/// The sealing domain of piece files.
+const PIECE_DOMAIN: &str = "dataset_piece";
+/// A sealed piece: version byte, nonce, ciphertext, tag.
+const SEALED_OVERHEAD: usize = 1 + 24 + 16;
 
-fn piece_prefix(id: &str) -> Vec<u8> {
+/// The legacy (schema 5 and 6) sled key of a piece; read only by the migration to schema 7.
+pub(crate) fn legacy_piece_prefix(id: &str) -> Vec<u8> {
     let mut k = id.as_bytes().to_vec();
     k.push(b'/');
     k
+}
+
+/// The name of a dataset's directory: the id itself when it is plain, else `=` and its SHA-256
+/// (never a path, never two ids differing only in case on a case-insensitive file system).
+fn dir_name(id: &str) -> String {
+    let plain = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if plain {
+        id.to_string()
+    } else {
+        format!("={}", hex::encode(sha2::Sha256::digest(id.as_bytes())))
+    }
+}
+
+fn text_root(storage: &Storage) -> std::path::PathBuf {
+    storage.data_dir().join(TEXT_DIR)
+}
+
+fn piece_dir(storage: &Storage, id: &str) -> std::path::PathBuf {
+    text_root(storage).join(dir_name(id))
+}
+
+fn piece_file(n: u64) -> String {
+    format!("{n:08x}.piece")
+}
+
+/// Associated data of a piece: the dataset id (length-prefixed), the piece number and the SHA-256
+/// of the whole text.
+fn piece_aad(ds: &Dataset, n: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(4 + ds.id.len() + 8 + ds.sha256.len());
+    k.extend_from_slice(&(ds.id.len() as u32).to_be_bytes());
+    k.extend_from_slice(ds.id.as_bytes());
+    k.extend_from_slice(&n.to_be_bytes());
+    k.extend_from_slice(ds.sha256.as_bytes());
+    k
+}
+
+fn piece_count(bytes: u64) -> u64 {
+    bytes.div_ceil(PIECE_BYTES as u64)
+}
+
+fn io_err<'p>(context: &'static str, path: &'p std::path::Path) -> impl FnOnce(std::io::Error) -> CoreError + 'p {
+    move |e| CoreError::io(context, path, e)
+}
+
+fn remove_dir(path: &std::path::Path) -> Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(CoreError::io("removing a dataset's text files", path, e)),
+    }
+}
+
+/// Writes a dataset's text as sealed piece files, streaming: [`PieceWriter::push`] any amount,
+/// [`PieceWriter::finish`] syncs the directory. Starting one removes the files the dataset had.
+pub(crate) struct PieceWriter<'s> {
+    storage: &'s Storage,
+    ds: Dataset,
+    dir: std::path::PathBuf,
+    buf: Vec<u8>,
+    next: u64,
+    written: u64,
+}
+
+impl<'s> PieceWriter<'s> {
+    pub(crate) fn new(storage: &'s Storage, ds: &Dataset) -> Result<Self> {
+        let root = text_root(storage);
+        let dir = piece_dir(storage, &ds.id);
+        remove_dir(&dir)?;
+        let root_existed = root.is_dir();
+        std::fs::create_dir_all(&dir).map_err(io_err("creating a dataset's text directory", &dir))?;
+        // The new directory entries are durable before any piece is.
+        if !root_existed {
+            crate::keys::sync_dir(storage.data_dir()).map_err(io_err("syncing the data directory", &root))?;
+        }
+        crate::keys::sync_dir(&root).map_err(io_err("syncing the datasets directory", &root))?;
+        Ok(PieceWriter { storage, ds: ds.clone(), dir, buf: Vec::with_capacity(PIECE_BYTES), next: 0, written: 0 })
+    }
+
+    pub(crate) fn push(&mut self, mut bytes: &[u8]) -> Result<()> {
+        while !bytes.is_empty() {
+            let take = (PIECE_BYTES - self.buf.len()).min(bytes.len());
+            self.buf.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.buf.len() == PIECE_BYTES {
+                self.write_piece()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_piece(&mut self) -> Result<()> {
+        use std::io::Write;
+        let n = self.next;
+        let sealed = self.storage.seal_blob(PIECE_DOMAIN, &piece_aad(&self.ds, n), &self.buf);
+        let path = self.dir.join(piece_file(n));
+        let tmp = self.dir.join(format!("{}.tmp", piece_file(n)));
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&sealed)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        };
+        write().map_err(io_err("writing a dataset's text", &path))?;
+        self.written += self.buf.len() as u64;
+        self.next += 1;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes the last piece and syncs the directory; returns the bytes of text written.
+    pub(crate) fn finish(mut self) -> Result<u64> {
+        if !self.buf.is_empty() {
+            self.write_piece()?;
+        }
+        crate::keys::sync_dir(&self.dir).map_err(io_err("syncing a dataset's text directory", &self.dir))?;
+        Ok(self.written)
+    }
+}
+
+/// Reads a dataset's text piece by piece into one reused buffer (constant memory), checking
+/// every piece's seal, its place and its size.
+fn read_pieces(storage: &Storage, ds: &Dataset, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    use std::io::Read;
+    let dir = piece_dir(storage, &ds.id);
+    let count = piece_count(ds.bytes);
+    let corrupt = |n: u64, what: &str| CoreError::Corrupt {
+        detail: format!("dataset `{}`: piece {n} of {count} (file {}) {what}", ds.id, piece_file(n)),
+    };
+    let mut buf = Vec::with_capacity(PIECE_BYTES + SEALED_OVERHEAD);
+    for n in 0..count {
+        let path = dir.join(piece_file(n));
+        buf.clear();
+        let file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(corrupt(n, "is missing")),
+            Err(e) => return Err(CoreError::io("reading a dataset's text", &path, e)),
+        };
+        file.take((PIECE_BYTES + SEALED_OVERHEAD + 1) as u64)
+            .read_to_end(&mut buf)
+            .map_err(io_err("reading a dataset's text", &path))?;
+        let at = storage.open_blob_in_place(PIECE_DOMAIN, &piece_aad(ds, n), &mut buf).map_err(|_| {
+            corrupt(n, "failed authentication: wrong key, or the file was altered, truncated, swapped or replaced")
+        })?;
+        let expected = if n + 1 == count { ds.bytes - n * PIECE_BYTES as u64 } else { PIECE_BYTES as u64 };
+        if at.len() as u64 != expected {
+            return Err(corrupt(n, &format!("holds {} bytes, not {expected}", at.len())));
+        }
+        f(&buf[at])?;
+    }
+    Ok(())
+}
+
+/// Removes the text directories of datasets that do not exist (a crash between writing the
+/// files and committing the description, or between deleting a dataset and its files), and
+/// temporary files. Run once when the profile is opened, before anything can import. Best
+/// effort: what cannot be removed now is tried again at the next open.
+pub(crate) fn remove_orphans(storage: &Storage) {
+    let root = text_root(storage);
+    let Ok(entries) = std::fs::read_dir(&root) else { return };
+    let live: std::collections::HashSet<String> = match storage.keys_prefix(Tree::Datasets, b"") {
+        Ok(keys) => keys.iter().map(|k| dir_name(&String::from_utf8_lossy(k))).collect(),
+        Err(_) => return,
+    };
+    let mut removed = false;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if live.contains(&name) {
+            continue;
+        }
+        let path = e.path();
+        let gone = if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed |= gone.is_ok();
+    }
+    if removed {
+        let _ = crate::keys::sync_dir(&root);
+    }
+}
+
+/// Bytes of the sealed text files on disk (the inventory).
+pub(crate) fn text_files_bytes(storage: &Storage) -> u64 {
+    let Ok(dirs) = std::fs::read_dir(text_root(storage)) else { return 0 };
+    dirs.flatten()
+        .filter_map(|d| std::fs::read_dir(d.path()).ok())
+        .flat_map(|files| files.flatten())
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 impl Datasets<'_> {
@@ -154,25 +369,24 @@ impl Datasets<'_> {
         Ok(ds)
     }
 
-    /// Stores a dataset and its text: the text pieces in batches, then the description last, so
-    /// a dataset is listed only once all of its text is durable. A crash half-way leaves
-    /// orphan pieces that [`Datasets::put_raw`] or a re-import overwrite.
+    /// Stores a dataset and its text: the text as sealed piece files (synced), then the
+    /// description last, so a dataset is listed only once all of its text is durable. A crash
+    /// half-way leaves an orphan directory that the next open removes. Replacing a dataset
+    /// removes its old files first.
     fn write_new(&self, ds: &Dataset, text: &[u8], progress: &mut dyn FnMut(u64)) -> Result<()> {
-        for old in self.storage.keys_prefix(Tree::DatasetText, &piece_prefix(&ds.id))? {
-            let mut b = Batch::default();
-            b.delete(Tree::DatasetText, old);
-            self.storage.commit(b)?;
+        if text.len() as u64 != ds.bytes {
+            return Err(CoreError::invalid(
+                "dataset",
+                format!("`{}` says {} bytes of text; {} were given", ds.id, ds.bytes, text.len()),
+            ));
         }
-        const PIECES_PER_BATCH: usize = 16;
-        for (batch_no, group) in text.chunks(PIECE_BYTES * PIECES_PER_BATCH).enumerate() {
-            let mut b = Batch::default();
-            for (i, piece) in group.chunks(PIECE_BYTES).enumerate() {
-                let n = (batch_no * PIECES_PER_BATCH + i) as u32;
-                b.put(Tree::DatasetText, piece_key(&ds.id, n), piece.to_vec());
-            }
-            self.storage.commit(b)?;
-            progress(((batch_no + 1) * PIECE_BYTES * PIECES_PER_BATCH).min(text.len()) as u64);
+        let mut w = PieceWriter::new(self.storage, ds)?;
+        const PROGRESS_EVERY: usize = PIECE_BYTES * 16;
+        for (i, group) in text.chunks(PROGRESS_EVERY).enumerate() {
+            w.push(group)?;
+            progress(((i + 1) * PROGRESS_EVERY).min(text.len()) as u64);
         }
+        w.finish()?;
         let mut b = Batch::default();
         b.put(Tree::Datasets, ds.id.as_bytes(), encode(ds));
         crate::sync::enqueue(&mut b, ItemKind::Dataset, &ds.id, SyncOp::Upsert);
@@ -205,7 +419,7 @@ impl Datasets<'_> {
     pub fn text(&self, id: &str) -> Result<String> {
         let ds = self.get(id)?;
         let mut bytes = Vec::with_capacity(ds.bytes as usize);
-        self.for_each_piece(id, |p| {
+        read_pieces(self.storage, &ds, |p| {
             bytes.extend_from_slice(p);
             Ok(())
         })?;
@@ -216,16 +430,11 @@ impl Datasets<'_> {
             .map_err(|_| CoreError::Corrupt { detail: format!("dataset `{id}`: its text is not UTF-8") })
     }
 
-    /// Streams the stored text piece by piece (constant memory).
-    pub fn for_each_piece(&self, id: &str, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
-        for key in self.storage.keys_prefix(Tree::DatasetText, &piece_prefix(id))? {
-            let piece = self
-                .storage
-                .get(Tree::DatasetText, &key)?
-                .ok_or_else(|| CoreError::Corrupt { detail: format!("dataset `{id}` lost a piece") })?;
-            f(&piece)?;
-        }
-        Ok(())
+    /// Streams the stored text piece by piece (constant memory). A missing, altered, truncated
+    /// or swapped piece file is [`CoreError::Corrupt`] naming the dataset and the piece.
+    pub fn for_each_piece(&self, id: &str, f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        let ds = self.get(id)?;
+        read_pieces(self.storage, &ds, f)
     }
 
     /// A page of chunks (for the preview).
@@ -273,10 +482,249 @@ impl Datasets<'_> {
         self.profile.agents().detach(id)?;
         let mut b = Batch::default();
         b.delete(Tree::Datasets, id.as_bytes());
-        for k in self.storage.keys_prefix(Tree::DatasetText, &piece_prefix(id))? {
-            b.delete(Tree::DatasetText, k);
-        }
         crate::sync::enqueue(&mut b, ItemKind::Dataset, id, SyncOp::Delete);
-        self.storage.commit(b)
+        self.storage.commit(b)?;
+        // After the commit: a crash in between leaves an orphan directory, removed at the next open.
+        remove_dir(&piece_dir(self.storage, id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::keys::MemoryVault;
+    use crate::{OpenOptions, Profile};
+
+    const MARKER: &str = "MARKER-dataset-plaintext-7";
+
+    fn open(dir: &Path, vault: &Arc<MemoryVault>) -> Profile {
+        Profile::open(OpenOptions::new(dir).vault(vault.clone())).unwrap()
+    }
+
+    /// About `bytes` of text, every line carrying the marker.
+    fn text(bytes: usize) -> String {
+        let mut t = String::with_capacity(bytes + 100);
+        let mut i = 0;
+        while t.len() < bytes {
+            t.push_str(&format!("line {i}: {MARKER} lorem ipsum dolor sit amet\n"));
+            i += 1;
+        }
+        t
+    }
+
+    fn import(p: &Profile, name: &str, t: &str) -> Dataset {
+        p.datasets().import(name, t.as_bytes(), ChunkOptions::default(), &mut |_, _| {}).unwrap()
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    fn piece(p: &Profile, id: &str, n: u64) -> PathBuf {
+        p.data_dir().join(TEXT_DIR).join(id).join(piece_file(n))
+    }
+
+    fn read_error(p: &Profile, id: &str) -> String {
+        match p.datasets().for_each_piece(id, |_| Ok(())).unwrap_err() {
+            CoreError::Corrupt { detail } => detail,
+            other => panic!("not Corrupt: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn text_lives_in_sealed_files_and_a_moved_or_damaged_piece_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let p = open(dir.path(), &vault);
+        let (ta, tb) = (text(PIECE_BYTES * 5 / 2), text(PIECE_BYTES * 3 / 2));
+        let a = import(&p, "a.txt", &ta);
+        let b = import(&p, "b.txt", &tb);
+        assert_eq!(p.storage().len(Tree::DatasetText), 0, "no text in sled");
+        let files: Vec<PathBuf> = walk(&p.data_dir().join(TEXT_DIR).join(&a.id));
+        assert_eq!(files.len(), 3, "{files:?}");
+        for f in walk(p.data_dir()) {
+            let bytes = std::fs::read(&f).unwrap();
+            assert!(!bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()), "plaintext in {}", f.display());
+        }
+        assert_eq!(p.datasets().text(&a.id).unwrap(), ta);
+        let mut pieces = 0;
+        p.datasets()
+            .for_each_piece(&b.id, |piece| {
+                pieces += 1;
+                assert!(piece.len() <= PIECE_BYTES);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(pieces, 2);
+
+        let keep = |n| std::fs::read(piece(&p, &a.id, n)).unwrap();
+        let (p0, p1, p2) = (keep(0), keep(1), keep(2));
+        let restore = || {
+            for (n, bytes) in [(0, &p0), (1, &p1), (2, &p2)] {
+                std::fs::write(piece(&p, &a.id, n), bytes).unwrap();
+            }
+            assert_eq!(p.datasets().text(&a.id).unwrap(), ta);
+        };
+        // Two pieces swapped.
+        std::fs::write(piece(&p, &a.id, 0), &p1).unwrap();
+        std::fs::write(piece(&p, &a.id, 1), &p0).unwrap();
+        let e = read_error(&p, &a.id);
+        assert!(e.contains(&a.id) && e.contains("piece 0 of 3") && e.contains("failed authentication"), "{e}");
+        restore();
+        // Another dataset's piece in its place.
+        std::fs::copy(piece(&p, &b.id, 0), piece(&p, &a.id, 0)).unwrap();
+        let e = read_error(&p, &a.id);
+        assert!(e.contains(&a.id) && e.contains("piece 0 of 3"), "{e}");
+        assert!(matches!(p.datasets().text(&a.id), Err(CoreError::Corrupt { .. })));
+        restore();
+        // Truncated by one byte, and cut to nothing.
+        std::fs::write(piece(&p, &a.id, 2), &p2[..p2.len() - 1]).unwrap();
+        let e = read_error(&p, &a.id);
+        assert!(e.contains("piece 2 of 3") && e.contains("00000002.piece"), "{e}");
+        std::fs::write(piece(&p, &a.id, 2), b"").unwrap();
+        assert!(read_error(&p, &a.id).contains("piece 2 of 3"));
+        restore();
+        // One byte changed.
+        let mut flipped = p1.clone();
+        flipped[100] ^= 1;
+        std::fs::write(piece(&p, &a.id, 1), &flipped).unwrap();
+        assert!(read_error(&p, &a.id).contains("piece 1 of 3"));
+        restore();
+        // Missing.
+        std::fs::remove_file(piece(&p, &a.id, 1)).unwrap();
+        let e = read_error(&p, &a.id);
+        assert!(e.contains(&a.id) && e.contains("piece 1 of 3") && e.contains("missing"), "{e}");
+        restore();
+        // An earlier text of the same id does not open under the new record.
+        let old = p.datasets().get(&a.id).unwrap();
+        let mut newer = old.clone();
+        let tc = format!("second version\n{ta}");
+        newer.bytes = tc.len() as u64;
+        newer.sha256 = hex::encode(sha2::Sha256::digest(tc.as_bytes()));
+        p.datasets().put_raw(&newer, tc.as_bytes()).unwrap();
+        assert_eq!(p.datasets().text(&a.id).unwrap(), tc);
+        std::fs::write(piece(&p, &a.id, 0), &p0).unwrap();
+        assert!(read_error(&p, &a.id).contains("piece 0 of 3"));
+    }
+
+    #[test]
+    fn deleting_removes_the_files_and_opening_removes_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let root = dir.path().join(TEXT_DIR);
+        let (kept, orphan) = {
+            let p = open(dir.path(), &vault);
+            let t = text(PIECE_BYTES + 10);
+            let gone = import(&p, "gone.txt", &t);
+            let kept = import(&p, "kept.txt", &t);
+            let inventory = p.inventory().unwrap();
+            let datasets = inventory.iter().find(|c| c.category == "datasets").unwrap();
+            assert!(datasets.bytes > 2 * t.len() as u64, "{datasets:?}");
+            assert!(datasets.location.contains(TEXT_DIR), "{datasets:?}");
+            p.datasets().delete(&gone.id).unwrap();
+            assert!(!root.join(&gone.id).exists(), "deleted with its dataset");
+            assert!(p.datasets().for_each_piece(&gone.id, |_| Ok(())).is_err());
+            // As a crash between writing the files and committing the record leaves them.
+            let orphan = root.join("01ORPHANDATASET");
+            std::fs::create_dir_all(&orphan).unwrap();
+            std::fs::copy(piece(&p, &kept.id, 0), orphan.join(piece_file(0))).unwrap();
+            std::fs::write(root.join("stray.tmp"), b"x").unwrap();
+            (kept, orphan)
+        };
+        let p = open(dir.path(), &vault);
+        assert!(!orphan.exists() && !root.join("stray.tmp").exists(), "orphans removed at open");
+        assert_eq!(p.datasets().text(&kept.id).unwrap().len() as u64, kept.bytes);
+    }
+
+    #[test]
+    fn an_id_that_is_not_plain_never_names_a_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let p = open(dir.path(), &vault);
+        let mut ds = import(&p, "a.txt", "hello\n");
+        for id in ["../../escape", "lower-case", "a/b", ""] {
+            ds.id = id.to_string();
+            p.datasets().put_raw(&ds, b"hello\n").unwrap();
+            assert_eq!(p.datasets().text(id).unwrap(), "hello\n");
+        }
+        assert!(!dir.path().join("escape").exists() && !dir.path().parent().unwrap().join("escape").exists());
+        for e in std::fs::read_dir(dir.path().join(TEXT_DIR)).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            assert!(name.starts_with('=') || name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        }
+        // A text that does not match its description is refused before anything is written.
+        assert!(matches!(p.datasets().put_raw(&ds, b"other"), Err(CoreError::Invalid { .. })));
+        assert_eq!(p.datasets().text("").unwrap(), "hello\n");
+    }
+
+    #[test]
+    fn migrating_a_v6_store_moves_the_text_into_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let t = text(PIECE_BYTES * 5 / 2);
+        let small = "客户问答：请致电联系我们。\n".to_string();
+        // Writes the text into sled as schemas 5 and 6 did (1 MiB pieces under `<id>/<n u32 BE>`),
+        // removes its files and stamps the store with version 6.
+        let as_v6 = |p: &Profile, texts: &[(&str, &str)]| {
+            let mut b = Batch::default();
+            for (id, text) in texts {
+                std::fs::remove_dir_all(p.data_dir().join(TEXT_DIR).join(id)).ok();
+                for (n, piece) in text.as_bytes().chunks(PIECE_BYTES).enumerate() {
+                    let mut k = legacy_piece_prefix(id);
+                    k.extend_from_slice(&(n as u32).to_be_bytes());
+                    b.put(Tree::DatasetText, k, piece.to_vec());
+                }
+            }
+            crate::migrate::set_version(&mut b, 6);
+            p.storage().commit(b).unwrap();
+        };
+        let (big, little) = {
+            let p = open(dir.path(), &vault);
+            let big = import(&p, "big.txt", &t);
+            let little = import(&p, "little.txt", &small);
+            as_v6(&p, &[(&big.id, &t), (&little.id, &small), ("01GONEDATASET", "orphan piece")]);
+            assert_eq!(p.storage().len(Tree::DatasetText), 5);
+            (big, little)
+        };
+        for rerun in [false, true] {
+            let p = open(dir.path(), &vault);
+            assert_eq!(p.migrated_from(), Some(6));
+            assert_eq!(p.storage().len(Tree::DatasetText), 0, "sled holds no text");
+            assert_eq!(p.datasets().text(&big.id).unwrap(), t);
+            assert_eq!(p.datasets().text(&little.id).unwrap(), small);
+            assert_eq!(walk(&p.data_dir().join(TEXT_DIR).join(&big.id)).len(), 3);
+            assert!(!p.data_dir().join(TEXT_DIR).join("01GONEDATASET").exists());
+            for f in walk(&p.data_dir().join(TEXT_DIR)) {
+                let bytes = std::fs::read(&f).unwrap();
+                assert!(!bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()), "plaintext in {}", f.display());
+            }
+            if !rerun {
+                // A crash after the files were written but before the step committed: the
+                // pieces are still in sled, the version still 6, and the step runs again.
+                let mut b = Batch::default();
+                for (n, piece) in t.as_bytes().chunks(PIECE_BYTES).enumerate() {
+                    let mut k = legacy_piece_prefix(&big.id);
+                    k.extend_from_slice(&(n as u32).to_be_bytes());
+                    b.put(Tree::DatasetText, k, piece.to_vec());
+                }
+                crate::migrate::set_version(&mut b, 6);
+                p.storage().commit(b).unwrap();
+            }
+        }
+        let p = open(dir.path(), &vault);
+        assert_eq!(p.migrated_from(), None);
+        assert_eq!(p.datasets().text(&big.id).unwrap(), t);
     }
 }

@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result};
 use crate::storage::{Batch, Storage, Tree};
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
@@ -14,7 +14,7 @@ const VERSION_KEY: &[u8] = b"schema_version";
 type Step = fn(&Storage) -> Result<Batch>;
 
 /// `STEPS[n - 1]` migrates from version `n`.
-const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6];
+const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7];
 
 pub(crate) fn read_version(s: &Storage) -> Result<Option<u32>> {
     match s.get(Tree::Meta, VERSION_KEY)? {
@@ -116,6 +116,42 @@ fn v5_to_v6(s: &Storage) -> Result<Batch> {
         let id =
             String::from_utf8(key).map_err(|_| CoreError::Corrupt { detail: "a dataset id is not UTF-8".into() })?;
         crate::sync::enqueue(&mut batch, crate::sync::ItemKind::Dataset, &id, crate::sync::SyncOp::Upsert);
+    }
+    Ok(batch)
+}
+
+/// v7 moves dataset text out of sled (`dataset_text`) into sealed piece files under
+/// `<data dir>/datasets/` (see `datasets.rs`: sled kept every piece it read, so exporting 256 MB
+/// of text held 450 MB). Each dataset's pieces are written to its files (synced) before the batch
+/// that deletes them from sled commits with the new version, so a crash re-runs the step, which
+/// rewrites the same files. Pieces of no dataset are dropped.
+fn v6_to_v7(s: &Storage) -> Result<Batch> {
+    let mut batch = Batch::default();
+    for (key, value) in s.scan_prefix(Tree::Datasets, b"")? {
+        let ds: crate::datasets::Dataset = crate::plugins::decode("dataset", &value)?;
+        if key != ds.id.as_bytes() {
+            return Err(CoreError::Corrupt { detail: format!("dataset `{}` is stored under another key", ds.id) });
+        }
+        let prefix = crate::datasets::legacy_piece_prefix(&ds.id);
+        // Keys are `<id>/<piece u32 BE>`, so key order is piece order (and a key of another
+        // length belongs to an id that merely starts like this one).
+        let keys: Vec<Vec<u8>> =
+            s.keys_prefix(Tree::DatasetText, &prefix)?.into_iter().filter(|k| k.len() == prefix.len() + 4).collect();
+        if keys.is_empty() && ds.bytes > 0 {
+            continue; // nothing in sled: its files (if any) are left as they are
+        }
+        let mut w = crate::datasets::PieceWriter::new(s, &ds)?;
+        // One piece in memory at a time.
+        for piece_key in keys {
+            if let Some(piece) = s.get(Tree::DatasetText, &piece_key)? {
+                w.push(&piece)?;
+            }
+        }
+        // A text that no longer matches its record stays as it was: reading it reports the damage.
+        w.finish()?;
+    }
+    for key in s.keys_prefix(Tree::DatasetText, b"")? {
+        batch.delete(Tree::DatasetText, key);
     }
     Ok(batch)
 }

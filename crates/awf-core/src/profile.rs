@@ -1,6 +1,7 @@
-//! A profile: one data directory holding `studio.lock`, `key.json` and the sled store under
-//! `store/`. Opening takes the lock, obtains the data key, opens the store, checks that the key
-//! matches and migrates the schema.
+//! A profile: one data directory holding `studio.lock`, `key.json`, the sled store under
+//! `store/` and dataset text as sealed files under `datasets/`. Opening takes the lock, obtains
+//! the data key, opens the store, checks that the key matches, migrates the schema and removes
+//! the text files of datasets that do not exist.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -188,6 +189,8 @@ impl Profile {
             Err(e) => return Err(e),
         }
         let found = migrate::run(&storage, is_new)?;
+        // Nothing can be importing yet: text files of datasets that do not exist are left-overs.
+        crate::datasets::remove_orphans(&storage);
         Ok(Profile {
             dir,
             storage,
@@ -443,8 +446,13 @@ impl Profile {
             LocalCategory {
                 category: "datasets".into(),
                 count: self.storage.len(Tree::Datasets) as u64,
-                bytes: self.storage.tree_bytes(Tree::Datasets) + self.storage.tree_bytes(Tree::DatasetText),
-                location: store.clone(),
+                bytes: self.storage.tree_bytes(Tree::Datasets)
+                    + self.storage.tree_bytes(Tree::DatasetText)
+                    + crate::datasets::text_files_bytes(&self.storage),
+                location: format!(
+                    "{store} (descriptions) and {} (text, sealed files)",
+                    self.dir.join(crate::datasets::TEXT_DIR).display()
+                ),
                 retention: "until you delete them".into(),
             },
             LocalCategory {

@@ -3,6 +3,13 @@
 //! can be replaced without touching the domain.
 //!
 //! Invariant: [`Storage::commit`] returns only after the batch is durable (sled `flush`).
+//!
+//! Values too large for sled to hold well (dataset text: sled keeps what it reads, so a 256 MB
+//! export peaked at 450 MB) live in sealed files of the data directory instead; this module
+//! seals and opens them ([`Storage::seal_blob`], [`Storage::open_blob_in_place`]) with the same
+//! key and format, under a domain (`file:<name>`) that no tree shares, so a sled value and a file
+//! can never stand in for each other. Where such files live is their owner's business
+//! (`datasets.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -31,7 +38,8 @@ pub enum Tree {
     Plugins,
     /// Dataset descriptions with their PII findings (schema 5).
     Datasets,
-    /// Dataset text in 1 MiB pieces, keyed `<id>/<piece u32 BE>` (schema 5).
+    /// Dataset text in 1 MiB pieces, keyed `<id>/<piece u32 BE>` (schema 5 and 6). Empty since
+    /// schema 7, which moved the pieces to sealed files (`datasets.rs`); kept for the migration.
     DatasetText,
     /// Table descriptions (schema, row count, PII findings) (schema 5).
     Tables,
@@ -124,6 +132,8 @@ pub struct Storage {
     trees: Vec<sled::Tree>,
     cipher: Cipher,
     path: PathBuf,
+    /// The profile's data directory (the parent of the sled directory).
+    data_dir: PathBuf,
 }
 
 impl Storage {
@@ -136,7 +146,35 @@ impl Storage {
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| CoreError::from_sled(path, e))?;
         let log = std::fs::OpenOptions::new().read(true).write(true).open(path.join("db")).ok();
-        Ok(Storage { db, log, trees, cipher: Cipher::new(key), path: path.to_path_buf() })
+        let data_dir = path.parent().unwrap_or(path).to_path_buf();
+        Ok(Storage { db, log, trees, cipher: Cipher::new(key), path: path.to_path_buf(), data_dir })
+    }
+
+    /// The profile's data directory, which holds the sled directory and the sealed files.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    fn blob_domain(domain: &str) -> String {
+        format!("file:{domain}")
+    }
+
+    /// Seals the content of a file kept outside sled, bound to `domain` and `key` (associated
+    /// data) exactly as a value is bound to its tree and key.
+    pub fn seal_blob(&self, domain: &str, key: &[u8], plaintext: &[u8]) -> Vec<u8> {
+        self.cipher.seal(&Self::blob_domain(domain), key, plaintext)
+    }
+
+    /// Opens, in place, what [`Storage::seal_blob`] sealed for the same domain and key; returns
+    /// where the plaintext is in `buf`. Fails on a wrong key, a tampered or truncated file, or
+    /// a file sealed for another key (moved or swapped).
+    pub fn open_blob_in_place(
+        &self,
+        domain: &str,
+        key: &[u8],
+        buf: &mut [u8],
+    ) -> std::result::Result<std::ops::Range<usize>, crate::crypto::OpenError> {
+        self.cipher.open_in_place(&Self::blob_domain(domain), key, buf)
     }
 
     fn tree(&self, t: Tree) -> &sled::Tree {
