@@ -1,8 +1,10 @@
 //! The platform's storage: a narrow interface over sled, so that another backend (PostgreSQL,
 //! for several platform nodes) can replace it without touching the handlers.
 //!
-//! Trees: `accounts` (account id → [`AccountRecord`]), `names` (lower-cased account name →
-//! account id), `phones` (phone digits → account id), `sms` (phone digits → [`SmsRecord`]),
+//! Trees: `accounts` (account id → [`AccountRecord`]), `names` (keyed hash of the lower-cased
+//! account name → account id), `phones` (keyed hash of the phone digits → account id), `sms`
+//! (keyed hash of the phone digits → [`SmsRecord`]): the log-in indexes' keys are HMAC-SHA256
+//! under `<data dir>/index-key` ([`INDEX_KEY_FILE`]), so that no name or number is a sled key;
 //! `sessions` (SHA-256 of the access token → [`SessionRecord`]), `refresh` (SHA-256 of the
 //! refresh token → [`RefreshRecord`]), `cookies` (SHA-256 of the session cookie → access hash).
 //!
@@ -30,8 +32,8 @@
 //! (profile and password hash), `receipts`, `telemetry`, `requests` and `request_files`, and of
 //! the sync trees `sync_items`, `sync_replays` and `sync_uploads` (and the upload files).
 //! **Plain** (no account content): every key (account ids, request, event, item and upload ids,
-//! purposes, times), `names` and `phones` (the log-in indexes: lower-cased account name and phone
-//! digits → account id), `sms`, `sessions`, `refresh`, `cookies`, `account_sessions`,
+//! purposes, times; the log-in indexes' keyed hashes), the values of `names`, `phones` and
+//! `sms` (account ids, code hashes), `sessions`, `refresh`, `cookies`, `account_sessions`,
 //! `telemetry_ages`, `request_owners`, `sync_feed` (kind and item id), `sync_cursors`,
 //! `sync_replay_ages`, `cancellations` (a signed receipt: account id, counts, time) and
 //! `policies`. Erasure replaces the account's key and cancellation destroys it, so what sled
