@@ -91,9 +91,10 @@ function freePort() {
 }
 
 /** Starts `awf-platform --dev`; resolves with the URL it prints. Its output goes to `platform.log`. */
-async function startPlatform(dataDir) {
-  const out = createWriteStream(path.join(artifacts, "platform.log"));
-  const child = spawn(platformBin, ["--dev", "--port", String(await freePort()), "--data-dir", dataDir], {
+async function startPlatform(dataDir, port = undefined) {
+  const out = createWriteStream(path.join(artifacts, "platform.log"), { flags: port === undefined ? "w" : "a" });
+  const chosen = port ?? (await freePort());
+  const child = spawn(platformBin, ["--dev", "--port", String(chosen), "--data-dir", dataDir], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stderr.pipe(out);
@@ -114,6 +115,7 @@ async function startPlatform(dataDir) {
   });
   return {
     url,
+    port: chosen,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
@@ -896,7 +898,7 @@ async function main() {
 
   if (!existsSync(platformBin)) throw new Error(`${platformBin} is missing: cargo build -p awf-platform`);
   const platformDir = await mkdtemp(path.join(os.tmpdir(), "awf-e2e-desktop-platform-"));
-  const platform = await startPlatform(platformDir);
+  let platform = await startPlatform(platformDir);
   log(`platform ${platform.url}`);
   const driver = await startDriver(platform.url);
   try {
@@ -926,7 +928,18 @@ async function main() {
       await privacyFlow(s);
       await libraryFlow(s, name, workDir);
       await exportFlow(s, name, account, workDir);
-      await syncFlow(s, { platformUrl: platform.url, account, artifacts, awfBin, apiCall });
+      await syncFlow(s, {
+        platformUrl: platform.url,
+        account,
+        artifacts,
+        awfBin,
+        apiCall,
+        stopPlatform: () => platform.stop(),
+        // The same port and data: the app finds it again by itself.
+        restartPlatform: async () => {
+          platform = await startPlatform(platformDir, platform.port);
+        },
+      });
       await cancellationFlow(s, account, platform.url, dataDir);
     });
   } finally {

@@ -4,13 +4,15 @@
 //     indicator says "off", the sync panel lists the agent as pending and links to the consent;
 //  2. the hosting consent is granted in the consent centre ("coming online"): "Sync now" sends
 //     the agent and the indicator says synced; a second device of the same account (the `awf`
-//     CLI on its own profile) pulls it;
+//     CLI on its own profile) pulls it; then the platform is stopped, the agent edited (the
+//     indicator says offline), the platform started again on the same port, and the edit goes
+//     up by itself (no click) and reaches the CLI device;
 //  3. a conflict, made deterministic with the per-agent switch: sync is switched off for the agent
 //     in the editor, the same line is edited here and on the CLI device (which pushes first), and
 //     sync is switched on again; the push comes back as a conflict in the indicator and the
 //     panel; the merged text (with conflict markers, "Use merged text" disabled) is fixed and
 //     used; the CLI device then pulls exactly the merged text.
-// Screenshots: sync-01 … sync-08 in the artifacts directory.
+// Screenshots: sync-01 … sync-08 (and sync-02b, sync-02c) in the artifacts directory.
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -85,6 +87,25 @@ async function waitIndicator(s, state, timeoutMs = 30_000) {
   await poll(`the sync indicator to say ${state}`, async () => (await indicatorState(s)) === state, { timeoutMs });
 }
 
+/**
+ * Waits until the agent `id` is synced and nothing but held-back items (the library flow's table
+ * with personal information, which waits for the developer's attestation) is still waiting: the
+ * indicator says synced, or "pending" with no item pending.
+ */
+async function waitSynced(s, ctx, id, timeoutMs) {
+  await poll(
+    `the agent ${id} to be synced and the indicator to say so`,
+    async () => {
+      const st = await ctx.apiCall(s, "sync_status", null);
+      const item = st.items.find((i) => i.id === id);
+      if (item && item.status !== "synced") return false;
+      const state = await indicatorState(s);
+      return state === "synced" || (state === "pending" && st.overview.pending === 0 && st.overview.conflicts === 0);
+    },
+    { timeoutMs },
+  );
+}
+
 async function saved(s) {
   await poll("the save indicator to say saved", async () => (await attr(s, tid("save-indicator"), "data-state")) === "saved");
 }
@@ -136,7 +157,7 @@ export async function syncFlow(s, ctx) {
     await shot("sync-02-consent-granted.png");
     await openPanel(s);
     await clickCss(s, tid("sync-now"));
-    await waitIndicator(s, "synced", 60_000);
+    await waitSynced(s, ctx, id, 60_000);
     await poll(`the agent ${id} gone from the not-synced list`, async () => (await s.findAll(tid(`sync-item-${id}`))).length === 0);
     await shot("sync-03-synced.png");
     log("consent granted: the indicator says synced");
@@ -147,6 +168,26 @@ export async function syncFlow(s, ctx) {
     const there = cli(c, ["agents", "show", id], { json: true });
     if (there.instructions !== v1) throw new Error(`the CLI device pulled ${JSON.stringify(there.instructions)} (report ${JSON.stringify(pulled)})`);
     log(`the CLI device pulled the agent (${JSON.stringify(pulled)})`);
+
+    // --- 2b. Offline for real: the platform stops, the agent is edited, the platform comes back
+    // on the same port and the edit goes up without a click. ---
+    await ctx.stopPlatform();
+    await openAgent(s, id);
+    const offlineText = `${v1}\nThank them.`;
+    await setValue(s, tid("agent-instructions"), offlineText);
+    await saved(s);
+    await waitIndicator(s, "offline", 90_000);
+    await shot("sync-02b-offline-edited.png");
+    log("platform stopped: the edit is kept, the indicator says offline");
+    await ctx.restartPlatform();
+    await waitSynced(s, ctx, id, 120_000);
+    await shot("sync-02c-back-online-synced.png");
+    cli(c, ["sync"], { json: true });
+    const afterOffline = cli(c, ["agents", "show", id], { json: true });
+    if (afterOffline.instructions !== offlineText) {
+      throw new Error(`after coming online the CLI device has ${JSON.stringify(afterOffline.instructions)}`);
+    }
+    log("platform back: the offline edit was synced by itself and the CLI device pulled it");
 
     // --- 3. The same line edited on both devices: a conflict settled in the UI. ---
     await openAgent(s, id);
@@ -184,7 +225,7 @@ export async function syncFlow(s, ctx) {
        return ["mine", "theirs", "base"].map((k) => p.querySelector('[data-testid="conflict-' + k + '"]').textContent);`,
       [panel],
     );
-    if (texts[0] !== mine || texts[1] !== theirs || texts[2] !== v1) throw new Error(`the conflict shows ${JSON.stringify(texts)}`);
+    if (texts[0] !== mine || texts[1] !== theirs || texts[2] !== offlineText) throw new Error(`the conflict shows ${JSON.stringify(texts)}`);
     await shot("sync-06-conflict.png");
 
     const resolved = "Greet the user.\nAnswer in English or Chinese, as the user writes.\nSign off.";
@@ -193,7 +234,7 @@ export async function syncFlow(s, ctx) {
     await shot("sync-07-merged-edited.png");
     await clickCss(s, useMerged);
     await poll("the conflict to be gone", async () => (await s.findAll(panel)).length === 0, { timeoutMs: 30_000 });
-    await waitIndicator(s, "synced", 60_000);
+    await waitSynced(s, ctx, id, 60_000);
     await shot("sync-08-resolved.png");
     const here = await ctx.apiCall(s, "agent_get", { id });
     if (here.instructions !== resolved) throw new Error(`the app kept ${JSON.stringify(here.instructions)}`);

@@ -278,12 +278,6 @@ async function expectAllFields(page, instructions = expected.instructions) {
 }
 
 /**
- * Serious or critical WCAG 2 A/AA violations on the current page, by axe-core. axe is evaluated
- * through DevTools, which the page's CSP does not govern; the page itself still runs under it.
- * @param {import("playwright-core").Page} page
- * @returns {Promise<string[]>}
- */
-/**
  * Problems with the header's layout at the page's current width: a section button clipped or
  * hidden, two header controls overlapping, or anything reaching past the header's right edge.
  * @param {import("playwright-core").Page} page
@@ -299,7 +293,7 @@ async function headerProblems(page) {
     if (nav && nav.scrollWidth > nav.clientWidth + 1) out.push(`the section nav is clipped (${nav.scrollWidth} > ${nav.clientWidth} px)`);
     const parts = [...header.querySelectorAll("nav button, [data-testid=search], [data-testid=sync-indicator], [data-testid=platform-indicator], select, .brand")];
     const boxes = parts.map((el) => ({ el, r: el.getBoundingClientRect() })).filter((b) => b.r.width > 0);
-    const name = (el) => el.getAttribute("data-testid") ?? el.id ?? el.className;
+    const name = (/** @type {Element} */ el) => el.getAttribute("data-testid") ?? el.id ?? el.className;
     for (const { el, r } of boxes) {
       if (r.right > hb.right + 1 || r.left < hb.left - 1) out.push(`${name(el)} reaches outside the header`);
     }
@@ -317,6 +311,12 @@ async function headerProblems(page) {
   });
 }
 
+/**
+ * Serious or critical WCAG 2 A/AA violations on the current page, by axe-core. axe is evaluated
+ * through DevTools, which the page's CSP does not govern; the page itself still runs under it.
+ * @param {import("playwright-core").Page} page
+ * @returns {Promise<string[]>}
+ */
 async function axeViolations(page) {
   const axeSource = await readFile(require.resolve("axe-core/axe.min.js"), "utf8");
   await page.evaluate(axeSource);

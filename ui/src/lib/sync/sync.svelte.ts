@@ -31,6 +31,8 @@ export class SyncStore {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private lastEvent = "";
+  /** The platform's connectivity as last told (null: not known yet). */
+  private lastOnline: boolean | null = null;
 
   constructor(
     private readonly api: Api,
@@ -102,6 +104,21 @@ export class SyncStore {
     this.version++;
     await this.refresh();
     return this.report;
+  }
+
+  /**
+   * Told the header's connectivity whenever it changes (null while a check runs): coming back
+   * online with changes waiting runs a pass at once, rather than after the background worker's
+   * retry delay (up to a minute after a stretch offline).
+   */
+  platformChanged(online: boolean | null): void {
+    if (online === null) return;
+    const was = this.lastOnline;
+    this.lastOnline = online;
+    if (was !== false || !online) return;
+    void this.refresh().then(() => {
+      if (this.hosting === true && this.waiting > 0) void this.syncNow();
+    });
   }
 
   /** Settles a conflict, then runs a pass so the choice reaches the platform. */

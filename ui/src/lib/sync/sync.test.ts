@@ -83,6 +83,12 @@ describe("sync indicator", { timeout: 20_000 }, () => {
     backend.seed({ name: "C" });
     await fireEvent.click(byTestId("platform-indicator"));
     expect(await indicatorState("offline")).toBe("Offline");
+
+    // Back online: the change made offline is sent without "Sync now".
+    backend.online = true;
+    await fireEvent.click(byTestId("platform-indicator"));
+    await waitFor(() => expect(backend.callsOf("sync_now")).toHaveLength(2));
+    expect(await indicatorState("synced")).toBe("Synced");
   });
 
   it("shows the conflict count in the header", async () => {
