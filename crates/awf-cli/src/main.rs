@@ -781,8 +781,12 @@ fn conflicts(api: &Api, cmd: ConflictsCmd) -> Result<(), ApiError> {
                 println!("No conflicts.");
             } else {
                 for c in &list {
-                    let merge = if c.merge_clean { "merges cleanly" } else { "needs a hand merge" };
-                    println!("{} {}  {}  {}; the instructions {merge}", c.kind.as_str(), c.id, c.name, c.reason);
+                    let merge = match (c.kind, c.merge_clean) {
+                        (ItemKind::Agent, true) => "; the instructions merge cleanly",
+                        (ItemKind::Agent, false) => "; the instructions need a hand merge",
+                        _ => "; keep mine or theirs",
+                    };
+                    println!("{} {}  {}  {}{merge}", c.kind.as_str(), c.id, c.name, c.reason);
                 }
             }
             Ok(())
