@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result};
 use crate::storage::{Batch, Storage, Tree};
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
@@ -14,7 +14,8 @@ const VERSION_KEY: &[u8] = b"schema_version";
 type Step = fn(&Storage) -> Result<Batch>;
 
 /// `STEPS[n - 1]` migrates from version `n`.
-const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] = [v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7];
+const STEPS: [Step; (SCHEMA_VERSION - 1) as usize] =
+    [v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8];
 
 pub(crate) fn read_version(s: &Storage) -> Result<Option<u32>> {
     match s.get(Tree::Meta, VERSION_KEY)? {
@@ -154,4 +155,11 @@ fn v6_to_v7(s: &Storage) -> Result<Batch> {
         batch.delete(Tree::DatasetText, key);
     }
     Ok(batch)
+}
+
+/// v8 syncs plugins and tables: every one that exists is queued once, so that the first sync
+/// (once the developer consents to hosting) sends what was authored before; from then on each of
+/// their writes queues itself in its own batch.
+fn v7_to_v8(s: &Storage) -> Result<Batch> {
+    crate::sync::queue_plugins_and_tables(s)
 }

@@ -175,7 +175,6 @@ pub(crate) fn enqueue(batch: &mut Batch, kind: ItemKind, id: &str, op: SyncOp) {
 
 /// Queues every stored plugin and table once (schema 8: they sync from then on, and what was
 /// authored before is sent on the first sync once the developer consents to hosting).
-#[allow(dead_code)] // registered as the schema step v7_to_v8 once schema 7 is committed
 pub(crate) fn queue_plugins_and_tables(s: &Storage) -> Result<Batch> {
     let mut batch = Batch::default();
     for (tree, kind) in [(Tree::Plugins, ItemKind::Plugin), (Tree::Tables, ItemKind::Table)] {
@@ -523,6 +522,45 @@ mod tests {
         assert!(p.plugins().get("01JREMOTEPLUGIN00000000000").is_err());
         assert!(p.tables().get("01JREMOTETABLE000000000000").is_err());
         assert!(p.sync().outbox().unwrap().is_empty());
+    }
+
+    #[test]
+    fn migrating_to_v8_queues_every_existing_plugin_and_table_for_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let open = || Profile::open(OpenOptions::new(dir.path()).vault(vault.clone())).unwrap();
+        let (plugin, table, agent) = {
+            let p = open();
+            let plugin = p.plugins().import("pets.json", SPEC).unwrap().id;
+            let table = p.tables().create("cities", "", columns()).unwrap().id;
+            let agent = p.agents().create(crate::AgentDraft::named("queued since v6")).unwrap().id;
+            // As schema v7 left it: the agent queued, plugins and tables never.
+            let mut b = Batch::default();
+            for k in p.storage().keys_prefix(Tree::Outbox, b"").unwrap() {
+                if !k.starts_with(b"agent/") {
+                    b.delete(Tree::Outbox, k);
+                }
+            }
+            crate::migrate::set_version(&mut b, 7);
+            p.storage().commit(b).unwrap();
+            assert_eq!(p.sync().outbox().unwrap().len(), 1);
+            (plugin, table, agent)
+        };
+        let p = open();
+        assert_eq!(p.migrated_from(), Some(7));
+        let mut queued: Vec<(ItemKind, String, SyncOp)> =
+            p.sync().outbox().unwrap().into_iter().map(|e| (e.kind, e.id, e.op)).collect();
+        queued.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        assert_eq!(
+            queued,
+            vec![
+                (ItemKind::Agent, agent, SyncOp::Upsert),
+                (ItemKind::Plugin, plugin, SyncOp::Upsert),
+                (ItemKind::Table, table, SyncOp::Upsert)
+            ]
+        );
+        drop(p);
+        assert_eq!(open().migrated_from(), None, "the step runs once");
     }
 
     #[test]
