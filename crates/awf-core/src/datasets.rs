@@ -9,7 +9,7 @@
 //! <data dir>/datasets/<dataset dir>/<piece number, 8 hex digits>.piece
 //! ```
 //!
-//! `<dataset dir>` is the id when it is a plain id (ULID-like: `A-Z 0-9 - _`, at most 64), else
+//! `<dataset dir>` is the id when it is a plain id (ULID-like: 8 to 64 of `A-Z 0-9 - _`), else
 //! `=` and the SHA-256 of the id (ids from a bundle are arbitrary strings and must not name a
 //! path). Each file is sealed with the profile's data key ([`Storage::seal_blob`]), the associated
 //! data binding the dataset id, the piece number and the text's SHA-256: a file moved to another
@@ -114,11 +114,11 @@ pub(crate) fn legacy_piece_prefix(id: &str) -> Vec<u8> {
     k
 }
 
-/// The name of a dataset's directory: the id itself when it is plain, else `=` and its SHA-256
-/// (never a path, never two ids differing only in case on a case-insensitive file system).
+/// The name of a dataset's directory: the id itself when it is plain (8 to 64 of `A-Z 0-9 - _`,
+/// as a ULID), else `=` and its SHA-256: never a path, never a reserved Windows name (`CON`,
+/// `COM1`), never two ids differing only in case on a case-insensitive file system.
 fn dir_name(id: &str) -> String {
-    let plain = !id.is_empty()
-        && id.len() <= 64
+    let plain = (8..=64).contains(&id.len())
         && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if plain {
         id.to_string()
@@ -186,7 +186,8 @@ impl<'s> PieceWriter<'s> {
         std::fs::create_dir_all(&dir).map_err(io_err("creating a dataset's text directory", &dir))?;
         // The new directory entries are durable before any piece is.
         if !root_existed {
-            crate::keys::sync_dir(storage.data_dir()).map_err(io_err("syncing the data directory", &root))?;
+            crate::keys::sync_dir(storage.data_dir())
+                .map_err(io_err("syncing the data directory", storage.data_dir()))?;
         }
         crate::keys::sync_dir(&root).map_err(io_err("syncing the datasets directory", &root))?;
         Ok(PieceWriter { storage, ds: ds.clone(), dir, buf: Vec::with_capacity(PIECE_BYTES), next: 0, written: 0 })
@@ -268,7 +269,7 @@ fn read_pieces(storage: &Storage, ds: &Dataset, mut f: impl FnMut(&[u8]) -> Resu
 
 /// Removes the text directories of datasets that do not exist (a crash between writing the
 /// files and committing the description, or between deleting a dataset and its files), and
-/// temporary files. Run once when the profile is opened, before anything can import. Best
+/// stray files. Run once when the profile is opened, before anything can import. Best
 /// effort: what cannot be removed now is tried again at the next open.
 pub(crate) fn remove_orphans(storage: &Storage) {
     let root = text_root(storage);
@@ -382,11 +383,18 @@ impl Datasets<'_> {
         }
         let mut w = PieceWriter::new(self.storage, ds)?;
         const PROGRESS_EVERY: usize = PIECE_BYTES * 16;
-        for (i, group) in text.chunks(PROGRESS_EVERY).enumerate() {
-            w.push(group)?;
-            progress(((i + 1) * PROGRESS_EVERY).min(text.len()) as u64);
+        let mut write = || -> Result<()> {
+            for (i, group) in text.chunks(PROGRESS_EVERY).enumerate() {
+                w.push(group)?;
+                progress(((i + 1) * PROGRESS_EVERY).min(text.len()) as u64);
+            }
+            Ok(())
+        };
+        if let Err(e) = write().and_then(|()| w.finish().map(|_| ())) {
+            // A disk that filled up half-way: no half-written text stays behind.
+            let _ = remove_dir(&piece_dir(self.storage, &ds.id));
+            return Err(e);
         }
-        w.finish()?;
         let mut b = Batch::default();
         b.put(Tree::Datasets, ds.id.as_bytes(), encode(ds));
         crate::sync::enqueue(&mut b, ItemKind::Dataset, &ds.id, SyncOp::Upsert);
@@ -654,7 +662,7 @@ mod tests {
         let vault = Arc::new(MemoryVault::default());
         let p = open(dir.path(), &vault);
         let mut ds = import(&p, "a.txt", "hello\n");
-        for id in ["../../escape", "lower-case", "a/b", ""] {
+        for id in ["../../escape", "lower-case", "a/b", "CON", ""] {
             ds.id = id.to_string();
             p.datasets().put_raw(&ds, b"hello\n").unwrap();
             assert_eq!(p.datasets().text(id).unwrap(), "hello\n");
