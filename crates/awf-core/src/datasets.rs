@@ -237,34 +237,78 @@ impl<'s> PieceWriter<'s> {
 /// Reads a dataset's text piece by piece into one reused buffer (constant memory), checking
 /// every piece's seal, its place and its size.
 fn read_pieces(storage: &Storage, ds: &Dataset, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
-    use std::io::Read;
-    let dir = piece_dir(storage, &ds.id);
     let count = piece_count(ds.bytes);
-    let corrupt = |n: u64, what: &str| CoreError::Corrupt {
+    if count <= 1 {
+        let mut buf = Vec::with_capacity(PIECE_BYTES + SEALED_OVERHEAD);
+        for n in 0..count {
+            let at = open_piece(storage, ds, n, &mut buf)?;
+            f(&buf[at])?;
+        }
+        return Ok(());
+    }
+    // A reader thread reads and opens the next piece while `f` handles this one (on two cores
+    // the decryption and the caller's hashing and writing overlap). Two buffers go round: at
+    // most two pieces are in memory.
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Result<(Vec<u8>, std::ops::Range<usize>)>>(1);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    for _ in 0..2 {
+        let _ = empty_tx.send(Vec::with_capacity(PIECE_BYTES + SEALED_OVERHEAD));
+    }
+    std::thread::scope(move |scope| {
+        scope.spawn(move || {
+            for n in 0..count {
+                // The consumer stopped (an error, a cancel): stop too.
+                let Ok(mut buf) = empty_rx.recv() else { return };
+                let piece = open_piece(storage, ds, n, &mut buf).map(|at| (buf, at));
+                let failed = piece.is_err();
+                if full_tx.send(piece).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let result = (|| {
+            for _ in 0..count {
+                let (buf, at) = full_rx.recv().map_err(|_| CoreError::Corrupt {
+                    detail: format!("dataset `{}`: the piece reader stopped", ds.id),
+                })??;
+                let handled = f(&buf[at]);
+                let _ = empty_tx.send(buf);
+                handled?;
+            }
+            Ok(())
+        })();
+        // Dropping both ends wakes a reader waiting on either, so the scope can end.
+        drop(full_rx);
+        drop(empty_tx);
+        result
+    })
+}
+
+/// Reads piece `n` of `ds` into `buf` and opens it in place; returns where its text is.
+fn open_piece(storage: &Storage, ds: &Dataset, n: u64, buf: &mut Vec<u8>) -> Result<std::ops::Range<usize>> {
+    use std::io::Read;
+    let count = piece_count(ds.bytes);
+    let corrupt = |what: &str| CoreError::Corrupt {
         detail: format!("dataset `{}`: piece {n} of {count} (file {}) {what}", ds.id, piece_file(n)),
     };
-    let mut buf = Vec::with_capacity(PIECE_BYTES + SEALED_OVERHEAD);
-    for n in 0..count {
-        let path = dir.join(piece_file(n));
-        buf.clear();
-        let file = match std::fs::File::open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(corrupt(n, "is missing")),
-            Err(e) => return Err(CoreError::io("reading a dataset's text", &path, e)),
-        };
-        file.take((PIECE_BYTES + SEALED_OVERHEAD + 1) as u64)
-            .read_to_end(&mut buf)
-            .map_err(io_err("reading a dataset's text", &path))?;
-        let at = storage.open_blob_in_place(PIECE_DOMAIN, &piece_aad(ds, n), &mut buf).map_err(|_| {
-            corrupt(n, "failed authentication: wrong key, or the file was altered, truncated, swapped or replaced")
-        })?;
-        let expected = if n + 1 == count { ds.bytes - n * PIECE_BYTES as u64 } else { PIECE_BYTES as u64 };
-        if at.len() as u64 != expected {
-            return Err(corrupt(n, &format!("holds {} bytes, not {expected}", at.len())));
-        }
-        f(&buf[at])?;
+    let path = piece_dir(storage, &ds.id).join(piece_file(n));
+    buf.clear();
+    let file = match std::fs::File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(corrupt("is missing")),
+        Err(e) => return Err(CoreError::io("reading a dataset's text", &path, e)),
+    };
+    file.take((PIECE_BYTES + SEALED_OVERHEAD + 1) as u64)
+        .read_to_end(buf)
+        .map_err(io_err("reading a dataset's text", &path))?;
+    let at = storage.open_blob_in_place(PIECE_DOMAIN, &piece_aad(ds, n), buf).map_err(|_| {
+        corrupt("failed authentication: wrong key, or the file was altered, truncated, swapped or replaced")
+    })?;
+    let expected = if n + 1 == count { ds.bytes - n * PIECE_BYTES as u64 } else { PIECE_BYTES as u64 };
+    if at.len() as u64 != expected {
+        return Err(corrupt(&format!("holds {} bytes, not {expected}", at.len())));
     }
-    Ok(())
+    Ok(at)
 }
 
 /// Removes the text directories of datasets that do not exist (a crash between writing the
@@ -549,6 +593,58 @@ mod tests {
             CoreError::Corrupt { detail } => detail,
             other => panic!("not Corrupt: {other:?}"),
         }
+    }
+
+    /// The pieces are read one ahead on a second thread: they still arrive in order, a damaged
+    /// later piece fails after the earlier ones were handed over, and a caller that stops early
+    /// (an error, a cancelled export) ends the read without waiting for the reader.
+    #[test]
+    fn pieces_read_ahead_arrive_in_order_and_an_error_on_either_side_ends_the_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let p = open(dir.path(), &vault);
+        let t = text(PIECE_BYTES * 9 / 2);
+        let d = import(&p, "many.txt", &t);
+        let mut got = Vec::new();
+        p.datasets()
+            .for_each_piece(&d.id, |piece| {
+                got.extend_from_slice(piece);
+                Ok(())
+            })
+            .unwrap();
+        assert!(got == t.as_bytes(), "the pieces came back in order");
+
+        // The caller fails at the second piece: that error, and no third piece asked for.
+        let mut seen = 0;
+        let e = p
+            .datasets()
+            .for_each_piece(&d.id, |_| {
+                seen += 1;
+                if seen == 2 {
+                    Err(CoreError::invalid("export", "cancelled"))
+                } else {
+                    Ok(())
+                }
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("cancelled"), "{e}");
+        assert_eq!(seen, 2);
+
+        // A damaged fourth piece: the first three were handed over, then the error names it.
+        let path = piece(&p, &d.id, 3);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[100] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let mut before = 0;
+        let e = p
+            .datasets()
+            .for_each_piece(&d.id, |_| {
+                before += 1;
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(before, 3);
+        assert!(e.to_string().contains("piece 3 of 5"), "{e}");
     }
 
     #[test]
