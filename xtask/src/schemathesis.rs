@@ -125,6 +125,12 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "403"]
 include-operation-id = "upload_chunk"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "403", "404", "409", "422"]
 
+# An upload's content: a generated upload id is no upload of the account (404); a real one that
+# is unfinished is 409, and a Range past the end 416. 403: the hosting grant may be withdrawn.
+[[operations]]
+include-operation-id = "get_upload_content"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "403", "404", "409", "416"]
+
 [[operations]]
 include-operation-id = "post_dev_policy"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400"]

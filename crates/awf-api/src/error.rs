@@ -194,7 +194,11 @@ impl From<awf_egress::EgressError> for ApiError {
                     P::AttestationRequired => ApiError::new(C::ConsentRequired, body.message.clone())
                         .hint("This data holds personal information: confirm that the people concerned consented before it is synced."),
                     // The sync engine handles these itself; reaching a person they are the platform's refusal.
-                    P::RevisionRequired | P::IdempotencyKeyReused | P::UploadOffsetMismatch | P::DigestMismatch => {
+                    P::RevisionRequired
+                    | P::IdempotencyKeyReused
+                    | P::UploadOffsetMismatch
+                    | P::DigestMismatch
+                    | P::UploadIncomplete => {
                         ApiError::new(C::PlatformError, format!("The platform refused the request ({status}): {}", body.message))
                             .hint("Sync again; the change stays queued here.")
                     }

@@ -420,6 +420,8 @@ pub enum PlatformErrorCode {
     UploadOffsetMismatch,
     /// A finished upload's bytes do not match its SHA-256 (422); the upload is discarded.
     DigestMismatch,
+    /// An upload's content was asked for before all its bytes arrived and matched (409).
+    UploadIncomplete,
 }
 
 /// `GET /v1/dev/sms-outbox` (dev mode only): the SMS messages the platform "sent".

@@ -110,6 +110,7 @@ pub fn document_json() -> String {
         routes::post_upload,
         routes::head_upload,
         routes::patch_upload,
+        routes::get_upload_content,
         routes::get_dev_sync_stats,
     ),
     components(schemas(
@@ -538,7 +539,7 @@ fn telemetry_item(template: &PathItem, purpose: Purpose) -> PathItem {
 
 /// The sync operations that carry developer data: they take only
 /// `x-awf-purpose: developer_data_hosting`.
-const HOSTING_OPERATIONS: [&str; 3] = ["put_item", "create_upload", "upload_chunk"];
+const HOSTING_OPERATIONS: [&str; 4] = ["put_item", "create_upload", "upload_chunk", "get_upload_content"];
 
 /// The sync operations' header rules (see `awf-platform/src/sync.rs`).
 fn sync_params(op: &mut Operation) {
@@ -549,6 +550,7 @@ fn sync_params(op: &mut Operation) {
             crate::sync::IF_MATCH_HEADER => Some(("^\"?[0-9]{1,19}\"?$", None)),
             crate::sync::IF_NONE_MATCH_HEADER => Some(("", Some("*"))),
             crate::sync::UPLOAD_OFFSET_HEADER => Some(("^[0-9]{1,19}$", None)),
+            "range" => Some(("^bytes=[0-9]{1,19}-$", None)),
             _ => None,
         };
         if let Some((pattern, value)) = rule {
@@ -574,6 +576,18 @@ fn sync_params(op: &mut Operation) {
             .schema(Some(value))
             .build();
         params.insert(0, header);
+    }
+    // An upload's content is raw bytes.
+    if op.operation_id.as_deref() == Some("get_upload_content") {
+        for response in op.responses.responses.values_mut() {
+            if let RefOr::T(response) = response {
+                if let Some(content) = response.content.get_mut("application/octet-stream") {
+                    let mut bytes = Object::with_type(Type::String);
+                    bytes.format = Some(SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary));
+                    content.schema = Some(RefOr::T(Schema::Object(bytes)));
+                }
+            }
+        }
     }
     // An upload chunk is raw bytes.
     if op.operation_id.as_deref() == Some("upload_chunk") {
@@ -1236,6 +1250,31 @@ mod routes {
         ),
     )]
     fn patch_upload() {}
+
+    /// The content of a finished upload of this account (its SHA-256 checked when the last
+    /// byte arrived), decrypted as it streams: another device pulls a dataset's text with it.
+    /// `Range: bytes=<start>-` resumes from a byte.
+    #[utoipa::path(
+        get, path = "/v1/uploads/{id}/content", tag = "sync", operation_id = "get_upload_content",
+        security(("bearer" = []), ("session_cookie" = [])),
+        params(
+            ("id" = String, Path, pattern = "^upl_[0-9a-f]{32}$", description = "The upload's id"),
+            ("range" = Option<String>, Header, description = "`bytes=<start>-`: from that byte to the end"),
+        ),
+        responses(
+            (status = 200, description = "The whole content", content_type = "application/octet-stream", body = String,
+                headers(("Upload-Sha256" = String, description = "The content's SHA-256 (hex)"), ("Content-Length" = u64, description = "The length"))),
+            (status = 206, description = "From the `Range` start to the end", content_type = "application/octet-stream", body = String,
+                headers(("Upload-Sha256" = String, description = "The whole content's SHA-256 (hex)"), ("Content-Range" = String, description = "`bytes <start>-<end>/<length>`"))),
+            (status = 400, description = "`invalid_input`: a wrong purpose", body = ErrorBody),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 403, description = "`consent_required`", body = ErrorBody),
+            (status = 404, description = "`not_found`: no such upload of this account", body = ErrorBody),
+            (status = 409, description = "`upload_incomplete`: not all bytes arrived yet", body = ErrorBody),
+            (status = 416, description = "`invalid_input`: a `Range` this server does not serve (not `bytes=<start>-`, or past the end)", body = ErrorBody),
+        ),
+    )]
+    fn get_upload_content() {}
 
     /// Development only: sync counts on the platform (writes applied, replays, conflicts, items,
     /// tombstones, upload bytes), so that tests can prove no change was lost or applied twice.

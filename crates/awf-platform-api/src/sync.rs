@@ -41,6 +41,13 @@
 //! exactly that offset (409 with the current offset otherwise) and answers [`UploadState`].
 //! When the last byte arrives the platform checks the SHA-256 (422 `digest_mismatch` and the
 //! upload is discarded otherwise). A dataset item's body names its finished upload.
+//!
+//! `GET /v1/uploads/{id}/content` (with `x-awf-purpose: developer_data_hosting` and the hosting
+//! consent, like the writes) answers the content of a finished upload of the account, as
+//! `application/octet-stream` with its `Content-Length` and its SHA-256 in
+//! [`UPLOAD_SHA256_HEADER`]: another device pulls a dataset's text with it. 404 for an unknown
+//! upload or another account's, 409 `upload_incomplete` before all bytes arrived and matched.
+//! `Range: bytes=<start>-` resumes from a byte (206 with `Content-Range`; 416 past the end).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -51,6 +58,8 @@ pub const IF_MATCH_HEADER: &str = "if-match";
 pub const IF_NONE_MATCH_HEADER: &str = "if-none-match";
 /// Header of an upload's offset (request and answer).
 pub const UPLOAD_OFFSET_HEADER: &str = "upload-offset";
+/// Header of a finished upload's SHA-256 (answer of `GET /v1/uploads/{id}/content`).
+pub const UPLOAD_SHA256_HEADER: &str = "upload-sha256";
 /// Media type of an upload chunk.
 pub const UPLOAD_CHUNK_TYPE: &str = "application/offset+octet-stream";
 /// The largest item body, serialised.

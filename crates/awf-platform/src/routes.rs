@@ -73,6 +73,7 @@ pub fn router(state: Arc<Platform>) -> Router {
                 .patch(sync::upload_chunk)
                 .layer(DefaultBodyLimit::max(awf_platform_api::sync::MAX_UPLOAD_CHUNK_BYTES)),
         )
+        .route("/v1/uploads/{id}/content", get(sync::upload_content))
         .route("/v1/dev/sync-stats", get(sync::dev_sync_stats))
         .route("/v1/dev/sms-outbox", get(dev_sms_outbox))
         .route("/v1/dev/stats", get(dev_stats))

@@ -3,7 +3,8 @@
 //! feed (`/v1/changes`), resumable uploads (`/v1/uploads`) and the dev-only counts
 //! (`/v1/dev/sync-stats`). Storage is `sync_store.rs`.
 //!
-//! **Consent.** A `PUT` and the upload routes that carry data (`POST`, `PATCH`) must declare
+//! **Consent.** A `PUT`, the upload routes that carry data (`POST`, `PATCH`) and the read of an
+//! upload's content (`GET /v1/uploads/{id}/content`, which sends the data to a device) must declare
 //! `x-awf-purpose: developer_data_hosting` (400 otherwise) and need the account's granted
 //! receipt for it (403 `consent_required`, checked before the body is read). **Cross-border
 //! rule:** an account records the region of the platform it registered with
@@ -21,7 +22,7 @@ use std::sync::Arc;
 
 use awf_platform_api::sync::{
     IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, MAX_CHANGES_PAGE, MAX_ITEM_BODY_BYTES, MAX_UPLOAD_BYTES,
-    MAX_UPLOAD_CHUNK_BYTES, UPLOAD_CHUNK_TYPE, UPLOAD_OFFSET_HEADER,
+    MAX_UPLOAD_CHUNK_BYTES, UPLOAD_CHUNK_TYPE, UPLOAD_OFFSET_HEADER, UPLOAD_SHA256_HEADER,
 };
 use awf_platform_api::{
     Changes, DeletionScope, ItemDeleted, ItemKind, ItemState, ItemWrite, NewUpload, PlatformErrorCode, Purpose,
@@ -522,6 +523,116 @@ pub async fn upload_chunk(
             "The bytes do not match the upload's SHA-256: the upload was discarded; start a new one.",
         )),
     }
+}
+
+/// The start of `Range: bytes=<start>-` (the only form served); `Err` for any other.
+fn range_start(headers: &HeaderMap, length: u64) -> Result<Option<u64>, ApiError> {
+    let Some(v) = headers.get(header::RANGE) else { return Ok(None) };
+    let unsatisfiable = || {
+        ApiError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            PlatformErrorCode::InvalidInput,
+            format!("Only `Range: bytes=<start>-` with a start below the length ({length}) is served."),
+        )
+        .with_field("range")
+    };
+    let digits = v.to_str().ok().and_then(|t| t.trim().strip_prefix("bytes=")).and_then(|t| t.strip_suffix('-'));
+    match digits {
+        Some(d) if !d.is_empty() && d.len() <= 19 && d.bytes().all(|b| b.is_ascii_digit()) => {
+            let start: u64 = d.parse().map_err(|_| unsatisfiable())?;
+            if start >= length {
+                return Err(unsatisfiable());
+            }
+            Ok(Some(start))
+        }
+        _ => Err(unsatisfiable()),
+    }
+}
+
+/// A body fed by a blocking reader thread through a small bounded channel: constant memory.
+struct ContentStream(tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>);
+
+impl futures_core::Stream for ContentStream {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// Bytes read (and decrypted) at a time when serving an upload's content.
+const CONTENT_PIECE: usize = 64 * 1024;
+
+pub async fn upload_content(
+    State(p): S,
+    auth: Authed,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Ok(Path(id)) = path else { return Err(not_found("No such upload.")) };
+    if !upload_id_ok(&id) {
+        return Err(not_found("No such upload."));
+    }
+    hosting_consent(&p, &auth, &headers)?;
+    let record = p.store.sync.upload(&auth.account_id, &id)?.ok_or_else(|| not_found("No such upload."))?;
+    if !record.complete {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            PlatformErrorCode::UploadIncomplete,
+            "The upload is not finished: its content is served once all bytes arrived and matched its SHA-256.",
+        ));
+    }
+    let start = range_start(&headers, record.length)?;
+    let from = start.unwrap_or(0);
+    let (mut file, mut cipher) =
+        p.store.sync.upload_content(&auth.account_id, &record, from)?.ok_or_else(ApiError::internal)?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    let mut left = record.length - from;
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        while left > 0 {
+            let mut buf = vec![0u8; CONTENT_PIECE.min(usize::try_from(left).unwrap_or(CONTENT_PIECE))];
+            let piece = match file.read(&mut buf) {
+                Ok(0) => Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "upload file ended early")),
+                Ok(n) => {
+                    buf.truncate(n);
+                    if let Some(c) = &mut cipher {
+                        crate::keys::apply(c, &mut buf);
+                    }
+                    left -= n as u64;
+                    Ok(Bytes::from(buf))
+                }
+                Err(e) => Err(e),
+            };
+            let failed = piece.is_err();
+            // The client went away, or the file failed: stop.
+            if tx.blocking_send(piece).is_err() || failed {
+                break;
+            }
+        }
+    });
+    let status = if start.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+    let mut r = Response::new(axum::body::Body::from_stream(ContentStream(rx)));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(&(record.length - from).to_string()) {
+        h.insert(header::CONTENT_LENGTH, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&record.sha256) {
+        h.insert(UPLOAD_SHA256_HEADER, v);
+    }
+    if start.is_some() {
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes {from}-{}/{}", record.length - 1, record.length)) {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+    }
+    Ok(r)
 }
 
 // Development.

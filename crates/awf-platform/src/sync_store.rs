@@ -535,6 +535,32 @@ impl SyncStore {
         }
     }
 
+    /// A finished upload's content from byte `start`: its file, positioned there, and the
+    /// cipher that decrypts it from there (none for a file stored plain). `None` when the file
+    /// does not hold the upload's length.
+    pub fn upload_content(
+        &self,
+        account: &str,
+        record: &UploadRecord,
+        start: u64,
+    ) -> Result<Option<(std::fs::File, Option<chacha20::XChaCha20>)>> {
+        use std::io::{Seek, SeekFrom};
+        let mut file = match std::fs::File::open(self.upload_path(account, &record.upload_id)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::Io(e)),
+        };
+        if file.metadata()?.len() != record.length || start > record.length {
+            return Ok(None);
+        }
+        file.seek(SeekFrom::Start(start))?;
+        let cipher = match &record.file_nonce {
+            Some(nonce) => Some(keys::file_cipher(&write_key(&self.keys, &self.accounts, account)?, nonce, start)?),
+            None => None,
+        };
+        Ok(Some((file, cipher)))
+    }
+
     pub fn upload_state(&self, account: &str, record: &UploadRecord) -> Result<UploadState> {
         Ok(UploadState {
             upload_id: record.upload_id.clone(),

@@ -526,6 +526,66 @@ fn uploads_resume_across_a_restart_and_check_their_digest() {
 }
 
 #[test]
+fn a_finished_upload_is_served_to_its_account_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Platform::start(dir.path(), "local");
+    let g = p.hosting_account("owner", "+8613855550031");
+    let t = g.tokens.access_token.clone();
+    // Over several serving pieces and two chunks, not a multiple of either.
+    let content: Vec<u8> = (0..3_000_017u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let u = p.create_upload(&t, &content, "DSC");
+    let content_path = format!("/v1/uploads/{}/content", u.upload_id);
+    // Not finished: 409 `upload_incomplete`.
+    assert_eq!(p.chunk(&t, &u.upload_id, 0, &content[..2_000_000]).status(), 200);
+    error(p.req("GET", &content_path, &t, HOSTING).send().unwrap(), 409, PlatformErrorCode::UploadIncomplete);
+    assert_eq!(p.chunk(&t, &u.upload_id, 2_000_000, &content[2_000_000..]).status(), 200);
+
+    // The owner gets the bytes back, identical (the file on disk is encrypted).
+    let r = p.req("GET", &content_path, &t, HOSTING).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/octet-stream");
+    assert_eq!(r.headers()["content-length"], content.len().to_string().as_str());
+    assert_eq!(r.headers()["upload-sha256"], hex::encode(Sha256::digest(&content)).as_str());
+    let got = r.bytes().unwrap();
+    assert!(got[..] == content[..], "the served content differs");
+
+    // A Range resumes from a byte; past the end or another form is 416.
+    let r = p.req("GET", &content_path, &t, HOSTING).header("range", "bytes=1234567-").send().unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.headers()["content-range"], format!("bytes 1234567-3000016/{}", content.len()).as_str());
+    assert!(r.bytes().unwrap()[..] == content[1_234_567..]);
+    for bad in ["bytes=3000017-", "bytes=0-10", "lines=1-"] {
+        let r = p.req("GET", &content_path, &t, HOSTING).header("range", bad).send().unwrap();
+        assert_eq!(r.status(), 416, "{bad}");
+    }
+
+    // Another purpose: 400; another account, an unknown or malformed id: 404.
+    error(p.req("GET", &content_path, &t, "telemetry").send().unwrap(), 400, PlatformErrorCode::InvalidInput);
+    let other = p.hosting_account("other", "+8613855550032");
+    let ot = other.tokens.access_token.clone();
+    error(p.req("GET", &content_path, &ot, HOSTING).send().unwrap(), 404, PlatformErrorCode::NotFound);
+    let unknown = format!("/v1/uploads/upl_{}/content", "0".repeat(32));
+    error(p.req("GET", &unknown, &t, HOSTING).send().unwrap(), 404, PlatformErrorCode::NotFound);
+    error(p.req("GET", "/v1/uploads/nope/content", &t, HOSTING).send().unwrap(), 404, PlatformErrorCode::NotFound);
+    // Without the hosting consent: 403, nothing served.
+    let bare = p.register("bare", "+8613855550033");
+    error(
+        p.req("GET", &content_path, &bare.tokens.access_token, HOSTING).send().unwrap(),
+        403,
+        PlatformErrorCode::ConsentRequired,
+    );
+    // Unauthenticated: 401.
+    let r = p.http.get(format!("{}{content_path}", p.url)).header("x-awf-purpose", HOSTING).send().unwrap();
+    assert_eq!(r.status(), 401);
+    // The content survives a restart.
+    p.stop();
+    let p = Platform::start(dir.path(), "local");
+    let r = p.req("GET", &content_path, &t, HOSTING).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().unwrap()[..] == content[..]);
+}
+
+#[test]
 fn erasure_and_cancellation_remove_items_feed_replays_and_uploads() {
     let dir = tempfile::tempdir().unwrap();
     let p = Platform::start(dir.path(), "local");
