@@ -12,6 +12,7 @@ use crate::library::*;
 use crate::rights::*;
 use crate::session::Api;
 use crate::sync::*;
+use crate::uploads::*;
 use awf_core::SecretString;
 
 /// One command as the bindings describe it.
@@ -261,4 +262,10 @@ command_table! {
     sync_attest(SyncAttestRequest) -> SyncStatus = |api, r| api.sync_attest(r.kind, &r.id);
     /// Turns sync on or off for one agent.
     sync_agent_set(SyncAgentRequest) -> SyncStatus = |api, r| api.sync_agent_set(&r.id, r.on);
+    /// Turns sync on or off for one item of any kind (turning a cancelled upload's dataset on resumes it where it stopped).
+    sync_item_set(SyncItemRequest) -> SyncStatus = |api, r| api.sync_item_set(r.kind, &r.id, r.on);
+    /// The dataset uploads running now, each with the bytes the platform holds and its total (memory only: cheap to poll every second).
+    sync_uploads(()) -> Vec<UploadView> = |api, ()| Ok(api.sync_uploads());
+    /// Stops a running upload before its next chunk; the dataset is parked with sync off and resumes at the platform's offset when turned on. `not_found` when no such upload runs.
+    sync_cancel_upload(CancelUploadRequest) -> () = |api, r| api.sync_cancel_upload(r.kind, &r.id);
 }

@@ -18,6 +18,7 @@ mod privacy;
 pub mod rights;
 mod session;
 pub mod sync;
+pub mod uploads;
 
 pub use error::{ApiError, ErrorCode};
 pub use session::{Api, ApiConfig};

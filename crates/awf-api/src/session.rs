@@ -44,6 +44,8 @@ pub struct Api {
     device_info_offered: Mutex<bool>,
     /// Progress of long commands (dataset imports).
     pub(crate) jobs: crate::library::Jobs,
+    /// Dataset uploads the sync engine is running (progress, cancel).
+    pub(crate) uploads: crate::uploads::Uploads,
     /// A completed account cancellation (its receipt), kept for the rest of the run.
     cancelled: Mutex<Option<crate::rights::CancellationStatus>>,
     /// One cancellation attempt at a time.
@@ -62,6 +64,7 @@ impl Api {
             platform_info: Mutex::new(None),
             device_info_offered: Mutex::new(false),
             jobs: Default::default(),
+            uploads: Default::default(),
             cancelled: Mutex::new(None),
             cancel_turn: Mutex::new(()),
         };

@@ -359,6 +359,7 @@ fn exists_here(profile: &Profile, kind: ItemKind, id: &str) -> Result<bool, Core
 struct Pass<'a> {
     profile: &'a Profile,
     client: &'a PlatformClient,
+    uploads: &'a crate::uploads::Uploads,
     device: String,
     report: SyncReport,
 }
@@ -368,6 +369,14 @@ enum Step {
     Done(Outcome),
     /// The platform cannot be reached: stop pushing this pass.
     Offline(Outcome),
+}
+
+/// How an upload ended.
+enum Uploaded {
+    /// The platform holds all of it: the upload's id (`None` for no text).
+    Done(Option<String>),
+    /// Cancelled (`sync_cancel_upload`) with the platform holding `at` bytes.
+    Cancelled { at: u64 },
 }
 
 impl Pass<'_> {
@@ -575,7 +584,20 @@ impl Pass<'_> {
             None
         };
         let upload_id = match self.upload(entry, &ds, &mut state) {
-            Ok(id) => id,
+            Ok(Uploaded::Done(id)) => id,
+            // Parked as switched off (so the next background pass does not start it again at
+            // once), the upload's id kept: turning sync on resumes at the platform's offset.
+            Ok(Uploaded::Cancelled { at }) => {
+                let reason = format!(
+                    "upload cancelled at {at} of {} bytes; turn sync on for this dataset to resume from there",
+                    ds.bytes
+                );
+                state.off = true;
+                state.status = ItemStatus::Off;
+                state.reason = Some(reason.clone());
+                let h = sync::event(entry.kind, &entry.id, "cancelled", reason);
+                return Ok(Step::Done(Pass::done(entry, state, Some(h))));
+            }
             Err(e) => {
                 // Keep what the upload reached (its id), then fail as any request does.
                 self.profile.sync().set_state(entry.kind, &entry.id, &state, None)?;
@@ -629,18 +651,20 @@ impl Pass<'_> {
     /// Sends a dataset's text to the platform in resumable chunks: an upload opened once (its id
     /// kept in the item's state), resumed at the offset the platform reports, so a restart never
     /// re-sends a chunk the platform holds. Returns the finished upload's id (`None` for no text).
+    /// While it runs it is listed in [`Api::sync_uploads`] with the platform's offset, and a
+    /// cancel stops it before its next chunk.
     fn upload(
         &mut self,
         entry: &OutboxEntry,
         ds: &awf_core::datasets::Dataset,
         state: &mut ItemSync,
-    ) -> Result<Option<String>, EgressError> {
+    ) -> Result<Uploaded, EgressError> {
         if ds.bytes == 0 {
-            return Ok(None);
+            return Ok(Uploaded::Done(None));
         }
         if let Some(u) = &state.upload {
             if u.sha256 == ds.sha256 && u.complete {
-                return Ok(Some(u.upload_id.clone()));
+                return Ok(Uploaded::Done(Some(u.upload_id.clone())));
             }
         }
         let mut offset = match state.upload.clone() {
@@ -671,6 +695,8 @@ impl Pass<'_> {
             }
         };
         let upload_id = state.upload.as_ref().map(|u| u.upload_id.clone()).expect("set above");
+        let progress = self.uploads.start(entry.kind, &entry.id, &ds.name, offset, ds.bytes);
+        let mut cancelled = false;
         let resumed_at = offset;
         let mut read = 0u64;
         let mut chunk: Vec<u8> = Vec::with_capacity(UPLOAD_CHUNK);
@@ -681,6 +707,7 @@ impl Pass<'_> {
             let st = self.client.upload_chunk(&upload_id, *offset, chunk)?;
             chunks_sent += 1;
             *offset = st.offset;
+            progress.sent(st.offset);
             chunk.clear();
             Ok(st.complete)
         };
@@ -697,6 +724,10 @@ impl Pass<'_> {
                 chunk.extend_from_slice(&rest[..take]);
                 rest = &rest[take..];
                 if chunk.len() == UPLOAD_CHUNK {
+                    if progress.cancelled() {
+                        cancelled = true;
+                        return Err(CoreError::Corrupt { detail: "upload cancelled".into() });
+                    }
                     match send(&mut chunk, &mut offset) {
                         Ok(done) => complete = done,
                         Err(e) => {
@@ -711,8 +742,14 @@ impl Pass<'_> {
         if let Some(e) = failure {
             return Err(e);
         }
+        if cancelled {
+            return Ok(Uploaded::Cancelled { at: offset });
+        }
         walked.map_err(EgressError::Core)?;
         if !chunk.is_empty() {
+            if progress.cancelled() {
+                return Ok(Uploaded::Cancelled { at: offset });
+            }
             complete = send(&mut chunk, &mut offset)?;
         }
         if !complete {
@@ -731,7 +768,7 @@ impl Pass<'_> {
             format!("{} bytes in {chunks_sent} chunk(s), resumed at byte {resumed_at}", ds.bytes),
         );
         self.profile.sync().set_state(entry.kind, &entry.id, state, Some(h)).map_err(EgressError::Core)?;
-        Ok(Some(upload_id))
+        Ok(Uploaded::Done(Some(upload_id)))
     }
 
     fn push_delete(&mut self, entry: &OutboxEntry, mut state: ItemSync) -> Result<Step, ApiError> {
@@ -911,7 +948,8 @@ impl Api {
         let profile = self.profile()?;
         let client = self.platform()?;
         let device = profile.installation_id()?;
-        let mut pass = Pass { profile: &profile, client: &client, device, report: SyncReport::default() };
+        let mut pass =
+            Pass { profile: &profile, client: &client, uploads: &self.uploads, device, report: SyncReport::default() };
         let blocked = match self.sync_blocked(&profile, &client) {
             Ok(b) => b,
             Err(e) if transient(&e) => Some((e.to_string(), true)),
@@ -1174,6 +1212,15 @@ pub struct SyncAttestRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct SyncAgentRequest {
+    pub id: String,
+    pub on: bool,
+}
+
+/// `sync_item_set`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct SyncItemRequest {
+    pub kind: ItemKind,
     pub id: String,
     pub on: bool,
 }

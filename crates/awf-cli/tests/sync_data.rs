@@ -150,3 +150,99 @@ fn a_large_dataset_upload_killed_half_way_resumes_resending_at_most_one_chunk() 
         history.as_array().unwrap().iter().find(|h| h["event"] == "uploaded").expect("an upload event").clone();
     assert!(!uploaded["detail"].as_str().unwrap().ends_with("resumed at byte 0"), "it resumed: {uploaded}");
 }
+
+/// Writes a letters-only corpus of about `mb` MiB and imports it as a dataset; its id and bytes.
+fn corpus(p: &Platform, dir: &Path, mb: u64) -> (String, String, u64) {
+    let line = "the quick brown fox jumps over the lazy dog and keeps on running through the field\n";
+    let file = dir.join("corpus.txt");
+    {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+        let mut written = 0u64;
+        while written < mb * 1024 * 1024 {
+            w.write_all(line.as_bytes()).unwrap();
+            written += line.len() as u64;
+        }
+    }
+    let ds = json(dir, &p.url, &["dataset", "import", file.to_str().unwrap()]);
+    assert_eq!(ds["pii"]["total"], 0, "the corpus holds no personal information");
+    (ds["id"].as_str().unwrap().to_string(), ds["name"].as_str().unwrap().to_string(), ds["bytes"].as_u64().unwrap())
+}
+
+#[test]
+fn an_upload_shows_its_progress_and_a_cancelled_one_resumes_where_it_stopped() {
+    use awf_core::sync::{ItemKind, ItemStatus};
+    let mb: u64 = std::env::var("AWF_SYNC_CANCEL_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    device(&p, dir.path(), "+8613800007703");
+    let (id, name, length) = corpus(&p, dir.path(), mb);
+
+    // The command surface in this process (the registry of uploads is in-process, as in the app).
+    // No other test of this file reads the variable in-process (their `awf` children set it).
+    std::env::set_var("AWF_PLATFORM_URL", &p.url);
+    let api = std::sync::Arc::new(awf_api::Api::open(awf_api::ApiConfig::new(dir.path())));
+    assert!(api.sync_uploads().is_empty());
+    let err = api.sync_cancel_upload(ItemKind::Dataset, &id).unwrap_err();
+    assert_eq!(err.code, awf_api::ErrorCode::NotFound, "no upload runs yet");
+
+    let pass = {
+        let api = api.clone();
+        std::thread::spawn(move || api.sync_once())
+    };
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let seen = loop {
+        assert!(Instant::now() < deadline, "no upload progress was listed");
+        let list = api.sync_uploads();
+        if let Some(u) = list.iter().find(|u| u.id == id && u.sent > 0) {
+            break u.clone();
+        }
+        assert!(!pass.is_finished(), "the pass ended before any progress was listed: {list:?}");
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert_eq!((seen.kind, seen.name.as_str(), seen.total), (ItemKind::Dataset, name.as_str(), length), "{seen:?}");
+    assert!(seen.sent < length && !seen.cancelling, "{seen:?}");
+    api.sync_cancel_upload(ItemKind::Dataset, &id).expect("the running upload takes the cancel");
+    let report = pass.join().unwrap().expect("the pass returns");
+    assert_eq!(report.pushed, 0, "{report:?}");
+    assert!(api.sync_uploads().is_empty(), "a stopped upload is no longer listed");
+    let err = api.sync_cancel_upload(ItemKind::Dataset, &id).unwrap_err();
+    assert_eq!(err.code, awf_api::ErrorCode::NotFound);
+
+    let stats = sync_stats(&p);
+    let at_cancel = stats["upload_bytes_received"].as_u64().unwrap();
+    assert!(at_cancel >= seen.sent && at_cancel < length, "stopped part-way ({at_cancel} of {length}): {stats}");
+    assert_eq!(stats["uploads_completed"], 0, "{stats}");
+    let status = api.sync_status().unwrap();
+    let item = status.items.iter().find(|i| i.id == id).expect("the dataset is listed");
+    assert_eq!(item.status, ItemStatus::Off, "{item:?}");
+    let reason = item.reason.clone().unwrap_or_default();
+    assert!(
+        reason.starts_with(&format!("upload cancelled at {at_cancel} of {length} bytes")),
+        "the reason names where it stopped: {reason}"
+    );
+    assert!(status.history.iter().any(|h| h.event == "cancelled" && h.id == id), "{:?}", status.history);
+
+    // Parked: the next pass does not start it again.
+    let report = api.sync_once().unwrap();
+    assert_eq!(report.pushed, 0, "{report:?}");
+    assert_eq!(sync_stats(&p)["upload_bytes_received"].as_u64().unwrap(), at_cancel, "nothing more was sent");
+
+    // Turned on again, it resumes at the platform's offset.
+    api.sync_item_set(ItemKind::Dataset, &id, true).unwrap();
+    let report = api.sync_once().unwrap();
+    assert_eq!(report.pushed, 1, "{report:?}");
+    let stats = sync_stats(&p);
+    let received = stats["upload_bytes_received"].as_u64().unwrap();
+    assert_eq!(stats["uploads_completed"], 1, "{stats}");
+    assert!(
+        received >= length && received - length <= CHUNK,
+        "re-sent {} bytes after the cancel, more than one {CHUNK}-byte chunk ({stats})",
+        received.saturating_sub(length)
+    );
+    let status = api.sync_status().unwrap();
+    assert!(status.items.iter().all(|i| i.id != id), "synced: {:?}", status.items);
+    let uploaded = status.history.iter().find(|h| h.event == "uploaded").expect("an upload event");
+    assert!(uploaded.detail.ends_with(&format!("resumed at byte {at_cancel}")), "{uploaded:?}");
+}

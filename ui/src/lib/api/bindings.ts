@@ -1627,6 +1627,37 @@ export type SyncResolveRequest = { kind: ItemKind, id: string, resolution: Resol
 export type SyncAgentRequest = { id: string, on: boolean, };
 
 /**
+ * `sync_item_set`.
+ */
+export type SyncItemRequest = { kind: ItemKind, id: string, on: boolean, };
+
+/**
+ * One upload in progress, for the UI and the CLI.
+ */
+export type UploadView = { kind: ItemKind, id: string, 
+/**
+ * The dataset's name.
+ */
+name: string, 
+/**
+ * Bytes the platform holds (its offset).
+ */
+sent: number, total: number, 
+/**
+ * When this pass started the upload (RFC 3339).
+ */
+started_at: string, 
+/**
+ * A cancel was asked for; the upload stops before its next chunk.
+ */
+cancelling: boolean, };
+
+/**
+ * `sync_cancel_upload`.
+ */
+export type CancelUploadRequest = { kind: ItemKind, id: string, };
+
+/**
  * `sync_attest`.
  */
 export type SyncAttestRequest = { kind: ItemKind, id: string, };
@@ -1889,6 +1920,12 @@ export interface Commands {
   sync_attest: { request: SyncAttestRequest; response: SyncStatus };
   /** Turns sync on or off for one agent. */
   sync_agent_set: { request: SyncAgentRequest; response: SyncStatus };
+  /** Turns sync on or off for one item of any kind (turning a cancelled upload's dataset on resumes it where it stopped). */
+  sync_item_set: { request: SyncItemRequest; response: SyncStatus };
+  /** The dataset uploads running now, each with the bytes the platform holds and its total (memory only: cheap to poll every second). */
+  sync_uploads: { request: null; response: Array<UploadView> };
+  /** Stops a running upload before its next chunk; the dataset is parked with sync off and resumes at the platform's offset when turned on. `not_found` when no such upload runs. */
+  sync_cancel_upload: { request: CancelUploadRequest; response: null };
 }
 
 /** Every command name. */
@@ -1987,4 +2024,7 @@ export const COMMAND_NAMES = [
   "sync_resolve",
   "sync_attest",
   "sync_agent_set",
+  "sync_item_set",
+  "sync_uploads",
+  "sync_cancel_upload",
 ] as const;
