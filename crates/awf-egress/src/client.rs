@@ -4,11 +4,14 @@
 //! on machines without a keyring service), read only when a call needs them, refreshed before
 //! they expire or when the platform says they have, and deleted at log-out.
 
+use std::io::Write;
 use std::sync::Mutex;
 
 use awf_core::telemetry::TELEMETRY_PURPOSES;
 use awf_core::SecretString;
-use awf_platform_api::sync::{IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, UPLOAD_CHUNK_TYPE, UPLOAD_OFFSET_HEADER};
+use awf_platform_api::sync::{
+    IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, UPLOAD_CHUNK_TYPE, UPLOAD_OFFSET_HEADER, UPLOAD_SHA256_HEADER,
+};
 use awf_platform_api::{
     AccountProfile, Capabilities, ErrorBody, LoginRequest, PlatformErrorCode, PolicyDocument, ProfilePatch, Purpose,
     RefreshRequest, RegisterRequest, SessionGrant, SmsCodeRequest, SmsCodeSent,
@@ -25,6 +28,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::error::EgressError;
 use crate::gate::{Answer, Auth, Gate, Payload};
@@ -513,6 +517,97 @@ impl PlatformClient {
         Self::interpret(&path, answer.status, &answer.body)
     }
 
+    /// Streams the content of a finished upload into `dest` (never held whole in memory),
+    /// through the gate (purpose `developer_data_hosting`, logged with the bytes received) and
+    /// checked against the SHA-256 the platform states for it (`Upload-Sha256`); answers the
+    /// bytes written and that digest. An unknown upload is `Platform { status: 404 }`, an
+    /// unfinished one `Platform { status: 409, code: upload_incomplete }`; a transfer cut short or
+    /// a digest that differs is `BadResponse` (what `dest` received is then not the content).
+    pub fn download_upload(&self, upload_id: &str, dest: &mut dyn Write) -> Result<(u64, String), EgressError> {
+        let path = format!("{}/content", upload_path(upload_id)?);
+        let mut hashing = HashingWriter { inner: dest, hasher: Sha256::new(), written: 0 };
+        let answer = self.authed_download(&path, &mut hashing)?;
+        if answer.status >= 300 {
+            return Err(Self::interpret::<Value>(&path, answer.status, &answer.body).expect_err("an error status"));
+        }
+        let bad = |detail: String| EgressError::BadResponse { path: path.clone(), detail };
+        let stated = answer
+            .headers
+            .get(UPLOAD_SHA256_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .ok_or_else(|| bad("no Upload-Sha256 header".into()))?;
+        let length = header_u64(&answer, "content-length");
+        let (written, digest) = (hashing.written, hex::encode(hashing.hasher.finalize()));
+        if length.is_some_and(|l| l != written) {
+            return Err(bad(format!("{written} bytes arrived of {}", length.unwrap_or(0))));
+        }
+        if digest != stated {
+            return Err(bad(format!("the content's SHA-256 is {digest}, the platform stated {stated}")));
+        }
+        Ok((written, digest))
+    }
+
+    /// [`PlatformClient::download_upload`] into a new file at `dest` (removed when it fails).
+    pub fn download_upload_to(&self, upload_id: &str, dest: &std::path::Path) -> Result<(u64, String), EgressError> {
+        let file = std::fs::File::create(dest).map_err(|e| EgressError::BadResponse {
+            path: upload_id.to_string(),
+            detail: format!("cannot create {}: {e}", dest.display()),
+        })?;
+        let mut out = std::io::BufWriter::new(file);
+        let result = self.download_upload(upload_id, &mut out).and_then(|r| {
+            out.flush().map_err(|e| EgressError::BadResponse { path: upload_id.to_string(), detail: e.to_string() })?;
+            Ok(r)
+        });
+        drop(out);
+        if result.is_err() {
+            let _ = std::fs::remove_file(dest);
+        }
+        result
+    }
+
+    /// A GET whose successful answer streams into `sink`, with the access token (refreshed as in
+    /// [`PlatformClient::authed_answer`]; nothing is written to `sink` for an error answer).
+    fn authed_download(&self, path: &str, sink: &mut dyn Write) -> Result<Answer, EgressError> {
+        let purpose = Purpose::DeveloperDataHosting;
+        if !self.gate.profile().consents().allows(purpose)? {
+            return self.gate.send_to(purpose, Method::GET, path, Payload::None, Auth::None, &[], Some(sink));
+        }
+        let mut tokens = self.load_tokens()?.ok_or(EgressError::NotSignedIn)?;
+        if tokens.access_expires_at - REFRESH_MARGIN_SECS <= now_unix() {
+            tokens = self.refresh(&tokens)?;
+        }
+        let access = SecretString::new(tokens.access_token.clone());
+        let mut answer = self.gate.send_to(
+            purpose,
+            Method::GET,
+            path,
+            Payload::None,
+            Auth::Bearer(&access),
+            &[],
+            Some(&mut *sink),
+        )?;
+        if answer.status == 401
+            && serde_json::from_slice::<ErrorBody>(&answer.body)
+                .is_ok_and(|b| b.code == PlatformErrorCode::TokenExpired)
+        {
+            let fresh = self.refresh(&tokens)?;
+            let access = SecretString::new(fresh.access_token.clone());
+            answer =
+                self.gate.send_to(purpose, Method::GET, path, Payload::None, Auth::Bearer(&access), &[], Some(sink))?;
+        }
+        if answer.status == 401 {
+            let body = serde_json::from_slice::<ErrorBody>(&answer.body).unwrap_or(ErrorBody {
+                code: PlatformErrorCode::Unauthorized,
+                message: "not signed in".into(),
+                field: None,
+                retry_after_secs: None,
+            });
+            return self.signed_out_on_401(EgressError::Platform { status: 401, body });
+        }
+        Ok(answer)
+    }
+
     fn sync_write(
         &self,
         method: Method,
@@ -747,6 +842,26 @@ fn not_found(message: &str) -> EgressError {
             field: None,
             retry_after_secs: None,
         },
+    }
+}
+
+/// A writer that hashes and counts what passes through it.
+struct HashingWriter<'a> {
+    inner: &'a mut dyn Write,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl Write for HashingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

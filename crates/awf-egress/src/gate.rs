@@ -18,6 +18,8 @@ use crate::redact::redact_preview;
 /// Largest answer the gate reads; a larger one is a contract violation, not a reason to run out
 /// of memory.
 const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+/// The time a streamed download may take (an ordinary call has 30 s).
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// How a request authenticates.
 pub enum Auth<'a> {
@@ -220,6 +222,23 @@ impl Gate {
         auth: Auth<'_>,
         extra: &[(&'static str, &str)],
     ) -> Result<Answer, EgressError> {
+        self.send_to(purpose, method, path, payload, auth, extra, None)
+    }
+
+    /// [`Gate::send_payload`] whose successful (2xx) answer body is streamed into `sink` instead
+    /// of being read into memory (the returned [`Answer::body`] is then empty); an error answer is
+    /// read as usual. The transmission log records the bytes streamed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn send_to(
+        &self,
+        purpose: Purpose,
+        method: Method,
+        path: &str,
+        payload: Payload<'_>,
+        auth: Auth<'_>,
+        extra: &[(&'static str, &str)],
+        sink: Option<&mut dyn std::io::Write>,
+    ) -> Result<Answer, EgressError> {
         let body = match payload {
             Payload::Json(v) => Some(v),
             _ => None,
@@ -286,6 +305,10 @@ impl Gate {
         if let Some(b) = &body_bytes {
             request = request.body(b.clone());
         }
+        if sink.is_some() {
+            // A download may take longer than an ordinary call.
+            request = request.timeout(DOWNLOAD_TIMEOUT);
+        }
         let request = request
             .build()
             .map_err(|e| EgressError::InvalidAddress { url: address.as_str(), reason: e.to_string() })?;
@@ -308,6 +331,27 @@ impl Gate {
         let response_headers = response.headers().clone();
         if purpose != Purpose::ServiceInformation && !self.refuses_cookies() {
             self.take_cookies(response.headers())?;
+        }
+        if let (Some(sink), true) = (sink, (200..300).contains(&status)) {
+            let mut response = response;
+            let copied = std::io::copy(&mut response, sink);
+            record.outcome = Outcome::Sent;
+            record.status = Some(status);
+            self.set_connectivity(true, None);
+            return match copied {
+                Ok(n) => {
+                    record.bytes_down = header_bytes + n;
+                    self.log(record)?;
+                    Ok(Answer { status, body: Vec::new(), headers: response_headers })
+                }
+                Err(e) => {
+                    let detail = format!("reading the answer failed: {e}");
+                    record.bytes_down = header_bytes;
+                    record.error = Some(detail.clone());
+                    self.log(record)?;
+                    Err(EgressError::BadResponse { path: path.to_string(), detail })
+                }
+            };
         }
         let body = read_limited(response);
         record.outcome = Outcome::Sent;

@@ -84,6 +84,10 @@ fn items_changes_and_uploads_through_the_gate() {
     let e = client.put_item(ItemKind::Agent, "A1", 0, "key-0", &write("v1")).unwrap_err();
     assert!(matches!(e, EgressError::ConsentRequired { purpose: Purpose::DeveloperDataHosting }), "{e:?}");
     assert_eq!(stats(&server).writes_applied, 0);
+    let mut nothing = Vec::new();
+    let e = client.download_upload("upl_00000000000000000000000000000000", &mut nothing).unwrap_err();
+    assert!(matches!(e, EgressError::ConsentRequired { purpose: Purpose::DeveloperDataHosting }), "{e:?}");
+    assert!(nothing.is_empty());
 
     client
         .gate()
@@ -153,7 +157,23 @@ fn items_changes_and_uploads_through_the_gate() {
     let e = client.upload_chunk(&upload.upload_id, 0, &content[..20_000]).unwrap_err();
     assert_eq!(e.platform_code(), Some(PlatformErrorCode::UploadOffsetMismatch));
     assert_eq!(client.upload_offset(&upload.upload_id).unwrap(), 20_000);
+    // Not finished: its content is refused 409 and nothing is written.
+    let mut partial = Vec::new();
+    let e = client.download_upload(&upload.upload_id, &mut partial).unwrap_err();
+    assert_eq!(e.platform_code(), Some(PlatformErrorCode::UploadIncomplete), "{e:?}");
+    assert!(partial.is_empty());
     let done = client.upload_chunk(&upload.upload_id, 20_000, &content[20_000..]).unwrap();
+    // The finished content streams back, identical, checked against its SHA-256; to a file too.
+    let mut back = Vec::new();
+    let (n, digest) = client.download_upload(&upload.upload_id, &mut back).unwrap();
+    assert_eq!((n, digest.as_str()), (50_000, "988b6bed449d762250291121232acd400e44842143669b39d5a5fe5251a08339"));
+    assert!(back == content);
+    let file = dir.path().join("download.bin");
+    client.download_upload_to(&upload.upload_id, &file).unwrap();
+    assert!(std::fs::read(&file).unwrap() == content);
+    let e = client.download_upload_to("upl_00000000000000000000000000000000", &file).unwrap_err();
+    assert_eq!(e.platform_code(), Some(PlatformErrorCode::NotFound));
+    assert!(!file.exists(), "a failed download leaves no file");
     assert!(done.complete && done.offset == 50_000);
     assert_eq!(stats(&server).upload_bytes_received, 50_000);
     let missing = client.upload_offset("upl_00000000000000000000000000000000").unwrap_err();
@@ -168,6 +188,11 @@ fn items_changes_and_uploads_through_the_gate() {
         assert!(r.preview.starts_with("<20000 bytes") || r.preview.starts_with("<30000 bytes"), "{}", r.preview);
     }
     assert!(chunks.iter().all(|r| r.bytes_up > 20_000));
+    // Downloads are logged with the bytes received.
+    let downloads: Vec<_> =
+        log.iter().filter(|r| r.method == "GET" && r.path.ends_with("/content") && r.status == Some(200)).collect();
+    assert_eq!(downloads.len(), 2);
+    assert!(downloads.iter().all(|r| r.purpose == Purpose::DeveloperDataHosting && r.bytes_down > 50_000));
     assert!(log
         .iter()
         .filter(|r| r.path.starts_with("/v1/items/"))
