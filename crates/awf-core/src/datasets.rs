@@ -541,6 +541,148 @@ impl Datasets<'_> {
     }
 }
 
+/// A dataset's description as another device synced it (the item body `push_dataset` writes):
+/// what [`Datasets::apply_remote`] takes besides the text. Findings and the chunk count are not
+/// taken from it: they are recomputed here from the text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteDataset {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub source_name: String,
+    pub format: DatasetFormat,
+    /// Bytes of the (UTF-8) text.
+    pub bytes: u64,
+    /// SHA-256 of the text, hex: the text must match it.
+    pub sha256: String,
+    pub chunking: ChunkOptions,
+    #[serde(default)]
+    pub created_at: String,
+}
+
+impl RemoteDataset {
+    /// Reads a platform body; a body this version cannot read is an `Invalid` error.
+    pub fn from_value(body: &serde_json::Value) -> Result<RemoteDataset> {
+        serde_json::from_value(body.clone())
+            .map_err(|e| CoreError::invalid("dataset", format!("the synced dataset cannot be read: {e}")))
+    }
+}
+
+/// The largest text a pulled dataset may have: an imported file's limit, decoded (UTF-16 or
+/// GB18030 text grows by at most half when decoded to UTF-8; twice the limit is ample).
+fn max_remote_text() -> u64 {
+    dataset::limits::MAX_FILE_BYTES.saturating_mul(2)
+}
+
+impl Datasets<'_> {
+    /// Stores a dataset as the platform holds it (pulled from another device), with its sync
+    /// state, without queuing it (it came from there): the text is read from `text` (a
+    /// downloaded file), must be `remote.bytes` of UTF-8 whose SHA-256 is `remote.sha256`, and
+    /// valid for its format; its PII findings and chunk count are computed here as an import
+    /// computes them (the text is scanned in memory, as an import holds it). The pieces are
+    /// written as an import writes them, the description is committed last (with the state and
+    /// without an outbox entry). Nothing is changed when a check fails; a mismatching digest is
+    /// [`CoreError::Corrupt`].
+    pub fn apply_remote(
+        &self,
+        id: &str,
+        remote: &RemoteDataset,
+        text: &mut dyn std::io::Read,
+        state: &crate::sync::ItemSync,
+    ) -> Result<Dataset> {
+        if remote.name.trim().is_empty() || remote.name.chars().count() > 80 {
+            return Err(CoreError::invalid("name", "a synced dataset's name is 1 to 80 characters"));
+        }
+        if remote.description.chars().count() > 2_000 {
+            return Err(CoreError::invalid("description", "must be at most 2000 characters"));
+        }
+        remote.chunking.validate().map_err(|reason| CoreError::invalid("chunking", reason))?;
+        if remote.bytes > max_remote_text() {
+            return Err(CoreError::TooLarge {
+                field: "dataset".into(),
+                limit: max_remote_text() as usize,
+                actual: usize::try_from(remote.bytes).unwrap_or(usize::MAX),
+            });
+        }
+        let mut bytes = Vec::with_capacity(remote.bytes as usize);
+        std::io::Read::read_to_end(&mut std::io::Read::take(text, remote.bytes + 1), &mut bytes)
+            .map_err(|e| CoreError::io("reading a synced dataset's text", std::path::Path::new(id), e))?;
+        if bytes.len() as u64 != remote.bytes {
+            return Err(CoreError::Corrupt {
+                detail: format!("synced dataset `{id}`: {} bytes of text arrived, not {}", bytes.len(), remote.bytes),
+            });
+        }
+        let digest = hex::encode(sha2::Sha256::digest(&bytes));
+        if digest != remote.sha256 {
+            return Err(CoreError::Corrupt {
+                detail: format!(
+                    "synced dataset `{id}`: the text's SHA-256 is {digest}, the synced description says {}",
+                    remote.sha256
+                ),
+            });
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| CoreError::invalid("dataset", format!("synced dataset `{id}`: its text is not UTF-8")))?;
+        dataset::validate(remote.format, &text).map_err(|e| CoreError::invalid("dataset", e.to_string()))?;
+        let pii = PiiSummary::scan_large(&text, |_| {});
+        let chunk_count = dataset::chunks(remote.format, &text, remote.chunking).len() as u32;
+        let version = match self.get(id) {
+            Ok(old) => old.version + 1,
+            Err(CoreError::NotFound { .. }) => 1,
+            Err(e) => return Err(e),
+        };
+        let now = clock::now();
+        let ds = Dataset {
+            id: id.to_string(),
+            name: remote.name.trim().to_string(),
+            description: remote.description.clone(),
+            source_name: remote.source_name.chars().take(200).collect(),
+            format: remote.format,
+            encoding: SourceEncoding::Utf8,
+            bytes: remote.bytes,
+            sha256: digest,
+            chunking: remote.chunking,
+            chunk_count,
+            pii,
+            created_at: if remote.created_at.is_empty() { now.clone() } else { remote.created_at.clone() },
+            updated_at: now,
+            version,
+        };
+        let mut w = PieceWriter::new(self.storage, &ds)?;
+        if let Err(e) = w.push(text.as_bytes()).and_then(|()| w.finish().map(|_| ())) {
+            let _ = remove_dir(&piece_dir(self.storage, &ds.id));
+            return Err(e);
+        }
+        let mut b = Batch::default();
+        b.put(Tree::Datasets, ds.id.as_bytes(), encode(&ds));
+        b.put(
+            Tree::SyncState,
+            crate::sync::item_key(ItemKind::Dataset, id),
+            serde_json::to_vec(state).expect("state serialises"),
+        );
+        b.delete(Tree::Outbox, crate::sync::item_key(ItemKind::Dataset, id));
+        self.storage.commit(b)?;
+        Ok(ds)
+    }
+
+    /// Deletes a dataset the platform deleted (a tombstone) and its text, without queuing
+    /// anything. Agents that use it are not changed here: the device that deleted it detached
+    /// it from them, and those agents arrive by their own pull.
+    pub fn delete_remote(&self, id: &str, state: &crate::sync::ItemSync) -> Result<()> {
+        let mut b = Batch::default();
+        b.delete(Tree::Datasets, id.as_bytes());
+        b.put(
+            Tree::SyncState,
+            crate::sync::item_key(ItemKind::Dataset, id),
+            serde_json::to_vec(state).expect("state serialises"),
+        );
+        b.delete(Tree::Outbox, crate::sync::item_key(ItemKind::Dataset, id));
+        self.storage.commit(b)?;
+        remove_dir(&piece_dir(self.storage, id))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -721,6 +863,50 @@ mod tests {
         assert_eq!(p.datasets().text(&a.id).unwrap(), tc);
         std::fs::write(piece(&p, &a.id, 0), &p0).unwrap();
         assert!(read_error(&p, &a.id).contains("piece 0 of 3"));
+    }
+
+    #[test]
+    fn a_pulled_dataset_is_stored_unqueued_with_findings_recomputed_and_its_digest_checked() {
+        let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let vault = Arc::new(MemoryVault::default());
+        let (a, b) = (open(da.path(), &vault), open(db.path(), &Arc::new(MemoryVault::default())));
+        let t = format!("{}contact: li.lei@example.com\n", text(PIECE_BYTES * 3 / 2));
+        let src = import(&a, "mail.txt", &t);
+        assert!(src.pii.total > 0);
+        let remote = RemoteDataset {
+            name: src.name.clone(),
+            description: "from A".into(),
+            source_name: src.source_name.clone(),
+            format: src.format,
+            bytes: src.bytes,
+            sha256: src.sha256.clone(),
+            chunking: src.chunking,
+            created_at: src.created_at.clone(),
+        };
+        let state = crate::sync::ItemSync { server_rev: 3, ..Default::default() };
+        // A text that does not match the digest: refused, nothing stored.
+        let mut wrong = t.clone().into_bytes();
+        wrong[10] ^= 1;
+        let e = b.datasets().apply_remote(&src.id, &remote, &mut wrong.as_slice(), &state).unwrap_err();
+        assert!(matches!(&e, CoreError::Corrupt { detail } if detail.contains("SHA-256")), "{e:?}");
+        let e = b.datasets().apply_remote(&src.id, &remote, &mut &t.as_bytes()[1..], &state).unwrap_err();
+        assert!(matches!(e, CoreError::Corrupt { .. }), "{e:?}");
+        assert!(matches!(b.datasets().get(&src.id), Err(CoreError::NotFound { .. })));
+
+        let got = b.datasets().apply_remote(&src.id, &remote, &mut t.as_bytes(), &state).unwrap();
+        assert_eq!(
+            (got.pii.total, got.chunk_count, got.sha256.as_str()),
+            (src.pii.total, src.chunk_count, src.sha256.as_str())
+        );
+        assert_eq!(got.description, "from A");
+        assert_eq!(b.datasets().text(&src.id).unwrap(), t);
+        assert_eq!(b.sync().entry(ItemKind::Dataset, &src.id).unwrap(), None, "nothing queued");
+        assert_eq!(b.sync().state(ItemKind::Dataset, &src.id).unwrap().server_rev, 3);
+
+        b.datasets().delete_remote(&src.id, &crate::sync::ItemSync { server_rev: 4, ..Default::default() }).unwrap();
+        assert!(matches!(b.datasets().get(&src.id), Err(CoreError::NotFound { .. })));
+        assert!(!db.path().join(TEXT_DIR).join(&src.id).exists());
+        assert_eq!(b.sync().entry(ItemKind::Dataset, &src.id).unwrap(), None);
     }
 
     #[test]
