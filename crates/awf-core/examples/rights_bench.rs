@@ -63,7 +63,7 @@ fn text(seed: u64, bytes: usize) -> Vec<u8> {
             x ^= x << 17;
             out.extend_from_slice(WORDS[(x % WORDS.len() as u64) as usize].as_bytes());
             out.push(b' ');
-            if x % 5 == 0 {
+            if x.is_multiple_of(5) {
                 write!(out, "{} ", x % 1000).ok();
             }
         }
