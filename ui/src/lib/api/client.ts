@@ -60,6 +60,7 @@ import type {
   ItemKind,
   SyncReport,
   SyncStatus,
+  UploadView,
 } from "./bindings";
 import { HttpBackend, takeToken } from "./http";
 import { inTauri, TauriBackend } from "./tauri";
@@ -341,6 +342,18 @@ export class Api {
   }
   syncAgentSet(id: string, on: boolean): Promise<SyncStatus> {
     return this.backend.call("sync_agent_set", { id, on });
+  }
+  /** Turns sync on or off for one item of any kind (a cancelled upload resumes when turned on). */
+  syncItemSet(kind: ItemKind, id: string, on: boolean): Promise<SyncStatus> {
+    return this.backend.call("sync_item_set", { kind, id, on });
+  }
+  /** The dataset uploads running now (memory only: cheap to poll every second). */
+  syncUploads(): Promise<UploadView[]> {
+    return this.backend.call("sync_uploads", null);
+  }
+  /** Stops a running upload before its next chunk; `not_found` when none runs. */
+  syncCancelUpload(kind: ItemKind, id: string): Promise<null> {
+    return this.backend.call("sync_cancel_upload", { kind, id });
   }
 }
 

@@ -901,6 +901,14 @@ export const en = {
   "sync.conflict.resolved": "Conflict on “{name}” settled.",
   "sync.agent.toggle": "Sync this agent",
   "sync.agent.status": "Sync status: {status}",
+  "sync.uploads.title": "Uploads in progress",
+  "sync.upload.progress": "{sent} of {total} MB",
+  "sync.upload.label": "Uploading {name}: {progress}",
+  "sync.upload.cancelling": "Cancelling at {progress}…",
+  "sync.upload.cancel": "Cancel",
+  "sync.upload.cancelLabel": "Cancel the upload of {name}",
+  "sync.upload.cancelled": "Upload of {name} cancelled at {sent} of {total} MB: paused, sync is off for it. Resume continues from there.",
+  "sync.upload.resume": "Resume",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -1806,4 +1814,12 @@ export const zhCN: Messages = {
   "sync.conflict.resolved": "“{name}”的冲突已解决。",
   "sync.agent.toggle": "同步此智能体",
   "sync.agent.status": "同步状态：{status}",
+  "sync.uploads.title": "正在上传",
+  "sync.upload.progress": "{sent} / {total} MB",
+  "sync.upload.label": "正在上传 {name}：{progress}",
+  "sync.upload.cancelling": "正在取消（已上传 {progress}）…",
+  "sync.upload.cancel": "取消",
+  "sync.upload.cancelLabel": "取消上传 {name}",
+  "sync.upload.cancelled": "{name} 的上传已在 {sent} / {total} MB 处取消：已暂停，此数据集的同步已关闭。点击“继续”将从该处接着上传。",
+  "sync.upload.resume": "继续",
 };

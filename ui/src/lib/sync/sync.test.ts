@@ -218,3 +218,68 @@ describe("agent editor", { timeout: 20_000 }, () => {
     expect(byTestId("sync-indicator-now").getAttribute("aria-label")).toBe("立即同步");
   });
 });
+
+describe("uploads in progress", { timeout: 20_000 }, () => {
+  const MiB = 1024 * 1024;
+
+  async function openWithUpload() {
+    const backend = backendWith();
+    backend.sync.startUpload("ds-1", "corpus.txt", 200 * MiB, 12 * MiB);
+    start(backend);
+    await fireEvent.click(await screen.findByTestId("sync-indicator-open"));
+    const row = await screen.findByTestId("sync-upload-ds-1");
+    return { backend, row };
+  }
+
+  it("shows each upload's progress, updated while it runs", async () => {
+    const { backend, row } = await openWithUpload();
+    const bar = within(row).getByRole("progressbar", { name: "Uploading corpus.txt: 12.0 of 200.0 MB" }) as HTMLProgressElement;
+    expect(bar.value).toBe(12 * MiB);
+    expect(bar.max).toBe(200 * MiB);
+    expect(row.dataset.state).toBe("running");
+
+    // Polled every second while it runs.
+    backend.sync.advanceUpload("ds-1", 100 * MiB);
+    await waitFor(() => expect(within(row).getByTestId("sync-upload-text").textContent).toContain("100.0 of 200.0 MB"), { timeout: 3_000 });
+    expect(bar.getAttribute("aria-label")).toBe("Uploading corpus.txt: 100.0 of 200.0 MB");
+
+    // Finished: the row goes.
+    backend.sync.advanceUpload("ds-1", 200 * MiB);
+    await waitFor(() => expect(screen.queryByTestId("sync-uploads")).toBeNull(), { timeout: 3_000 });
+  });
+
+  it("cancel calls the command, the row says cancelled and paused, and resume turns sync on and runs a pass", async () => {
+    const { backend, row } = await openWithUpload();
+    await fireEvent.click(within(row).getByRole("button", { name: "Cancel the upload of corpus.txt" }));
+    await waitFor(() => expect(backend.callsOf("sync_cancel_upload")).toHaveLength(1));
+    expect(backend.callsOf("sync_cancel_upload")[0]!.request).toEqual({ kind: "dataset", id: "ds-1" });
+    const stopped = await screen.findByTestId("sync-upload-ds-1");
+    await waitFor(() => expect(stopped.dataset.state).toBe("cancelled"));
+    expect(within(stopped).getByTestId("sync-upload-text").textContent).toContain("cancelled at 12.0 of 200.0 MB: paused");
+    // The item is listed as off with the engine's reason.
+    const item = await screen.findByTestId("sync-item-ds-1");
+    await waitFor(() => expect(item.dataset.status).toBe("off"));
+    expect(item.textContent).toContain(`upload cancelled at ${12 * MiB} of ${200 * MiB} bytes`);
+
+    await fireEvent.click(within(stopped).getByTestId("sync-upload-resume"));
+    await waitFor(() => expect(backend.callsOf("sync_now")).toHaveLength(1));
+    expect(backend.callsOf("sync_item_set")[0]!.request).toEqual({ kind: "dataset", id: "ds-1", on: true });
+    await waitFor(() => expect(screen.queryByTestId("sync-upload-ds-1")).toBeNull());
+  });
+
+  it("a cancel of an upload that already ended shows the error", async () => {
+    const { backend, row } = await openWithUpload();
+    backend.sync.uploads.clear();
+    await fireEvent.click(within(row).getByTestId("sync-upload-cancel"));
+    await waitFor(() => expect(backend.callsOf("sync_cancel_upload")).toHaveLength(1));
+    expect((await screen.findByTestId("error-note")).dataset.code).toBe("not_found");
+    await waitFor(() => expect(screen.queryByTestId("sync-upload-ds-1")).toBeNull());
+  });
+
+  it("speaks Chinese", async () => {
+    i18n.locale = "zh-CN";
+    const { row } = await openWithUpload();
+    expect(within(row).getByRole("progressbar", { name: "正在上传 corpus.txt：12.0 / 200.0 MB" })).toBeTruthy();
+    expect(within(row).getByTestId("sync-upload-cancel").textContent?.trim()).toBe("取消");
+  });
+});

@@ -1,7 +1,8 @@
 // The sync commands of the fake backend (C1–C6): an outbox of pending items, conflicts the tests
 // seed, the per-agent switch, and passes that are blocked without the hosting consent, when not
-// signed in or when the platform is offline.
-import type { Agent, ApiError, ConflictView, ItemKind, ItemView, Overview, SyncEvent, SyncReport, SyncStatus } from "../bindings";
+// signed in or when the platform is offline; dataset uploads in progress the tests seed and
+// advance, and their cancel (the item is then off, with the reason the engine gives).
+import type { Agent, ApiError, ConflictView, ItemKind, ItemView, Overview, SyncEvent, SyncReport, SyncStatus, UploadView } from "../bindings";
 import type { RequestOf } from "../backend";
 import { NOT_MINE } from "./fake-library";
 
@@ -29,6 +30,8 @@ export class FakeSync {
   history: SyncEvent[] = [];
   synced = 0;
   cursor = 0;
+  /** Uploads in progress, by `kind/id` (tests start and advance them). */
+  uploads = new Map<string, UploadView>();
 
   constructor(private readonly host: SyncHost) {}
 
@@ -62,6 +65,27 @@ export class FakeSync {
     this.conflicts = this.conflicts.filter((c) => c.id !== id).concat(view);
     this.items.set(key("agent", id), { kind: "agent", id, status: "conflict", reason: view.reason, attempts: 1, server_revision: 1 });
     return view;
+  }
+
+  /** Starts a dataset upload as a pass would (listed by `sync_uploads`). */
+  startUpload(id: string, name: string, total: number, sent = 0): void {
+    this.changed("dataset", id);
+    this.uploads.set(key("dataset", id), { kind: "dataset", id, name, sent, total, started_at: this.host.now(), cancelling: false });
+  }
+
+  /** The platform now holds `sent` bytes; at the total the upload ends and the item is synced. */
+  advanceUpload(id: string, sent: number): void {
+    const k = key("dataset", id);
+    const u = this.uploads.get(k);
+    if (!u) return;
+    if (sent >= u.total) {
+      this.uploads.delete(k);
+      this.items.delete(k);
+      this.synced++;
+      this.event("dataset", id, "uploaded", `${u.total} bytes`);
+    } else {
+      this.uploads.set(k, { ...u, sent });
+    }
   }
 
   private event(kind: ItemKind, id: string, event: string, detail: string): void {
@@ -134,6 +158,27 @@ export class FakeSync {
           this.items.set(k, { kind: r.kind, id: r.id, status: "pending", reason: null, attempts: 0, server_revision: c.theirs_revision });
           this.event(r.kind, r.id, "resolved", r.resolution.choice === "merged" ? "merged by hand" : "kept this device's version");
         }
+        return this.status();
+      }
+      case "sync_uploads":
+        return [...this.uploads.values()];
+      case "sync_cancel_upload": {
+        const r = request as RequestOf<"sync_cancel_upload">;
+        const k = key(r.kind, r.id);
+        const u = this.uploads.get(k);
+        if (!u) fail("not_found", `No upload of ${r.kind} ${r.id} is running.`);
+        // The engine stops before the next chunk and parks the item with sync off.
+        this.uploads.delete(k);
+        const reason = `upload cancelled at ${u.sent} of ${u.total} bytes; turn sync on for this dataset to resume from there`;
+        this.items.set(k, { kind: r.kind, id: r.id, status: "off", reason, attempts: 0, server_revision: this.items.get(k)?.server_revision ?? 0 });
+        this.event(r.kind, r.id, "cancelled", reason);
+        return null;
+      }
+      case "sync_item_set": {
+        const r = request as RequestOf<"sync_item_set">;
+        const k = key(r.kind, r.id);
+        const server_revision = this.items.get(k)?.server_revision ?? 0;
+        this.items.set(k, { kind: r.kind, id: r.id, status: r.on ? "pending" : "off", reason: null, attempts: 0, server_revision });
         return this.status();
       }
       case "sync_agent_set": {
