@@ -670,16 +670,17 @@ fn sync(api: &Api, args: SyncArgs) -> Result<(), ApiError> {
                 "{} pending, {} conflict(s), {} error(s), {} held back, {} synced; feed cursor {}.",
                 o.pending, o.conflicts, o.errors, o.held_back, o.synced, o.cursor
             );
-            // Uploads in progress of this process (the registry is in-process: an upload another
-            // process runs is not seen here; a cancelled one is its item's reason below).
+            // Uploads in progress of this process, in MiB as the UI shows them (the registry is
+            // in-process: an upload another process runs is not seen here; a cancelled one is its
+            // item's reason below).
             for u in api.sync_uploads() {
                 println!(
                     "  uploading {} {} ({}): {:.1} of {:.1} MB{}",
                     u.kind.as_str(),
                     u.id,
                     u.name,
-                    u.sent as f64 / 1e6,
-                    u.total as f64 / 1e6,
+                    u.sent as f64 / 1048576.0,
+                    u.total as f64 / 1048576.0,
                     if u.cancelling { ", cancelling" } else { "" }
                 );
             }
