@@ -1,7 +1,8 @@
 //! The sync engine (SPEC C1–C6): drains the outbox through the egress gate and pulls the
 //! platform's change feed. Agents, plugins (never their secrets), datasets and tables sync in
-//! this version (datasets push only: their text goes up as an upload, and a pull does not bring
-//! it down yet); the outbox, states and history are the core's ([`awf_core::sync`]).
+//! this version (a dataset's text goes up as an upload and comes down to the other devices from
+//! it, see [`Pass::pull_dataset`]); the outbox, states and history are the core's
+//! ([`awf_core::sync`]).
 //!
 //! One pass ([`Api::sync_once`]):
 //! 1. **scope**: nothing is sent without the developer-data hosting consent (the gate refuses,
@@ -328,14 +329,13 @@ fn apply_body(
     Ok(true)
 }
 
-/// Deletes an item the platform deleted, without queuing anything. `Ok(false)`: a kind pulls do
-/// not apply (datasets).
+/// Deletes an item the platform deleted, without queuing anything.
 fn delete_body(profile: &Profile, kind: ItemKind, id: &str, state: &ItemSync) -> Result<bool, CoreError> {
     match kind {
         ItemKind::Agent => profile.agents().delete_remote(id, state)?,
         ItemKind::Plugin => profile.plugins().delete_remote(id, state)?,
         ItemKind::Table => profile.tables().delete_remote(id, state)?,
-        ItemKind::Dataset => return Ok(false),
+        ItemKind::Dataset => profile.datasets().delete_remote(id, state)?,
     }
     Ok(true)
 }
@@ -354,6 +354,10 @@ fn exists_here(profile: &Profile, kind: ItemKind, id: &str) -> Result<bool, Core
         Err(e) => Err(e),
     }
 }
+
+/// Where a pulled dataset's text is downloaded to (under the profile's data directory), one
+/// temporary file at a time, removed once applied or failed.
+const DOWNLOAD_DIR: &str = "sync-downloads";
 
 /// One pass's working state.
 struct Pass<'a> {
@@ -875,16 +879,80 @@ impl Pass<'_> {
         Ok(Step::Done(self.park(entry, state, ItemStatus::Conflict, reason)))
     }
 
+    /// Pulls a newer revision of a dataset: its text is downloaded from the upload the body
+    /// names (streamed to a temporary file under the profile's data directory, removed
+    /// afterwards) and applied ([`awf_core::datasets::Datasets::apply_remote`]: the SHA-256 the
+    /// body states is checked, findings and chunks recomputed here), then the pull is recorded.
+    /// `Ok(Err(reason))`: this item failed (an unreadable body, a digest that differs, a download
+    /// refused); the caller records it as the item's error. `Err`: the platform cannot be
+    /// reached; the item is recorded as failed and the pass stops before the cursor passes it,
+    /// so the next pass tries again.
+    fn pull_dataset(&mut self, st: &ItemState) -> Result<Result<(), String>, EgressError> {
+        let Some(body) = st.body.as_ref() else { return Ok(Ok(())) };
+        let remote = match awf_core::datasets::RemoteDataset::from_value(body) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let upload_id = body.get("upload_id").and_then(serde_json::Value::as_str);
+        let dir = self.profile.data_dir().join(DOWNLOAD_DIR);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| EgressError::from(CoreError::io("creating the sync download directory", &dir, e)))?;
+        let part = dir.join(format!("{}.part", ulid::Ulid::new()));
+        let downloaded = match upload_id {
+            Some(upload) => retrying(|| self.client.download_upload_to(upload, &part)).map(drop),
+            None => std::fs::File::create(&part)
+                .map(drop)
+                .map_err(|e| EgressError::from(CoreError::io("creating a sync download", &part, e))),
+        };
+        let applied = downloaded.map(|()| {
+            let file = std::fs::File::open(&part).map_err(|e| CoreError::io("reading a sync download", &part, e));
+            file.and_then(|f| {
+                let mut reader = std::io::BufReader::new(f);
+                self.profile.datasets().apply_remote(&st.id, &remote, &mut reader, &Pass::synced(st))
+            })
+        });
+        let _ = std::fs::remove_file(&part);
+        match applied {
+            Ok(Ok(ds)) => {
+                self.profile.sync().set_state(
+                    st.kind,
+                    &st.id,
+                    &Pass::synced(st),
+                    Some(sync::event(
+                        st.kind,
+                        &st.id,
+                        "pulled",
+                        format!("revision {}, {} bytes of content", st.revision, ds.bytes),
+                    )),
+                )?;
+                Ok(Ok(()))
+            }
+            Ok(Err(e @ (CoreError::Corrupt { .. } | CoreError::Invalid { .. } | CoreError::TooLarge { .. }))) => {
+                Ok(Err(format!("pulling revision {} failed: {e}", st.revision)))
+            }
+            Ok(Err(e)) => Err(e.into()),
+            Err(e @ EgressError::Unreachable { .. }) => {
+                let reason = format!("downloading revision {} failed: {e}", st.revision);
+                let local = self.profile.sync().state(st.kind, &st.id)?;
+                let bad = ItemSync { status: ItemStatus::Error, reason: Some(reason.clone()), ..local };
+                self.profile.sync().set_state(
+                    st.kind,
+                    &st.id,
+                    &bad,
+                    Some(sync::event(st.kind, &st.id, "error", reason)),
+                )?;
+                Err(e)
+            }
+            Err(e) => Ok(Err(format!("downloading revision {} failed: {e}", st.revision))),
+        }
+    }
+
     fn pull(&mut self) -> Result<(), EgressError> {
         let sync = self.profile.sync();
         let mut cursor = sync.cursor()?;
         loop {
             let page = retrying(|| self.client.changes(cursor, PULL_PAGE))?;
             for st in &page.changes {
-                // Datasets are not pulled yet (their text is an upload the feed does not carry).
-                if st.kind == ItemKind::Dataset {
-                    continue;
-                }
                 let local = sync.state(st.kind, &st.id)?;
                 // An item with sync switched off keeps its local state (its edits would otherwise
                 // be overwritten without a word); switching it on again pushes over the newer
@@ -892,7 +960,16 @@ impl Pass<'_> {
                 if st.revision <= local.server_rev || local.off || sync.entry(st.kind, &st.id)?.is_some() {
                     continue;
                 }
-                if st.deleted {
+                if st.kind == ItemKind::Dataset && !st.deleted {
+                    match self.pull_dataset(st)? {
+                        Ok(()) => {}
+                        Err(reason) => {
+                            let bad = ItemSync { status: ItemStatus::Error, reason: Some(reason.clone()), ..local };
+                            sync.set_state(st.kind, &st.id, &bad, Some(sync::event(st.kind, &st.id, "error", reason)))?;
+                            continue;
+                        }
+                    }
+                } else if st.deleted {
                     delete_body(self.profile, st.kind, &st.id, &Pass::synced(st))?;
                     sync.set_state(
                         st.kind,

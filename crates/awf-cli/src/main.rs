@@ -296,9 +296,20 @@ enum DatasetCmd {
     /// Import a dataset file.
     Import {
         file: PathBuf,
+        /// Make the file the new content of this dataset (same id, name and chunking).
+        #[arg(long, value_name = "ID")]
+        replace: Option<String>,
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Write a dataset's stored text (UTF-8) to a file.
+    Text {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Delete a dataset (and its text).
+    Delete { id: String },
     /// List datasets.
     List {
         #[command(flatten)]
@@ -1160,7 +1171,36 @@ fn print_json_or(v: &serde_json::Value, json: bool, text: impl FnOnce()) {
 
 fn dataset(api: &Api, cmd: DatasetCmd) -> Result<(), ApiError> {
     match cmd {
-        DatasetCmd::Import { file, out } => {
+        DatasetCmd::Import { file, replace: Some(id), out } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| ApiError::new(ErrorCode::Io, format!("reading {}: {e}", file.display())))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let d = match api.profile()?.datasets().replace(&id, &name, &bytes, &mut |_, _| {}) {
+                Ok(d) => d,
+                Err(awf_core::datasets::DatasetImportError::Store(e)) => return Err(e.into()),
+                Err(e) => return Err(ApiError::new(ErrorCode::InvalidFile, e.to_string())),
+            };
+            let d = serde_json::to_value(&d).expect("a dataset serialises");
+            print_json_or(&d, out.json, || {
+                println!("Replaced the text of dataset {id}: {} bytes, {} chunk(s).", d["bytes"], d["chunk_count"]);
+            });
+        }
+        DatasetCmd::Text { id, out } => {
+            use std::io::Write;
+            let mut f = std::io::BufWriter::new(
+                std::fs::File::create(&out)
+                    .map_err(|e| ApiError::new(ErrorCode::Io, format!("creating {}: {e}", out.display())))?,
+            );
+            api.profile()?.datasets().for_each_piece(&id, |piece| {
+                f.write_all(piece).map_err(|e| awf_core::CoreError::io("writing the text", &out, e))
+            })?;
+            f.flush().map_err(|e| ApiError::new(ErrorCode::Io, format!("writing {}: {e}", out.display())))?;
+        }
+        DatasetCmd::Delete { id } => {
+            api.profile()?.datasets().delete(&id)?;
+            println!("Deleted dataset {id}.");
+        }
+        DatasetCmd::Import { file, replace: None, out } => {
             let d = api.call(
                 "dataset_import",
                 serde_json::json!({ "file": file_input(&file), "chunking": null, "job": null }),

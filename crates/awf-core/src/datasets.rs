@@ -367,6 +367,32 @@ impl Datasets<'_> {
         chunking: ChunkOptions,
         progress: Progress<'_>,
     ) -> std::result::Result<Dataset, DatasetImportError> {
+        self.import_into(None, source_name, bytes, chunking, progress)
+    }
+
+    /// Imports a file's bytes as the new content of dataset `id` (checked as [`Datasets::import`]
+    /// checks them): the dataset keeps its id, name, description, chunking and creation time, and
+    /// the change is queued for sync like any edit.
+    pub fn replace(
+        &self,
+        id: &str,
+        source_name: &str,
+        bytes: &[u8],
+        progress: Progress<'_>,
+    ) -> std::result::Result<Dataset, DatasetImportError> {
+        let old = self.get(id)?;
+        let chunking = old.chunking;
+        self.import_into(Some(old), source_name, bytes, chunking, progress)
+    }
+
+    fn import_into(
+        &self,
+        existing: Option<Dataset>,
+        source_name: &str,
+        bytes: &[u8],
+        chunking: ChunkOptions,
+        progress: Progress<'_>,
+    ) -> std::result::Result<Dataset, DatasetImportError> {
         let name = source_name.to_string();
         let format = DatasetFormat::from_file_name(source_name)
             .ok_or(DatasetImportError::UnsupportedType { name: name.clone() })?;
@@ -408,6 +434,17 @@ impl Datasets<'_> {
             created_at: now.clone(),
             updated_at: now,
             version: 1,
+        };
+        let ds = match existing {
+            Some(old) => Dataset {
+                id: old.id,
+                name: old.name,
+                description: old.description,
+                created_at: old.created_at,
+                version: old.version + 1,
+                ..ds
+            },
+            None => ds,
         };
         self.write_new(&ds, decoded.text.as_bytes(), &mut |done| report(total * 2 + done))?;
         report(total * 3);
