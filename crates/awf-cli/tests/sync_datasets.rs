@@ -157,3 +157,40 @@ fn a_dataset_imported_on_one_device_arrives_changes_and_goes_on_the_other() {
     assert!(datasets(b, &p).is_empty());
     assert!(!b.join("datasets").join(&id).exists(), "its text files are removed");
 }
+
+#[test]
+fn a_download_that_does_not_match_its_digest_marks_the_dataset_as_failed_and_stores_nothing() {
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (a.path(), b.path());
+    sign_up(a, &p, "dsync02", "+8613800007802");
+    run(a, &p, &["consent", "grant", "developer_data_hosting"]);
+    log_in(b, &p, "dsync02");
+    run(b, &p, &["consent", "grant", "developer_data_hosting"]);
+    let file = a.join("small.txt");
+    corpus(&file, 200_000, "quick", "");
+    let id = json(a, &p, &["dataset", "import", file.to_str().unwrap()])["id"].as_str().unwrap().to_string();
+    assert_eq!(json(a, &p, &["sync"])["pushed"], 1);
+
+    // One byte of the platform's (encrypted) upload file changed: what it serves no longer
+    // matches the SHA-256 it states.
+    let account = std::fs::read_dir(pdata.path().join("uploads")).unwrap().next().unwrap().unwrap().path();
+    let upload = std::fs::read_dir(&account).unwrap().next().unwrap().unwrap().path();
+    let mut bytes = std::fs::read(&upload).unwrap();
+    bytes[1000] ^= 0x20;
+    std::fs::write(&upload, &bytes).unwrap();
+
+    let mut c = awf_at(b, &p.url);
+    c.env("AWF_SYNC_BACKOFF_CAP_MS", "20").args(["sync", "--json"]);
+    let _ = c.output().unwrap();
+    assert!(p.received(CONTENT_ROUTE) >= 1, "B asked for the content");
+    assert!(datasets(b, &p).is_empty(), "nothing stored from a content that does not match");
+    let left: Vec<_> = std::fs::read_dir(b.join("sync-downloads")).map(|d| d.flatten().collect()).unwrap_or_default();
+    assert!(left.is_empty(), "the failed download's file is removed: {left:?}");
+    let status = json(b, &p, &["sync", "status"]);
+    let error = status["history"].as_array().unwrap().iter().find(|h| h["event"] == "error").cloned();
+    let error = error.unwrap_or_else(|| panic!("an error event: {status}"));
+    assert!(error.to_string().contains(&id), "{error}");
+    assert!(error["detail"].as_str().unwrap().contains("SHA-256"), "the reason names the digest: {error}");
+}
