@@ -909,6 +909,7 @@ export const en = {
   "sync.upload.cancelLabel": "Cancel the upload of {name}",
   "sync.upload.cancelled": "Upload of {name} cancelled at {sent} of {total} MB: paused, sync is off for it. Resume continues from there.",
   "sync.upload.resume": "Resume",
+  "sync.items.turnOn": "Turn sync on (resumes a cancelled upload)",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -1822,4 +1823,5 @@ export const zhCN: Messages = {
   "sync.upload.cancelLabel": "取消上传 {name}",
   "sync.upload.cancelled": "{name} 的上传已在 {sent} / {total} MB 处取消：已暂停，此数据集的同步已关闭。点击“继续”将从该处接着上传。",
   "sync.upload.resume": "继续",
+  "sync.items.turnOn": "开启同步（已取消的上传将从中断处继续）",
 };

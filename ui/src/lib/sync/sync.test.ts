@@ -267,6 +267,17 @@ describe("uploads in progress", { timeout: 20_000 }, () => {
     await waitFor(() => expect(screen.queryByTestId("sync-upload-ds-1")).toBeNull());
   });
 
+  it("an item left off by a cancelled upload can be turned on from the items list", async () => {
+    const { backend, row } = await openWithUpload();
+    await fireEvent.click(within(row).getByTestId("sync-upload-cancel"));
+    const item = await screen.findByTestId("sync-item-ds-1");
+    await waitFor(() => expect(item.dataset.status).toBe("off"));
+    await fireEvent.click(within(item).getByTestId("sync-item-turn-on"));
+    await waitFor(() => expect(backend.callsOf("sync_now")).toHaveLength(1));
+    expect(backend.callsOf("sync_item_set")[0]!.request).toEqual({ kind: "dataset", id: "ds-1", on: true });
+    await waitFor(() => expect(screen.queryByTestId("sync-item-ds-1")).toBeNull());
+  });
+
   it("a cancel of an upload that already ended shows the error", async () => {
     const { backend, row } = await openWithUpload();
     backend.sync.uploads.clear();
