@@ -885,8 +885,8 @@ impl Pass<'_> {
     /// body states is checked, findings and chunks recomputed here), then the pull is recorded.
     /// `Ok(Err(reason))`: this item failed (an unreadable body, a digest that differs, a download
     /// refused); the caller records it as the item's error. `Err`: the platform cannot be
-    /// reached; the item is recorded as failed and the pass stops before the cursor passes it,
-    /// so the next pass tries again.
+    /// reached or fails (5xx, 408, 429); the item is recorded as failed and the pass stops before
+    /// the cursor passes it, so the next pass tries again.
     fn pull_dataset(&mut self, st: &ItemState) -> Result<Result<(), String>, EgressError> {
         let Some(body) = st.body.as_ref() else { return Ok(Ok(())) };
         let remote = match awf_core::datasets::RemoteDataset::from_value(body) {
@@ -931,7 +931,10 @@ impl Pass<'_> {
                 Ok(Err(format!("pulling revision {} failed: {e}", st.revision)))
             }
             Ok(Err(e)) => Err(e.into()),
-            Err(e @ EgressError::Unreachable { .. }) => {
+            // The platform unreachable or failing: stop here, so the cursor does not pass the item.
+            Err(
+                e @ (EgressError::Unreachable { .. } | EgressError::Platform { status: 408 | 429 | 500..=599, .. }),
+            ) => {
                 let reason = format!("downloading revision {} failed: {e}", st.revision);
                 let local = self.profile.sync().state(st.kind, &st.id)?;
                 let bad = ItemSync { status: ItemStatus::Error, reason: Some(reason.clone()), ..local };
@@ -1134,13 +1137,14 @@ impl Api {
             });
         }
         // Items the developer switched off have no queued change; list them so the UI can show
-        // the switch as it is.
+        // the switch as it is. So are items whose pull failed (an `error` with its reason).
         for (kind, id, st) in sync.states()? {
-            if st.off && !items.iter().any(|i| i.kind == kind && i.id == id) {
+            let failed_pull = st.status == ItemStatus::Error;
+            if (st.off || failed_pull) && !items.iter().any(|i| i.kind == kind && i.id == id) {
                 items.push(ItemView {
                     kind,
                     id,
-                    status: ItemStatus::Off,
+                    status: if st.off { ItemStatus::Off } else { ItemStatus::Error },
                     reason: st.reason.clone(),
                     attempts: 0,
                     server_revision: st.server_rev,

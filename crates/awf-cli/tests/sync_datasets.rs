@@ -193,4 +193,8 @@ fn a_download_that_does_not_match_its_digest_marks_the_dataset_as_failed_and_sto
     let error = error.unwrap_or_else(|| panic!("an error event: {status}"));
     assert!(error.to_string().contains(&id), "{error}");
     assert!(error["detail"].as_str().unwrap().contains("SHA-256"), "the reason names the digest: {error}");
+    let item = status["items"].as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).cloned();
+    let item = item.unwrap_or_else(|| panic!("the failed dataset is listed: {status}"));
+    assert_eq!(item["status"], "error", "{item}");
+    assert!(item["reason"].as_str().unwrap().contains("SHA-256"), "{item}");
 }
