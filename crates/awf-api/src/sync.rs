@@ -355,6 +355,54 @@ fn exists_here(profile: &Profile, kind: ItemKind, id: &str) -> Result<bool, Core
     }
 }
 
+/// Downloads a dataset's text from the upload its platform `body` names (streamed to a
+/// temporary file under the profile's data directory, removed afterwards) and stores it with
+/// [`awf_core::datasets::Datasets::apply_remote`] and `state`. `Ok(Err(reason))`: the body or
+/// the content is refused (unreadable, a digest that differs, a download the platform refuses);
+/// `Ok(Ok(Err(_)))`: the local store failed; `Err`: the download failed.
+#[allow(clippy::type_complexity)]
+fn download_dataset(
+    profile: &Profile,
+    client: &PlatformClient,
+    id: &str,
+    body: &serde_json::Value,
+    state: &ItemSync,
+) -> Result<Result<Result<awf_core::datasets::Dataset, CoreError>, String>, EgressError> {
+    let remote = match awf_core::datasets::RemoteDataset::from_value(body) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let upload_id = body.get("upload_id").and_then(serde_json::Value::as_str);
+    let dir = profile.data_dir().join(DOWNLOAD_DIR);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| EgressError::from(CoreError::io("creating the sync download directory", &dir, e)))?;
+    let part = dir.join(format!("{}.part", ulid::Ulid::new()));
+    let downloaded = match upload_id {
+        Some(upload) => retrying(|| client.download_upload_to(upload, &part)).map(drop),
+        None => std::fs::File::create(&part)
+            .map(drop)
+            .map_err(|e| EgressError::from(CoreError::io("creating a sync download", &part, e))),
+    };
+    let applied = downloaded.map(|()| {
+        let file = std::fs::File::open(&part).map_err(|e| CoreError::io("reading a sync download", &part, e));
+        file.and_then(|f| {
+            let mut reader = std::io::BufReader::new(f);
+            profile.datasets().apply_remote(id, &remote, &mut reader, state)
+        })
+    });
+    let _ = std::fs::remove_file(&part);
+    match applied {
+        Ok(Err(e @ (CoreError::Corrupt { .. } | CoreError::Invalid { .. } | CoreError::TooLarge { .. }))) => {
+            Ok(Err(e.to_string()))
+        }
+        Ok(other) => Ok(Ok(other)),
+        Err(e @ (EgressError::Unreachable { .. } | EgressError::Platform { status: 408 | 429 | 500..=599, .. })) => {
+            Err(e)
+        }
+        Err(e) => Ok(Err(format!("downloading its text failed: {e}"))),
+    }
+}
+
 /// Where a pulled dataset's text is downloaded to (under the profile's data directory), one
 /// temporary file at a time, removed once applied or failed.
 const DOWNLOAD_DIR: &str = "sync-downloads";
@@ -889,31 +937,9 @@ impl Pass<'_> {
     /// the cursor passes it, so the next pass tries again.
     fn pull_dataset(&mut self, st: &ItemState) -> Result<Result<(), String>, EgressError> {
         let Some(body) = st.body.as_ref() else { return Ok(Ok(())) };
-        let remote = match awf_core::datasets::RemoteDataset::from_value(body) {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(e.to_string())),
-        };
-        let upload_id = body.get("upload_id").and_then(serde_json::Value::as_str);
-        let dir = self.profile.data_dir().join(DOWNLOAD_DIR);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| EgressError::from(CoreError::io("creating the sync download directory", &dir, e)))?;
-        let part = dir.join(format!("{}.part", ulid::Ulid::new()));
-        let downloaded = match upload_id {
-            Some(upload) => retrying(|| self.client.download_upload_to(upload, &part)).map(drop),
-            None => std::fs::File::create(&part)
-                .map(drop)
-                .map_err(|e| EgressError::from(CoreError::io("creating a sync download", &part, e))),
-        };
-        let applied = downloaded.map(|()| {
-            let file = std::fs::File::open(&part).map_err(|e| CoreError::io("reading a sync download", &part, e));
-            file.and_then(|f| {
-                let mut reader = std::io::BufReader::new(f);
-                self.profile.datasets().apply_remote(&st.id, &remote, &mut reader, &Pass::synced(st))
-            })
-        });
-        let _ = std::fs::remove_file(&part);
+        let applied = download_dataset(self.profile, self.client, &st.id, body, &Pass::synced(st));
         match applied {
-            Ok(Ok(ds)) => {
+            Ok(Ok(Ok(ds))) => {
                 self.profile.sync().set_state(
                     st.kind,
                     &st.id,
@@ -927,14 +953,10 @@ impl Pass<'_> {
                 )?;
                 Ok(Ok(()))
             }
-            Ok(Err(e @ (CoreError::Corrupt { .. } | CoreError::Invalid { .. } | CoreError::TooLarge { .. }))) => {
-                Ok(Err(format!("pulling revision {} failed: {e}", st.revision)))
-            }
-            Ok(Err(e)) => Err(e.into()),
+            Ok(Ok(Err(e))) => Err(e.into()),
+            Ok(Err(reason)) => Ok(Err(format!("pulling revision {} failed: {reason}", st.revision))),
             // The platform unreachable or failing: stop here, so the cursor does not pass the item.
-            Err(
-                e @ (EgressError::Unreachable { .. } | EgressError::Platform { status: 408 | 429 | 500..=599, .. }),
-            ) => {
+            Err(e) => {
                 let reason = format!("downloading revision {} failed: {e}", st.revision);
                 let local = self.profile.sync().state(st.kind, &st.id)?;
                 let bad = ItemSync { status: ItemStatus::Error, reason: Some(reason.clone()), ..local };
@@ -946,7 +968,6 @@ impl Pass<'_> {
                 )?;
                 Err(e)
             }
-            Err(e) => Ok(Err(format!("downloading revision {} failed: {e}", st.revision))),
         }
     }
 
@@ -1225,6 +1246,20 @@ impl Api {
         match resolution {
             Resolution::KeepTheirs => {
                 match &st.theirs {
+                    // A dataset's content is its upload: downloaded and checked, else nothing changes.
+                    Some(body) if kind == ItemKind::Dataset => {
+                        let client = self.platform()?;
+                        match download_dataset(&profile, &client, id, body, &theirs_state)? {
+                            Ok(stored) => drop(stored?),
+                            Err(reason) => {
+                                return Err(ApiError::new(
+                                    ErrorCode::PlatformError,
+                                    format!("The platform's revision of this dataset cannot be taken: {reason}"),
+                                )
+                                .hint("The conflict stays; sync again later, or keep yours."))
+                            }
+                        }
+                    }
                     Some(body) => {
                         apply_body(&profile, kind, id, body, &theirs_state, false)?;
                     }

@@ -198,3 +198,40 @@ fn a_download_that_does_not_match_its_digest_marks_the_dataset_as_failed_and_sto
     assert_eq!(item["status"], "error", "{item}");
     assert!(item["reason"].as_str().unwrap().contains("SHA-256"), "{item}");
 }
+
+#[test]
+fn keeping_theirs_in_a_dataset_conflict_downloads_the_platforms_text() {
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (a.path(), b.path());
+    sign_up(a, &p, "dsync03", "+8613800007803");
+    run(a, &p, &["consent", "grant", "developer_data_hosting"]);
+    log_in(b, &p, "dsync03");
+    run(b, &p, &["consent", "grant", "developer_data_hosting"]);
+    let file = a.join("base.txt");
+    corpus(&file, 100_000, "quick", "");
+    let id = json(a, &p, &["dataset", "import", file.to_str().unwrap()])["id"].as_str().unwrap().to_string();
+    json(a, &p, &["sync"]);
+    json(b, &p, &["sync"]);
+    assert_eq!(datasets(b, &p).len(), 1);
+
+    // Both change the content; A's reaches the platform first, B's push is a conflict.
+    let theirs = corpus(&a.join("a.txt"), 120_000, "red", "");
+    run(a, &p, &["dataset", "import", a.join("a.txt").to_str().unwrap(), "--replace", &id]);
+    json(a, &p, &["sync"]);
+    corpus(&b.join("b.txt"), 130_000, "blue", "");
+    run(b, &p, &["dataset", "import", b.join("b.txt").to_str().unwrap(), "--replace", &id]);
+    let mut c = awf_at(b, &p.url);
+    c.args(["sync", "--json"]);
+    let _ = c.output().unwrap();
+    let conflicts = json(b, &p, &["conflicts", "list"]);
+    assert!(conflicts.to_string().contains(&id), "a conflict: {conflicts}");
+
+    run(b, &p, &["conflicts", "resolve", &id, "--theirs"]);
+    assert!(text(b, &p, &id) == theirs, "B took the platform's text");
+    let writes = p.received("PUT /v1/items/{kind}/{id}");
+    json(b, &p, &["sync"]);
+    assert_eq!(p.received("PUT /v1/items/{kind}/{id}"), writes, "keeping theirs sends nothing");
+    assert!(text(b, &p, &id) == theirs);
+}
