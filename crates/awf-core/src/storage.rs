@@ -123,6 +123,24 @@ impl Batch {
     }
 }
 
+/// Opens sled at `path`. The caller holds the profile's `studio.lock`, so no other process has
+/// this store open; a lock sled still reports held is this process's previous handle, whose
+/// background flusher releases the file a moment after the handle is dropped (sled's own tests
+/// wait for it the same way). That is retried for up to 5 s instead of failing a reopen.
+fn open_sled(path: &Path) -> Result<sled::Db> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match sled::Config::new().path(path).open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.map_err(|e| CoreError::from_sled(path, e)),
+        }
+    }
+}
+
 /// The encrypted store of one profile.
 pub struct Storage {
     db: sled::Db,
@@ -139,7 +157,7 @@ pub struct Storage {
 impl Storage {
     /// Opens (creating if needed) the sled database at `path`, sealing values with `key`.
     pub fn open(path: &Path, key: &DataKey) -> Result<Self> {
-        let db = sled::Config::new().path(path).open().map_err(|e| CoreError::from_sled(path, e))?;
+        let db = open_sled(path)?;
         let trees = Tree::ALL
             .iter()
             .map(|t| db.open_tree(t.name()))
@@ -297,5 +315,30 @@ impl Storage {
     /// Bytes the store occupies on disk.
     pub fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reopen right after the previous handle is dropped can find sled's file lock still held
+    /// by that handle's flusher; the open waits for it instead of failing (a CI run failed a
+    /// profile reopen with "could not acquire lock" before this).
+    #[test]
+    fn an_open_waits_for_a_lock_this_process_is_about_to_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        let held = sled::Config::new().path(&path).open().unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(held);
+        });
+        let s = Storage::open(&path, &crate::secret::DataKey::random()).unwrap();
+        releaser.join().unwrap();
+        let mut b = Batch::default();
+        b.put(Tree::Meta, b"k".to_vec(), b"v".to_vec());
+        s.commit(b).unwrap();
+        assert_eq!(s.get(Tree::Meta, b"k").unwrap().as_deref(), Some(&b"v"[..]));
     }
 }
