@@ -26,6 +26,19 @@
 //! - A `DELETE` answers [`ItemDeleted`]: the tombstone and a signed
 //!   [`crate::DeletionReceipt`] of scope `item`.
 //!
+//! # Many writes in one request: `POST /v1/items/batch`
+//!
+//! [`BatchWrites`] carries up to [`MAX_BATCH_WRITES`] item writes (at most [`MAX_BATCH_BYTES`]
+//! of JSON), each with what its own `PUT` would carry in its path and headers: kind, id, the
+//! revision it expects and an idempotency key (required here). The platform applies them in
+//! order, each on its own terms (a refused or conflicting write does not stop the others), makes
+//! them durable with one flush, and answers [`BatchAnswer`]: one [`BatchResult`] per write, in the
+//! same order, with the status and body its own `PUT` would have had. A write and its replay are
+//! interchangeable between the two routes: the same key with the same write gets the first
+//! answer whichever route sent it. What concerns the whole request (sign-in, the hosting and
+//! cross-border consents, the size of the batch) is checked once and refused as a whole.
+//! Platforms that serve it list `batch_writes` in [`crate::Capabilities::features`].
+//!
 //! # The change feed: `GET /v1/changes?after=<cursor>&limit=<n>`
 //!
 //! Every accepted write is given the account's next cursor (from 1). The feed returns the
@@ -136,6 +149,61 @@ pub struct ItemWrite {
     /// lost recognises its own write in a later 412 instead of seeing a conflict with itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+}
+
+/// Most writes in one `POST /v1/items/batch`.
+pub const MAX_BATCH_WRITES: usize = 200;
+/// Most bytes of JSON in one `POST /v1/items/batch` request body.
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// One write of a `POST /v1/items/batch`: what `PUT /v1/items/{kind}/{id}` carries in its
+/// path, headers and body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchWrite {
+    pub kind: ItemKind,
+    /// The item's id, as in the `PUT` path.
+    pub id: String,
+    /// The revision the write expects, as `If-Match` (0: the item must not exist, as
+    /// `If-None-Match: *`).
+    pub expected_revision: u64,
+    /// As the `Idempotency-Key` header: 1–64 of `[A-Za-z0-9_-]`, required in a batch.
+    pub idempotency_key: String,
+    /// The `PUT` body.
+    pub write: ItemWrite,
+}
+
+/// `POST /v1/items/batch` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchWrites {
+    /// 1 to [`MAX_BATCH_WRITES`] writes, applied in this order.
+    pub writes: Vec<BatchWrite>,
+}
+
+/// What became of one write of a batch: the status and body its own `PUT` would have answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BatchResult {
+    /// 201 created, 200 updated, 412 a stale revision, or the refusal's 4xx.
+    pub status: u16,
+    /// The answer stored for this idempotency key by an earlier request (no second write).
+    #[serde(default)]
+    pub replayed: bool,
+    /// With 200 and 201: the item's new state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemState>,
+    /// With 412: the current state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<SyncConflict>,
+    /// With a refusal: why (`field` names the write's field at fault).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::ErrorBody>,
+}
+
+/// `POST /v1/items/batch` answer: one result per write, in the order of the writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BatchAnswer {
+    pub results: Vec<BatchResult>,
 }
 
 /// An item as the platform holds it: the answer of a write and an entry of the change feed.
