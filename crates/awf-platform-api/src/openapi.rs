@@ -21,7 +21,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::rights::{MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES, MAX_REQUEST_TEXT_CHARS};
-use crate::sync::MAX_UPLOAD_BYTES;
+use crate::sync::{BatchAnswer, BatchResult, BatchWrite, BatchWrites, MAX_BATCH_WRITES, MAX_UPLOAD_BYTES};
 use crate::{
     AccountProfile, AdminRightsRequest, AdminRightsRequests, AgeBand, AnswerRequest, AttachmentInfo, AttachmentUpload,
     CancelAccount, Capabilities, ConsentReceipt, ConsentReceipts, DeletionReceipt, DeletionScope, ErrorBody,
@@ -104,6 +104,7 @@ pub fn document_json() -> String {
         routes::get_dev_marketing_recipients,
         routes::post_dev_policy,
         routes::put_item,
+        routes::put_items,
         routes::get_item,
         routes::delete_item,
         routes::get_changes,
@@ -121,7 +122,8 @@ pub fn document_json() -> String {
         HeldData, DeletionScope, DeletionReceipt, ReceiptKey, ReceiptKeys, CancelAccount, RequestCategory,
         RequestStatus, AttachmentUpload, NewRightsRequest, AttachmentInfo, RightsRequest, RightsRequests,
         AnswerRequest, AdminRightsRequest, AdminRightsRequests, ItemKind, PiiAttestation, ItemWrite, ItemState,
-        SyncConflict, ItemDeleted, Changes, NewUpload, UploadState, SyncStats,
+        SyncConflict, ItemDeleted, Changes, NewUpload, UploadState, SyncStats, BatchWrite, BatchWrites, BatchResult,
+        BatchAnswer,
     )),
     modifiers(&CrossCutting),
     tags(
@@ -413,6 +415,17 @@ fn sync_schemas(components: &mut utoipa::openapi::Components) {
         panic!("the OpenAPI document has no object schema ItemState");
     };
     state.properties.insert("body".into(), object("The item's body; null on a tombstone.", true));
+
+    // 1 to MAX_BATCH_WRITES writes (else the whole batch is 400). A write's id and key are not
+    // constrained here: a malformed one is refused in that write's result, not as a whole.
+    let Some(RefOr::T(Schema::Object(batch))) = components.schemas.get_mut("BatchWrites") else {
+        panic!("the OpenAPI document has no object schema BatchWrites");
+    };
+    let Some(RefOr::T(Schema::Array(writes))) = batch.properties.get_mut("writes") else {
+        panic!("BatchWrites.writes is not an array");
+    };
+    writes.min_items = Some(1);
+    writes.max_items = Some(MAX_BATCH_WRITES);
 }
 
 /// The rules of the rights bodies that are not string bounds (see `awf-platform/src/rights.rs`).
@@ -539,7 +552,7 @@ fn telemetry_item(template: &PathItem, purpose: Purpose) -> PathItem {
 
 /// The sync operations that carry developer data: they take only
 /// `x-awf-purpose: developer_data_hosting`.
-const HOSTING_OPERATIONS: [&str; 4] = ["put_item", "create_upload", "upload_chunk", "get_upload_content"];
+const HOSTING_OPERATIONS: [&str; 5] = ["put_item", "put_items", "create_upload", "upload_chunk", "get_upload_content"];
 
 /// The sync operations' header rules (see `awf-platform/src/sync.rs`).
 fn sync_params(op: &mut Operation) {
@@ -664,6 +677,7 @@ fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
 /// Documentation-only route functions: the server lives in `awf-platform`.
 #[allow(dead_code)]
 mod routes {
+    use crate::sync::{BatchAnswer, BatchWrites};
     use crate::{
         AccountProfile, Capabilities, ConsentReceipt, ConsentReceipts, ErrorBody, HeldData, IngestAck, LoginRequest,
         PolicyDocument, ProfilePatch, PublishPolicy, PurposeDataDeleted, ReceiptAck, RefreshRequest, Region,
@@ -1129,6 +1143,32 @@ mod routes {
         ),
     )]
     fn put_item() {}
+
+    /// Many item writes in one request (up to 200, at most 4 MiB of JSON): each is what a `PUT
+    /// /v1/items/{kind}/{id}` would carry (kind, id, the expected revision, a required
+    /// idempotency key and the body), applied in order on its own terms and made durable with
+    /// one flush. The answer holds one result per write, in order, with the status and body its
+    /// `PUT` would have had: 201/200 and the item (`replayed` when its key already answered, by
+    /// either route), 412 and the conflict, or a refusal's status and `ErrorBody` (404
+    /// `not_found` for a malformed id, 400 `invalid_input` for a malformed key, 413, 422
+    /// `attestation_required` or `idempotency_key_reused`; `field` names the write's field:
+    /// `id`, `idempotency_key`, `write.body`, …); a refused or conflicting write does not stop
+    /// the others. Sign-in, the purpose, the consents (as for `PUT`) and the number of writes
+    /// (1 to 200) are checked once, for the whole request.
+    #[utoipa::path(
+        post, path = "/v1/items/batch", tag = "sync", operation_id = "put_items",
+        security(("bearer" = []), ("session_cookie" = [])),
+        request_body(content = BatchWrites, content_type = "application/json"),
+        responses(
+            (status = 200, description = "One result per write, in order", body = BatchAnswer),
+            (status = 400, description = "`invalid_input`: malformed body, no write or more than 200 (`field`: `writes`), or purpose", body = ErrorBody),
+            (status = 401, description = "`unauthorized` or `token_expired`", body = ErrorBody),
+            (status = 403, description = "`consent_required`: no granted receipt for `developer_data_hosting` (or, across regions, `cross_border_transfer`)", body = ErrorBody),
+            (status = 413, description = "`payload_too_large`: the body over 4 MiB", body = ErrorBody),
+            (status = 415, description = "Body is not `application/json` (code `invalid_input`)", body = ErrorBody),
+        ),
+    )]
+    fn put_items() {}
 
     /// An item of the account as the platform holds it (a tombstone when deleted).
     #[utoipa::path(

@@ -69,8 +69,9 @@ fn every_operation_declares_purpose_header_and_error_responses() {
     // delete), the data summary and the dev marketing list; then policy versions (one version,
     // and the dev publication); then the rights routes (receipt keys, erase, cancel, requests (3),
     // the operator's list and answer, deletion of one request); then sync (an item's put, get and
-    // delete, the change feed, an upload's creation, offset, chunk and content, the dev counts).
-    assert_eq!(operations, 44);
+    // delete, a batch of puts, the change feed, an upload's creation, offset, chunk and content,
+    // the dev counts).
+    assert_eq!(operations, 45);
 }
 
 #[test]

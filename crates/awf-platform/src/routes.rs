@@ -65,6 +65,11 @@ pub fn router(state: Arc<Platform>) -> Router {
                 .delete(sync::delete_item)
                 .layer(DefaultBodyLimit::max(awf_platform_api::sync::MAX_ITEM_BODY_BYTES + 64 * 1024)),
         )
+        // Two segments after /v1/items: no clash with /v1/items/{kind}/{id} (three).
+        .route(
+            "/v1/items/batch",
+            post(sync::put_items).layer(DefaultBodyLimit::max(awf_platform_api::sync::MAX_BATCH_BYTES + 64 * 1024)),
+        )
         .route("/v1/changes", get(sync::changes))
         .route("/v1/uploads", post(sync::create_upload))
         .route(
@@ -120,6 +125,7 @@ async fn capabilities(State(p): S) -> Result<Json<Capabilities>, ApiError> {
             "rights_requests",
             "sync",
             "uploads",
+            "batch_writes",
         ]
         .map(String::from)
         .to_vec(),

@@ -1,13 +1,13 @@
 //! Consented sync, the platform's side (SPEC C1–C6; the wire contract is
-//! `awf-platform-api/src/sync.rs`): items with revisions (`/v1/items/{kind}/{id}`), the change
-//! feed (`/v1/changes`), resumable uploads (`/v1/uploads`) and the dev-only counts
-//! (`/v1/dev/sync-stats`). Storage is `sync_store.rs`.
+//! `awf-platform-api/src/sync.rs`): items with revisions (`/v1/items/{kind}/{id}`, and many
+//! puts in one request, `/v1/items/batch`), the change feed (`/v1/changes`), resumable uploads
+//! (`/v1/uploads`) and the dev-only counts (`/v1/dev/sync-stats`). Storage is `sync_store.rs`.
 //!
-//! **Consent.** A `PUT`, the upload routes that carry data (`POST`, `PATCH`) and the read of an
-//! upload's content (`GET /v1/uploads/{id}/content`, which sends the data to a device) must declare
-//! `x-awf-purpose: developer_data_hosting` (400 otherwise) and need the account's granted
-//! receipt for it (403 `consent_required`, checked before the body is read). **Cross-border
-//! rule:** an account records the region of the platform it registered with
+//! **Consent.** A `PUT` (and a batch of them), the upload routes that carry data (`POST`,
+//! `PATCH`) and the read of an upload's content (`GET /v1/uploads/{id}/content`, which sends the
+//! data to a device) must declare `x-awf-purpose: developer_data_hosting` (400 otherwise) and
+//! need the account's granted receipt for it (403 `consent_required`, checked before the body is
+//! read). **Cross-border rule:** an account records the region of the platform it registered with
 //! (`AccountProfile::region`); when this platform's region (`--region`) is another one, the data
 //! would be stored outside the account's region, so `cross_border_transfer` must be granted too.
 //! Reading (`GET`, `HEAD`, the feed) and deleting need no consent beyond the account's: they
@@ -21,8 +21,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use awf_platform_api::sync::{
-    IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, MAX_CHANGES_PAGE, MAX_ITEM_BODY_BYTES, MAX_UPLOAD_BYTES,
-    MAX_UPLOAD_CHUNK_BYTES, UPLOAD_CHUNK_TYPE, UPLOAD_OFFSET_HEADER, UPLOAD_SHA256_HEADER,
+    BatchAnswer, BatchResult, BatchWrite, BatchWrites, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, MAX_BATCH_WRITES,
+    MAX_CHANGES_PAGE, MAX_ITEM_BODY_BYTES, MAX_UPLOAD_BYTES, MAX_UPLOAD_CHUNK_BYTES, UPLOAD_CHUNK_TYPE,
+    UPLOAD_OFFSET_HEADER, UPLOAD_SHA256_HEADER,
 };
 use awf_platform_api::{
     Changes, DeletionScope, ItemDeleted, ItemKind, ItemState, ItemWrite, NewUpload, PlatformErrorCode, Purpose,
@@ -42,7 +43,7 @@ use crate::error::ApiError;
 use crate::http::ApiJson;
 use crate::privacy::{consent_state, rfc3339ish};
 use crate::routes::{rfc3339, Authed};
-use crate::sync_store::{UploadRecord, WriteOp, WriteOutcome};
+use crate::sync_store::{PendingWrite, UploadRecord, WriteOp, WriteOutcome};
 use crate::Platform;
 
 type S = State<Arc<Platform>>;
@@ -268,6 +269,112 @@ pub async fn put_item(
         WriteOutcome::Conflict(c) => conflict_response(c),
         WriteOutcome::NotFound => return Err(ApiError::internal()),
     })
+}
+
+/// `POST /v1/items/batch`: many `PUT`s in one request (the contract's "Many writes in one
+/// request"). Sign-in, the purpose and the consents are checked once, then the size of the batch
+/// (400 `invalid_input`, field `writes`, for none or more than [`MAX_BATCH_WRITES`]); a refusal of
+/// the whole changes nothing. Each write is then checked as its `PUT` would be (id, idempotency
+/// key, body), and a refused one gets its own result — the status and `ErrorBody` its `PUT`
+/// would have had, `field` naming the write's field (`id`, `idempotency_key`, `write.body`, …) —
+/// while the others are applied, in order, under one lock and one flush. Each write's
+/// fingerprint is its `PUT`'s, so a key replays across the two routes.
+pub async fn put_items(
+    State(p): S,
+    auth: Authed,
+    headers: HeaderMap,
+    body: Result<ApiJson<BatchWrites>, ApiError>,
+) -> Result<Json<BatchAnswer>, ApiError> {
+    hosting_consent(&p, &auth, &headers)?;
+    let ApiJson(batch) = body?;
+    if batch.writes.is_empty() || batch.writes.len() > MAX_BATCH_WRITES {
+        return Err(ApiError::invalid("writes", format!("A batch holds 1 to {MAX_BATCH_WRITES} writes.")));
+    }
+    // Per write: its refusal now, or its place among the writes the store applies.
+    let mut answers: Vec<Option<BatchResult>> = Vec::with_capacity(batch.writes.len());
+    let (mut order, mut pending) = (Vec::new(), Vec::new());
+    for (i, w) in batch.writes.into_iter().enumerate() {
+        match batch_write(w) {
+            Ok(write) => {
+                order.push(i);
+                pending.push(write);
+                answers.push(None);
+            }
+            Err(refused) => answers.push(Some(refused_result(refused))),
+        }
+    }
+    let now = p.now();
+    let updated_at = stamp(&p);
+    let outcomes = if pending.is_empty() {
+        Vec::new()
+    } else {
+        blocking(move || {
+            let answer = |s: &ItemState| serde_json::to_value(s).unwrap_or(Value::Null);
+            Ok(p.store.sync.write_many(&auth.account_id, &pending, &updated_at, now, &answer)?)
+        })
+        .await?
+    };
+    if outcomes.len() != order.len() {
+        return Err(ApiError::internal());
+    }
+    for (i, outcome) in order.into_iter().zip(outcomes) {
+        answers[i] = Some(match outcome {
+            WriteOutcome::Applied { status, body } => applied_result(status, body, false),
+            WriteOutcome::Replay { status, body } => applied_result(status, body, true),
+            WriteOutcome::KeyReused => refused_result(key_reused().with_field("idempotency_key")),
+            WriteOutcome::Conflict(c) => BatchResult {
+                status: StatusCode::PRECONDITION_FAILED.as_u16(),
+                replayed: false,
+                item: None,
+                conflict: Some(c),
+                error: None,
+            },
+            // A put never answers it.
+            WriteOutcome::NotFound => refused_result(ApiError::internal()),
+        });
+    }
+    let results = answers.into_iter().map(|a| a.unwrap_or_else(|| refused_result(ApiError::internal()))).collect();
+    Ok(Json(BatchAnswer { results }))
+}
+
+/// One write of a batch, checked as its `PUT` would be (after the consents): its id, its
+/// idempotency key, its body; its fingerprint is the `PUT`'s.
+fn batch_write(w: BatchWrite) -> Result<PendingWrite, ApiError> {
+    if !simple_id(&w.id, 64) {
+        return Err(not_found("No such item: the id is 1 to 64 of A–Z a–z 0–9 _ -.").with_field("id"));
+    }
+    if !simple_id(&w.idempotency_key, 64) {
+        return Err(ApiError::invalid(
+            "idempotency_key",
+            "The idempotency key is 1 to 64 letters, digits, '_' or '-'.",
+        ));
+    }
+    validate_write(&w.write).map_err(|e| match e.body.field.clone() {
+        Some(field) => e.with_field(format!("write.{field}")),
+        None => e,
+    })?;
+    let canonical = serde_json::to_vec(&w.write).map_err(|_| ApiError::internal())?;
+    let print = fingerprint("PUT", w.kind, &w.id, w.expected_revision, &canonical);
+    Ok(PendingWrite {
+        kind: w.kind,
+        id: w.id,
+        expected: w.expected_revision,
+        idempotency: Some((w.idempotency_key, print)),
+        op: WriteOp::Put {
+            body: w.write.body,
+            pii_findings: w.write.pii_findings,
+            attestation: w.write.attestation,
+            origin: w.write.origin,
+        },
+    })
+}
+
+fn refused_result(e: ApiError) -> BatchResult {
+    BatchResult { status: e.status.as_u16(), replayed: false, item: None, conflict: None, error: Some(e.body) }
+}
+
+fn applied_result(status: u16, body: Value, replayed: bool) -> BatchResult {
+    BatchResult { status, replayed, item: serde_json::from_value(body).ok(), conflict: None, error: None }
 }
 
 pub async fn delete_item(

@@ -13,7 +13,11 @@
 //! An accepted write changes the item, its feed entry, the account's cursor and its idempotency
 //! record in **one sled transaction**, flushed before the answer leaves: after a crash either all
 //! of it is there or none. Writes of one account are also serialised by a lock (one of
-//! [`LOCK_STRIPES`]), so that of two writes expecting the same revision exactly one wins.
+//! [`LOCK_STRIPES`]), so that of two writes expecting the same revision exactly one wins. A
+//! batch (`POST /v1/items/batch`, [`SyncStore::write_many`]) takes the lock once and applies its
+//! writes in order, each in its own transaction as above, then flushes once, before the batch's
+//! answer leaves: after a crash each write is there whole or not at all, and a retry with the
+//! same idempotency keys replays the writes that are there and applies the others.
 //!
 //! Upload bytes are files, `<data dir>/uploads/<account>/<upload id>`, never in sled (they reach
 //! 1 GiB): each chunk is encrypted (XChaCha20 under a key derived from the account's key, the
@@ -97,6 +101,17 @@ pub const UNFINISHED_UPLOAD_SECS: i64 = 7 * 86_400;
 pub enum WriteOp {
     Put { body: Value, pii_findings: u32, attestation: Option<PiiAttestation>, origin: Option<String> },
     Delete,
+}
+
+/// One write of [`SyncStore::write_many`]: what [`SyncStore::write`] takes besides the account.
+pub struct PendingWrite {
+    pub kind: ItemKind,
+    pub id: String,
+    /// The revision the write expects (0: the item must not exist).
+    pub expected: u64,
+    /// The idempotency key and the request's fingerprint.
+    pub idempotency: Option<(String, String)>,
+    pub op: WriteOp,
 }
 
 /// How a write ended.
@@ -278,15 +293,84 @@ impl SyncStore {
     ) -> Result<WriteOutcome> {
         let _guard = self.lock(account);
         self.purge_replays(account, now)?;
+        let keys = self.account_keys(account)?;
+        let outcome = self.apply(account, &keys, kind, id, expected, idempotency, &op, updated_at, now, answer)?;
+        if matches!(outcome, WriteOutcome::Applied { .. }) {
+            self.db.flush()?;
+        }
+        self.count(&outcome, &op);
+        Ok(outcome)
+    }
+
+    /// Applies `writes` in order, each as [`SyncStore::write`] would (its own transaction with
+    /// its feed entry, the cursor and its idempotency record; a conflict or a reused key does not
+    /// stop the others), under one take of the account's lock, and flushes once, when any was
+    /// applied, before returning: one outcome per write, in order. When the storage fails midway,
+    /// what was applied before is flushed and counted, and the error returned (a retry with the
+    /// same keys replays those).
+    pub fn write_many(
+        &self,
+        account: &str,
+        writes: &[PendingWrite],
+        updated_at: &str,
+        now: i64,
+        answer: &dyn Fn(&ItemState) -> Value,
+    ) -> Result<Vec<WriteOutcome>> {
+        let _guard = self.lock(account);
+        self.purge_replays(account, now)?;
+        let keys = self.account_keys(account)?;
+        let mut outcomes = Vec::with_capacity(writes.len());
+        let mut failure = None;
+        for w in writes {
+            let idempotency = w.idempotency.as_ref().map(|(k, f)| (k.as_str(), f.as_str()));
+            match self.apply(account, &keys, w.kind, &w.id, w.expected, idempotency, &w.op, updated_at, now, answer) {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if outcomes.iter().any(|o| matches!(o, WriteOutcome::Applied { .. })) {
+            self.db.flush()?;
+        }
+        for (outcome, w) in outcomes.iter().zip(writes) {
+            self.count(outcome, &w.op);
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(outcomes),
+        }
+    }
+
+    /// The account's key to seal with and the keys to open with.
+    fn account_keys(&self, account: &str) -> Result<(Key, Vec<Key>)> {
+        Ok((write_key(&self.keys, &self.accounts, account)?, self.keys.keys(account)?))
+    }
+
+    /// One write's transaction (see [`SyncStore::write`]), without the lock, the purge of old
+    /// idempotency records, the flush or the counters.
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &self,
+        account: &str,
+        (seal_key, open_keys): &(Key, Vec<Key>),
+        kind: ItemKind,
+        id: &str,
+        expected: u64,
+        idempotency: Option<(&str, &str)>,
+        op: &WriteOp,
+        updated_at: &str,
+        now: i64,
+        answer: &dyn Fn(&ItemState) -> Value,
+    ) -> Result<WriteOutcome> {
         let item_key = key(&[account, kind.as_str(), id]);
         let replay_key = idempotency.map(|(k, _)| key(&[account, k]));
         let cursor_key = account.as_bytes().to_vec();
-        let seal_key = write_key(&self.keys, &self.accounts, account)?;
-        let open_keys = self.keys.keys(account)?;
         let outcome = (&self.items, &self.feed, &self.cursors, &self.replays, &self.replay_ages).transaction(
             |(items, feed, cursors, replays, ages)| {
                 if let (Some(rk), Some((_, fingerprint))) = (&replay_key, idempotency) {
-                    if let Some(r) = Self::live_replay(replays, &open_keys, rk, now)? {
+                    if let Some(r) = Self::live_replay(replays, open_keys, rk, now)? {
                         if r.fingerprint != fingerprint {
                             return Ok(WriteOutcome::KeyReused);
                         }
@@ -294,7 +378,7 @@ impl SyncStore {
                     }
                 }
                 let previous: Option<StoredItem> = match items.get(&item_key)? {
-                    Some(bytes) => Some(tx_open(&open_keys, "sync_items", &item_key, &bytes)?),
+                    Some(bytes) => Some(tx_open(open_keys, "sync_items", &item_key, &bytes)?),
                     None => None,
                 };
                 let current = previous.as_ref().map_or(0, |p| p.state.revision);
@@ -314,7 +398,7 @@ impl SyncStore {
                     feed.remove(feed_key(account, p.state.cursor))?;
                 }
                 feed.insert(feed_key(account, cursor), key(&[kind.as_str(), id]))?;
-                let (stored, status) = match &op {
+                let (stored, status) = match op {
                     WriteOp::Put { body, pii_findings, attestation, origin } => (
                         StoredItem {
                             state: ItemState {
@@ -350,24 +434,26 @@ impl SyncStore {
                         200,
                     ),
                 };
-                items
-                    .insert(item_key.as_slice(), keys::seal(&seal_key, "sync_items", &item_key, &tx_json(&stored)?))?;
+                items.insert(item_key.as_slice(), keys::seal(seal_key, "sync_items", &item_key, &tx_json(&stored)?))?;
                 let body = answer(&stored.state);
                 if let (Some(rk), Some((idem, fingerprint))) = (&replay_key, idempotency) {
                     let replay =
                         Replay { fingerprint: fingerprint.to_string(), status, body: body.clone(), stored_at: now };
-                    replays.insert(rk.as_slice(), keys::seal(&seal_key, "sync_replays", rk, &tx_json(&replay)?))?;
+                    replays.insert(rk.as_slice(), keys::seal(seal_key, "sync_replays", rk, &tx_json(&replay)?))?;
                     ages.insert(age_key(account, now, idem), &[])?;
                 }
                 Ok(WriteOutcome::Applied { status, body })
             },
         );
-        let outcome = tx_result(outcome)?;
-        match &outcome {
+        tx_result(outcome)
+    }
+
+    /// Counts a write's outcome in the dev statistics.
+    fn count(&self, outcome: &WriteOutcome, op: &WriteOp) {
+        match outcome {
             WriteOutcome::Applied { .. } => {
-                self.db.flush()?;
                 self.counters.writes_applied.fetch_add(1, Ordering::Relaxed);
-                if let WriteOp::Put { origin: Some(o), .. } = &op {
+                if let WriteOp::Put { origin: Some(o), .. } = op {
                     let fresh = self.counters.origins.lock().unwrap_or_else(|p| p.into_inner()).insert(o.clone());
                     if !fresh {
                         self.counters.duplicate_origins.fetch_add(1, Ordering::Relaxed);
@@ -378,11 +464,9 @@ impl SyncStore {
                 self.counters.replays.fetch_add(1, Ordering::Relaxed);
             }
             WriteOutcome::Conflict(_) => self.count_conflict(),
-            _ => {}
+            WriteOutcome::KeyReused | WriteOutcome::NotFound => {}
         }
-        Ok(outcome)
     }
-
     /// Deletes the account's idempotency records older than [`REPLAY_SECS`].
     fn purge_replays(&self, account: &str, now: i64) -> Result<()> {
         let start = account_prefix(account);

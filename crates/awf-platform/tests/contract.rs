@@ -39,5 +39,5 @@ async fn every_documented_operation_is_routed() {
             }
         }
     }
-    assert_eq!(operations, 44);
+    assert_eq!(operations, 45);
 }

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
+use awf_platform_api::sync::BatchAnswer;
 use awf_platform_api::{
     Changes, DeletionReceipt, DeletionScope, ErrorBody, HeldData, ItemDeleted, ItemState, PlatformErrorCode,
     ReceiptKeys, SessionGrant, SmsMessage, SyncConflict, SyncStats, UploadState,
@@ -664,4 +665,185 @@ fn erasure_and_cancellation_remove_items_feed_replays_and_uploads() {
         }
     }
     assert!(!dir.path().join("uploads").join(&account).exists());
+}
+
+// Many writes in one request: `POST /v1/items/batch`.
+
+fn batch_write(kind: &str, id: &str, expected: u64, key: &str, write: Value) -> Value {
+    json!({ "kind": kind, "id": id, "expected_revision": expected, "idempotency_key": key, "write": write })
+}
+
+fn post_batch(p: &Platform, token: &str, writes: &[Value]) -> Response {
+    p.req("POST", "/v1/items/batch", token, HOSTING).json(&json!({ "writes": writes })).send().unwrap()
+}
+
+fn batch_answer(r: Response) -> BatchAnswer {
+    assert_eq!(r.status(), 200);
+    r.json().unwrap()
+}
+
+fn get_item(p: &Platform, token: &str, kind: &str, id: &str) -> ItemState {
+    state(p.req("GET", &format!("/v1/items/{kind}/{id}"), token, HOSTING).send().unwrap(), 200)
+}
+
+fn statuses(a: &BatchAnswer) -> Vec<u16> {
+    a.results.iter().map(|r| r.status).collect()
+}
+
+#[test]
+fn a_batch_applies_each_write_on_its_own_terms_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Platform::start(dir.path(), "local");
+    let g = p.hosting_account("batcher", "+8613855550101");
+    let t = g.tokens.access_token.as_str();
+    // An item at revision 2, which the batch's fourth write believes is at 1.
+    state(p.put(t, "agent", "OLD", Some(0), Some("old-1"), agent("v1")), 201);
+    let current = state(p.put(t, "agent", "OLD", Some(1), Some("old-2"), agent("v2")), 200);
+    let before = p.stats();
+
+    let writes = [
+        batch_write("agent", "B1", 0, "b-1", agent("one")),
+        batch_write("plugin", "B2", 0, "b-2", json!({ "body": { "name": "P" } })),
+        batch_write("table", "B3", 0, "b-3", json!({ "body": { "rows": 3 } })),
+        batch_write("agent", "OLD", 1, "b-4", agent("stale")),
+        batch_write("agent", "bad id!", 0, "b-5", agent("x")),
+        batch_write("agent", "B6", 0, "bad key!", agent("x")),
+        batch_write("agent", "B7", 0, "b-7", json!({ "body": [1, 2] })),
+    ];
+    let a = batch_answer(post_batch(&p, t, &writes));
+    assert_eq!(statuses(&a), [201, 201, 201, 412, 404, 400, 400]);
+    for (i, (kind, id)) in [("agent", "B1"), ("plugin", "B2"), ("table", "B3")].into_iter().enumerate() {
+        let r = &a.results[i];
+        assert!(!r.replayed && r.conflict.is_none() && r.error.is_none(), "{r:?}");
+        let item = r.item.clone().expect("the new state");
+        assert_eq!((item.kind.as_str(), item.id.as_str(), item.revision), (kind, id, 1));
+        // Applied in order: the cursors follow the writes.
+        assert_eq!(item.cursor, current.cursor + 1 + i as u64);
+        assert_eq!(get_item(&p, t, kind, id), item, "readable with GET");
+    }
+    assert_eq!(a.results[0].item.as_ref().unwrap().body.as_ref().unwrap()["instructions"], "one");
+    let conflict = a.results[3].conflict.clone().expect("the conflict");
+    assert_eq!((conflict.error.as_str(), conflict.expected), ("revision_mismatch", 1));
+    assert_eq!(conflict.current.as_ref(), Some(&current));
+    assert!(a.results[3].item.is_none() && a.results[3].error.is_none());
+    let errors: Vec<_> = a.results[4..].iter().map(|r| r.error.clone().expect("why")).collect();
+    assert_eq!(errors[0].code, PlatformErrorCode::NotFound);
+    assert_eq!(errors[0].field.as_deref(), Some("id"));
+    assert_eq!(errors[1].code, PlatformErrorCode::InvalidInput);
+    assert_eq!(errors[1].field.as_deref(), Some("idempotency_key"));
+    assert_eq!(errors[2].code, PlatformErrorCode::InvalidInput);
+    assert_eq!(errors[2].field.as_deref(), Some("write.body"));
+    // The stale write changed nothing; the refused ones wrote nothing.
+    assert_eq!(get_item(&p, t, "agent", "OLD"), current);
+    assert_eq!(p.req("GET", "/v1/items/agent/B6", t, HOSTING).send().unwrap().status(), 404);
+    assert_eq!(p.req("GET", "/v1/items/agent/B7", t, HOSTING).send().unwrap().status(), 404);
+
+    // The feed has the three new items after the old one, in the batch's order.
+    let feed = p.changes(t, current.cursor, 100);
+    let ids: Vec<_> = feed.changes.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["B1", "B2", "B3"]);
+    let after = p.stats();
+    assert_eq!(after.writes_applied, before.writes_applied + 3);
+    assert_eq!(after.conflicts, before.conflicts + 1);
+}
+
+#[test]
+fn a_batch_replays_across_routes_and_refuses_a_reused_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Platform::start(dir.path(), "local");
+    let g = p.hosting_account("replayer", "+8613855550102");
+    let t = g.tokens.access_token.as_str();
+    // A PUT's key, replayed by a batch.
+    let by_put = state(p.put(t, "agent", "P1", Some(0), Some("put-1"), agent("by put")), 201);
+    let writes = [
+        batch_write("agent", "R1", 0, "r-1", agent("one")),
+        batch_write("dataset", "R2", 0, "r-2", json!({ "body": { "upload": "none" }, "origin": "dev/2" })),
+        batch_write("agent", "P1", 0, "put-1", agent("by put")),
+    ];
+    let first = batch_answer(post_batch(&p, t, &writes));
+    assert_eq!(statuses(&first), [201, 201, 201]);
+    assert_eq!(first.results.iter().map(|r| r.replayed).collect::<Vec<_>>(), [false, false, true]);
+    assert_eq!(first.results[2].item.as_ref(), Some(&by_put));
+
+    // The same batch again: the same answers, replayed, and nothing written.
+    let before = p.stats();
+    let again = batch_answer(post_batch(&p, t, &writes));
+    assert_eq!(statuses(&again), [201, 201, 201]);
+    for (r, f) in again.results.iter().zip(&first.results) {
+        assert!(r.replayed, "{r:?}");
+        assert_eq!(r.item, f.item);
+    }
+    let after = p.stats();
+    assert_eq!(after.writes_applied, before.writes_applied);
+    assert_eq!(after.idempotent_replays, before.idempotent_replays + 3);
+    assert_eq!(after.duplicate_origins, 0);
+
+    // A PUT with a batch write's key and the same write: the batch's answer, replayed.
+    let r = p.put(t, "agent", "R1", Some(0), Some("r-1"), agent("one"));
+    assert_eq!(r.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    assert_eq!(Some(state(r, 201)), first.results[0].item);
+    // The key with another write: that write is refused, the others apply.
+    let a = batch_answer(post_batch(
+        &p,
+        t,
+        &[batch_write("agent", "R1", 1, "r-1", agent("changed")), batch_write("agent", "R3", 0, "r-3", agent("three"))],
+    ));
+    assert_eq!(statuses(&a), [422, 201]);
+    let e = a.results[0].error.clone().unwrap();
+    assert_eq!((e.code, e.field.as_deref()), (PlatformErrorCode::IdempotencyKeyReused, Some("idempotency_key")));
+    assert_eq!(get_item(&p, t, "agent", "R1").revision, 1);
+    // And a PUT reusing a batch's key with another write: 422 too.
+    error(p.put(t, "agent", "R3", Some(1), Some("r-3"), agent("other")), 422, PlatformErrorCode::IdempotencyKeyReused);
+    assert_eq!(p.stats().writes_applied, after.writes_applied + 1);
+}
+
+#[test]
+fn a_batch_is_refused_as_a_whole_without_consent_sign_in_or_within_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = Platform::start(dir.path(), "local");
+    let caps: Value = p
+        .http
+        .get(format!("{}/v1/capabilities", p.url))
+        .header("x-awf-purpose", "service_information")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(caps["features"].as_array().unwrap().iter().any(|f| f == "batch_writes"), "{caps}");
+
+    let one = [batch_write("agent", "N1", 0, "n-1", agent("x"))];
+    // No hosting consent: 403 for the whole batch, nothing written.
+    let g = p.register("noconsent", "+8613855550103");
+    let t = g.tokens.access_token.as_str();
+    let e = error(post_batch(&p, t, &one), 403, PlatformErrorCode::ConsentRequired);
+    assert_eq!(e.field.as_deref(), Some("x-awf-purpose"));
+    assert!(p.changes(t, 0, 100).changes.is_empty());
+    // Another purpose than hosting: 400.
+    let r = p.req("POST", "/v1/items/batch", t, "account_operation").json(&json!({ "writes": one })).send().unwrap();
+    error(r, 400, PlatformErrorCode::InvalidInput);
+    // Not signed in: 401.
+    let r = p
+        .http
+        .post(format!("{}/v1/items/batch", p.url))
+        .header("x-awf-purpose", HOSTING)
+        .json(&json!({ "writes": one }))
+        .send()
+        .unwrap();
+    error(r, 401, PlatformErrorCode::Unauthorized);
+
+    // Consented, but no write or too many: 400 for the whole, nothing written.
+    p.grant(t, HOSTING, 1);
+    let e = error(post_batch(&p, t, &[]), 400, PlatformErrorCode::InvalidInput);
+    assert_eq!(e.field.as_deref(), Some("writes"));
+    let many: Vec<_> =
+        (0..201).map(|i| batch_write("agent", &format!("M{i}"), 0, &format!("m-{i}"), agent("x"))).collect();
+    let e = error(post_batch(&p, t, &many), 400, PlatformErrorCode::InvalidInput);
+    assert_eq!(e.field.as_deref(), Some("writes"));
+    assert!(p.changes(t, 0, 100).changes.is_empty());
+    assert_eq!(p.stats().writes_applied, 0);
+    // 200 writes are taken.
+    let a = batch_answer(post_batch(&p, t, &many[..200]));
+    assert!(a.results.iter().all(|r| r.status == 201));
+    assert_eq!(p.changes(t, 0, 1000).changes.len(), 200);
+    assert_eq!(p.stats().writes_applied, 200);
 }
