@@ -49,6 +49,7 @@ const TARGET_CHANGES: usize = 10_000;
 const PASSWORD: &str = "bench-sync-horse-battery-42";
 /// The platform's route of item writes, as `/v1/dev/stats` names it.
 const PUT_ROUTE: &str = "PUT /v1/items/{kind}/{id}";
+const BATCH_ROUTE: &str = "POST /v1/items/batch";
 
 #[derive(Debug, PartialEq)]
 struct Opts {
@@ -233,10 +234,10 @@ impl Platform {
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
-    /// (item writes received, writes applied).
+    /// (item-write requests received: `PUT`s and batches, writes applied).
     fn counters(&self) -> Result<(u64, u64)> {
         let stats = self.get("/v1/dev/stats")?;
-        let puts = json_u64(&stats, PUT_ROUTE).unwrap_or(0);
+        let puts = json_u64(&stats, PUT_ROUTE).unwrap_or(0) + json_u64(&stats, BATCH_ROUTE).unwrap_or(0);
         let sync = self.get("/v1/dev/sync-stats")?;
         let applied = json_u64(&sync, "writes_applied").ok_or_else(|| format!("no writes_applied in {sync}"))?;
         Ok((puts, applied))
@@ -654,7 +655,7 @@ impl Report {
         );
         println!(
             "  {:<38} {:>14} {:>14}",
-            "item writes received (platform)", self.engine_puts_received, self.baseline_puts_received
+            "item-write requests (platform)", self.engine_puts_received, self.baseline_puts_received
         );
         println!(
             "  {:<38} {:>14} {:>14}",

@@ -125,6 +125,16 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "403"]
 include-operation-id = "upload_chunk"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "403", "404", "409", "422"]
 
+# A batch of writes: what concerns the request as a whole (sign-in, the hosting consent, 1 to 200
+# writes) is refused as a whole; a write that its own `PUT` would refuse (a bad id, key, origin or
+# attestation, a stale revision) is refused inside the 200 answer, in its own result, and the
+# other writes still apply. So generated invalid writes inside a well-formed batch get 200 by
+# contract, and the per-write refusals are checked by crates/awf-platform/tests/sync.rs instead.
+[[operations]]
+include-operation-id = "put_items"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "403"]
+checks.negative_data_rejection.expected-statuses = ["2xx", "400", "413", "415", "422"]
+
 # An upload's content: a generated upload id is no upload of the account (404); a real one that
 # is unfinished is 409, and a Range past the end 416. 403: the hosting grant may be withdrawn.
 [[operations]]

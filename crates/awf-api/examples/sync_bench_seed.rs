@@ -142,7 +142,8 @@ fn wire(data_dir: &std::path::Path, after: u64) -> Result<(), String> {
                 Outcome::Refused => refused += 1,
                 Outcome::Failed => failed += 1,
             }
-            if r.method == "PUT" && r.path.starts_with("/v1/items/") {
+            // Item writes: one `PUT` each, or many in a `POST /v1/items/batch`.
+            if (r.method == "PUT" && r.path.starts_with("/v1/items/")) || r.path == "/v1/items/batch" {
                 puts += 1;
                 put_up += r.bytes_up;
                 put_down += r.bytes_down;

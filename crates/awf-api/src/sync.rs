@@ -34,6 +34,7 @@ use awf_core::tables::SyncedTable;
 use awf_core::{CoreError, Profile};
 use awf_egress::{DeleteOutcome, PutOutcome};
 use awf_egress::{EgressError, PlatformClient};
+use awf_platform_api::sync::{BatchWrite, MAX_BATCH_BYTES, MAX_BATCH_WRITES};
 use awf_platform_api::{ItemState, ItemWrite, NewUpload, Purpose, SyncConflict};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -143,6 +144,22 @@ fn transient(e: &EgressError) -> bool {
         // 409: an upload chunk at a stale offset (the next attempt asks the platform's offset).
         EgressError::Platform { status, .. } => *status >= 500 || matches!(*status, 408 | 409 | 429),
         _ => false,
+    }
+}
+
+/// The same error again, for each write of a batch that failed as a whole.
+fn same_error(e: &EgressError) -> EgressError {
+    match e {
+        EgressError::ConsentRequired { purpose } => EgressError::ConsentRequired { purpose: *purpose },
+        EgressError::Unreachable { url, detail } => {
+            EgressError::Unreachable { url: url.clone(), detail: detail.clone() }
+        }
+        EgressError::Platform { status, body } => EgressError::Platform { status: *status, body: body.clone() },
+        EgressError::BadResponse { path, detail } => {
+            EgressError::BadResponse { path: path.clone(), detail: detail.clone() }
+        }
+        EgressError::NotSignedIn => EgressError::NotSignedIn,
+        other => EgressError::InvalidAddress { url: String::new(), reason: other.to_string() },
     }
 }
 
@@ -413,7 +430,27 @@ struct Pass<'a> {
     client: &'a PlatformClient,
     uploads: &'a crate::uploads::Uploads,
     device: String,
+    /// The platform takes many writes in one request (`batch_writes` in its capabilities).
+    batch: bool,
     report: SyncReport,
+}
+
+/// What pushing one outbox entry comes to.
+enum Next {
+    /// Settled without a write (or the write already failed).
+    Step(Step),
+    /// An item write to send, alone or in a batch with others; [`Pass::settle`] takes its answer.
+    Write(PendingWrite),
+}
+
+/// An item write prepared by a push, waiting to be sent.
+struct PendingWrite {
+    entry: OutboxEntry,
+    state: ItemSync,
+    body: serde_json::Value,
+    write: ItemWrite,
+    /// Appended to "revision N" in the sync history (a dataset's size).
+    detail: String,
 }
 
 enum Step {
@@ -502,57 +539,60 @@ impl Pass<'_> {
         Step::Done(self.park(entry, state, status, e.to_string()))
     }
 
-    fn push(&mut self, entry: &OutboxEntry) -> Result<Step, ApiError> {
+    fn push(&mut self, entry: &OutboxEntry) -> Result<Next, ApiError> {
         let state = self.profile.sync().state(entry.kind, &entry.id)?;
         if state.off {
-            return Ok(Step::Done(self.park(entry, state, ItemStatus::Off, "sync is off for this item".into())));
+            return Ok(Next::Step(Step::Done(self.park(
+                entry,
+                state,
+                ItemStatus::Off,
+                "sync is off for this item".into(),
+            ))));
         }
         match (entry.op, entry.kind) {
             (SyncOp::Upsert, ItemKind::Agent) => self.push_upsert(entry, state),
             (SyncOp::Upsert, ItemKind::Dataset) => self.push_dataset(entry, state),
             (SyncOp::Upsert, ItemKind::Plugin) => self.push_plugin(entry, state),
             (SyncOp::Upsert, ItemKind::Table) => self.push_table(entry, state),
-            (SyncOp::Delete, _) => self.push_delete(entry, state),
+            (SyncOp::Delete, _) => self.push_delete(entry, state).map(Next::Step),
         }
     }
 
-    fn push_upsert(&mut self, entry: &OutboxEntry, state: ItemSync) -> Result<Step, ApiError> {
+    /// An entry whose item no longer exists here: its delete replaced this entry, or will.
+    fn gone(entry: &OutboxEntry) -> Next {
+        Next::Step(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: None }))
+    }
+
+    fn push_upsert(&mut self, entry: &OutboxEntry, state: ItemSync) -> Result<Next, ApiError> {
         let agent = match self.profile.agents().get(&entry.id) {
             Ok(a) => a,
-            // Deleted since: its delete replaced this entry, or will.
-            Err(CoreError::NotFound { .. }) => {
-                return Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: None }))
-            }
+            Err(CoreError::NotFound { .. }) => return Ok(Pass::gone(entry)),
             Err(e) => return Err(e.into()),
         };
         let body = SyncedAgent::of(&agent).to_value();
-        self.push_body(entry, state, body, 0, None)
+        Ok(self.push_body(entry, state, body, 0, None))
     }
 
     /// Sends a plugin's synced body: its fields, tools and auth method, never its secret (which
     /// is in this device's keyring only, and in no field of the record).
-    fn push_plugin(&mut self, entry: &OutboxEntry, state: ItemSync) -> Result<Step, ApiError> {
+    fn push_plugin(&mut self, entry: &OutboxEntry, state: ItemSync) -> Result<Next, ApiError> {
         let body = match self.profile.plugins().synced(&entry.id) {
             Ok(p) => p.to_value(),
-            Err(CoreError::NotFound { .. }) => {
-                return Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: None }))
-            }
+            Err(CoreError::NotFound { .. }) => return Ok(Pass::gone(entry)),
             Err(e) => return Err(e.into()),
         };
-        self.push_body(entry, state, body, 0, None)
+        Ok(self.push_body(entry, state, body, 0, None))
     }
 
     /// Sends a table with its rows in the body; one with personal information in its cells
     /// waits for the developer's attestation of that very content, as a dataset does.
-    fn push_table(&mut self, entry: &OutboxEntry, state: ItemSync) -> Result<Step, ApiError> {
+    fn push_table(&mut self, entry: &OutboxEntry, state: ItemSync) -> Result<Next, ApiError> {
         let (table, synced) = match self.profile.tables().get(&entry.id) {
             Ok(t) => {
                 let rows = self.profile.tables().synced(&entry.id)?;
                 (t, rows)
             }
-            Err(CoreError::NotFound { .. }) => {
-                return Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: None }))
-            }
+            Err(CoreError::NotFound { .. }) => return Ok(Pass::gone(entry)),
             Err(e) => return Err(e.into()),
         };
         let body = synced.to_value();
@@ -562,7 +602,7 @@ impl Pass<'_> {
                 "the table is {size} bytes with its rows; tables sync up to {} bytes in this version (it stays on this device)",
                 awf_platform_api::sync::MAX_ITEM_BODY_BYTES
             );
-            return Ok(Step::Done(self.park(entry, state, ItemStatus::Error, reason)));
+            return Ok(Next::Step(Step::Done(self.park(entry, state, ItemStatus::Error, reason))));
         }
         let findings = table.pii.total;
         let attestation = if findings > 0 {
@@ -573,17 +613,17 @@ impl Pass<'_> {
                     let reason = format!(
                         "holds {findings} finding(s) of personal information: confirm that the people concerned consented to its hosting (policy §1.5 4.4) before it is synced"
                     );
-                    return Ok(Step::Done(self.park(entry, state, ItemStatus::HeldBack, reason)));
+                    return Ok(Next::Step(Step::Done(self.park(entry, state, ItemStatus::HeldBack, reason))));
                 }
             }
         } else {
             None
         };
-        self.push_body(entry, state, body, u32::try_from(findings).unwrap_or(u32::MAX), attestation)
+        Ok(self.push_body(entry, state, body, u32::try_from(findings).unwrap_or(u32::MAX), attestation))
     }
 
-    /// `PUT`s one item's body over the revision its local state started from (nothing when the
-    /// platform already holds that body).
+    /// Prepares the write of one item's body over the revision its local state started from
+    /// (nothing to write when the platform already holds that body).
     fn push_body(
         &mut self,
         entry: &OutboxEntry,
@@ -591,33 +631,111 @@ impl Pass<'_> {
         body: serde_json::Value,
         pii_findings: u32,
         attestation: Option<awf_platform_api::PiiAttestation>,
-    ) -> Result<Step, ApiError> {
+    ) -> Next {
+        self.write_body(entry, state, body, pii_findings, attestation, String::new())
+    }
+
+    fn write_body(
+        &mut self,
+        entry: &OutboxEntry,
+        mut state: ItemSync,
+        body: serde_json::Value,
+        pii_findings: u32,
+        attestation: Option<awf_platform_api::PiiAttestation>,
+        detail: String,
+    ) -> Next {
         if state.server_rev > 0 && state.base.as_ref() == Some(&body) {
-            let mut st = state;
-            st.status = ItemStatus::Synced;
-            st.reason = None;
-            return Ok(Step::Done(Pass::done(entry, st, None)));
+            state.status = ItemStatus::Synced;
+            state.reason = None;
+            return Next::Step(Step::Done(Pass::done(entry, state, None)));
         }
         let write = ItemWrite { body: body.clone(), pii_findings, attestation, origin: Some(self.origin(entry)) };
-        match self.client.put_item(entry.kind, &entry.id, state.server_rev, &entry.change, &write) {
+        Next::Write(PendingWrite { entry: entry.clone(), state, body, write, detail })
+    }
+
+    /// Takes the platform's answer to a prepared write.
+    fn settle(&mut self, w: PendingWrite, answer: Result<PutOutcome, EgressError>) -> Result<Step, ApiError> {
+        let PendingWrite { entry, state, body, detail, .. } = w;
+        match answer {
             Ok(PutOutcome::Applied(st)) => {
                 self.report.pushed += 1;
                 let mut next = Pass::synced(&st);
                 next.attestation = state.attestation.clone();
-                let h = sync::event(entry.kind, &entry.id, "pushed", format!("revision {}", st.revision));
-                Ok(Step::Done(Pass::done(entry, next, Some(h))))
+                next.upload = state.upload.clone();
+                let h = sync::event(entry.kind, &entry.id, "pushed", format!("revision {}{detail}", st.revision));
+                Ok(Step::Done(Pass::done(&entry, next, Some(h))))
             }
-            Ok(PutOutcome::Conflict(c)) => self.conflict(entry, state, Some(body), c),
-            Err(e) => Ok(self.failed(entry, state, e)),
+            Ok(PutOutcome::Conflict(c)) => self.conflict(&entry, state, Some(body), c),
+            Err(EgressError::Core(e)) => Err(e.into()),
+            Err(e) => Ok(self.failed(&entry, state, e)),
         }
     }
 
-    fn push_dataset(&mut self, entry: &OutboxEntry, mut state: ItemSync) -> Result<Step, ApiError> {
+    /// Sends prepared writes: one `PUT` for a single write or when the platform takes no
+    /// batches, otherwise `POST /v1/items/batch` requests of at most [`MAX_BATCH_WRITES`] writes
+    /// and [`MAX_BATCH_BYTES`]. A batch that fails as a whole fails each of its writes with the
+    /// same error (each is retried or parked as its own `PUT` would have been).
+    /// Returns the steps of each request sent, in order.
+    fn send(&mut self, writes: Vec<PendingWrite>) -> Result<Vec<Vec<Step>>, ApiError> {
+        let mut sent = Vec::new();
+        let mut groups: Vec<Vec<PendingWrite>> = Vec::new();
+        let mut bytes = 0;
+        for w in writes {
+            // The write's JSON plus its kind, id, revision and key.
+            let size = serde_json::to_vec(&w.write).map_or(MAX_BATCH_BYTES, |v| v.len()) + 256;
+            match groups.last_mut() {
+                Some(g) if self.batch && g.len() < MAX_BATCH_WRITES && bytes + size <= MAX_BATCH_BYTES => {
+                    bytes += size;
+                    g.push(w);
+                }
+                _ => {
+                    bytes = size;
+                    groups.push(vec![w]);
+                }
+            }
+        }
+        for mut group in groups {
+            let mut steps = Vec::with_capacity(group.len());
+            if group.len() == 1 {
+                let w = group.pop().expect("one write");
+                let answer =
+                    self.client.put_item(w.entry.kind, &w.entry.id, w.state.server_rev, &w.entry.change, &w.write);
+                steps.push(self.settle(w, answer)?);
+                sent.push(steps);
+                continue;
+            }
+            let batch = group
+                .iter()
+                .map(|w| BatchWrite {
+                    kind: w.entry.kind,
+                    id: w.entry.id.clone(),
+                    expected_revision: w.state.server_rev,
+                    idempotency_key: w.entry.change.clone(),
+                    write: w.write.clone(),
+                })
+                .collect();
+            match self.client.put_items(batch) {
+                Ok(answers) => {
+                    for (w, answer) in group.into_iter().zip(answers) {
+                        steps.push(self.settle(w, answer)?);
+                    }
+                }
+                Err(EgressError::Core(e)) => return Err(e.into()),
+                Err(e) => {
+                    for w in group {
+                        steps.push(self.settle(w, Err(same_error(&e)))?);
+                    }
+                }
+            }
+            sent.push(steps);
+        }
+        Ok(sent)
+    }
+
+    fn push_dataset(&mut self, entry: &OutboxEntry, mut state: ItemSync) -> Result<Next, ApiError> {
         let ds = match self.profile.datasets().get(&entry.id) {
             Ok(d) => d,
-            Err(CoreError::NotFound { .. }) => {
-                return Ok(Step::Done(Outcome { entry: entry.clone(), requeue: None, state: None, history: None }))
-            }
+            Err(CoreError::NotFound { .. }) => return Ok(Pass::gone(entry)),
             Err(e) => return Err(e.into()),
         };
         let findings = ds.pii.total;
@@ -629,7 +747,7 @@ impl Pass<'_> {
                     let reason = format!(
                         "holds {findings} finding(s) of personal information: confirm that the people concerned consented to its hosting (policy §1.5 4.4) before it is synced"
                     );
-                    return Ok(Step::Done(self.park(entry, state, ItemStatus::HeldBack, reason)));
+                    return Ok(Next::Step(Step::Done(self.park(entry, state, ItemStatus::HeldBack, reason))));
                 }
             }
         } else {
@@ -648,12 +766,12 @@ impl Pass<'_> {
                 state.status = ItemStatus::Off;
                 state.reason = Some(reason.clone());
                 let h = sync::event(entry.kind, &entry.id, "cancelled", reason);
-                return Ok(Step::Done(Pass::done(entry, state, Some(h))));
+                return Ok(Next::Step(Step::Done(Pass::done(entry, state, Some(h)))));
             }
             Err(e) => {
                 // Keep what the upload reached (its id), then fail as any request does.
                 self.profile.sync().set_state(entry.kind, &entry.id, &state, None)?;
-                return Ok(self.failed(entry, state, e));
+                return Ok(Next::Step(self.failed(entry, state, e)));
             }
         };
         let body = serde_json::json!({
@@ -670,34 +788,9 @@ impl Pass<'_> {
             "created_at": ds.created_at,
             "upload_id": upload_id,
         });
-        let write = ItemWrite {
-            body: body.clone(),
-            pii_findings: u32::try_from(findings).unwrap_or(u32::MAX),
-            attestation,
-            origin: Some(self.origin(entry)),
-        };
-        if state.server_rev > 0 && state.base.as_ref() == Some(&body) {
-            state.status = ItemStatus::Synced;
-            state.reason = None;
-            return Ok(Step::Done(Pass::done(entry, state, None)));
-        }
-        match self.client.put_item(entry.kind, &entry.id, state.server_rev, &entry.change, &write) {
-            Ok(PutOutcome::Applied(st)) => {
-                self.report.pushed += 1;
-                let mut next = Pass::synced(&st);
-                next.attestation = state.attestation.clone();
-                next.upload = state.upload.clone();
-                let h = sync::event(
-                    entry.kind,
-                    &entry.id,
-                    "pushed",
-                    format!("revision {}, {} bytes of content", st.revision, ds.bytes),
-                );
-                Ok(Step::Done(Pass::done(entry, next, Some(h))))
-            }
-            Ok(PutOutcome::Conflict(c)) => self.conflict(entry, state, Some(body), c),
-            Err(e) => Ok(self.failed(entry, state, e)),
-        }
+        let findings = u32::try_from(findings).unwrap_or(u32::MAX);
+        let detail = format!(", {} bytes of content", ds.bytes);
+        Ok(self.write_body(entry, state, body, findings, attestation, detail))
     }
 
     /// Sends a dataset's text to the platform in resumable chunks: an upload opened once (its id
@@ -1049,9 +1142,15 @@ impl Api {
         let profile = self.profile()?;
         let client = self.platform()?;
         let device = profile.installation_id()?;
-        let mut pass =
-            Pass { profile: &profile, client: &client, uploads: &self.uploads, device, report: SyncReport::default() };
-        let blocked = match self.sync_blocked(&profile, &client) {
+        let mut pass = Pass {
+            profile: &profile,
+            client: &client,
+            uploads: &self.uploads,
+            device,
+            batch: false,
+            report: SyncReport::default(),
+        };
+        let blocked = match self.sync_blocked(&profile, &client, &mut pass.batch) {
             Ok(b) => b,
             Err(e) if transient(&e) => Some((e.to_string(), true)),
             Err(e) => return Err(e.into()),
@@ -1081,18 +1180,44 @@ impl Api {
             // One lost connection is a fault of that request; several in a row mean the
             // platform is gone, and the rest wait for the next pass.
             let mut unreachable_in_a_row = 0;
+            let mut writes = Vec::new();
+            let mut take = |step: Step, outcomes: &mut Vec<Outcome>| match step {
+                Step::Done(o) => {
+                    unreachable_in_a_row = 0;
+                    outcomes.push(o);
+                    false
+                }
+                Step::Offline(o) => {
+                    outcomes.push(o);
+                    unreachable_in_a_row += 1;
+                    unreachable_in_a_row == OFFLINE_AFTER
+                }
+            };
             for entry in &due {
                 match pass.push(entry)? {
-                    Step::Done(o) => {
-                        unreachable_in_a_row = 0;
-                        outcomes.push(o);
-                    }
-                    Step::Offline(o) => {
-                        outcomes.push(o);
-                        unreachable_in_a_row += 1;
-                        if unreachable_in_a_row == OFFLINE_AFTER {
+                    Next::Step(step) => {
+                        if take(step, &mut outcomes) {
                             offline = true;
                             break;
+                        }
+                    }
+                    Next::Write(w) => writes.push(w),
+                }
+            }
+            // Writes prepared before the platform was found unreachable stay queued as they are.
+            if !offline {
+                for steps in pass.send(writes)? {
+                    if steps.iter().all(|s| matches!(s, Step::Offline(_))) {
+                        // A batch that got no answer is one lost request, not one per write.
+                        let mut steps = steps.into_iter();
+                        let first = steps.next().expect("a request has a write");
+                        outcomes.extend(steps.map(|s| match s {
+                            Step::Done(o) | Step::Offline(o) => o,
+                        }));
+                        offline |= take(first, &mut outcomes);
+                    } else {
+                        for step in steps {
+                            offline |= take(step, &mut outcomes);
                         }
                     }
                 }
@@ -1111,7 +1236,13 @@ impl Api {
     /// Why nothing may be sent now, if so, and whether it is the platform's unreachability:
     /// not signed in, no hosting consent, or data stored in another region than the account's
     /// without the cross-border consent. The consents are checked before any request.
-    fn sync_blocked(&self, profile: &Profile, client: &PlatformClient) -> Result<Option<(String, bool)>, EgressError> {
+    /// `batch` is set when the platform takes batches of writes.
+    fn sync_blocked(
+        &self,
+        profile: &Profile,
+        client: &PlatformClient,
+        batch: &mut bool,
+    ) -> Result<Option<(String, bool)>, EgressError> {
         let session = client.session()?;
         if !session.signed_in {
             return Ok(Some(("not signed in to the platform".into(), false)));
@@ -1123,6 +1254,7 @@ impl Api {
             )));
         }
         let caps = retrying(|| client.capabilities())?;
+        *batch = caps.features.iter().any(|f| f == "batch_writes");
         let account = match session.account {
             Some(a) => a,
             None => retrying(|| client.profile())?,

@@ -80,11 +80,6 @@ fn edit(dir: &Path, p: &Platform, id: &str, text: &str) {
     ok(c);
 }
 
-/// Requests to the item routes the platform received.
-fn item_writes(p: &Platform) -> u64 {
-    p.received("PUT /v1/items/{kind}/{id}") + p.received("DELETE /v1/items/{kind}/{id}")
-}
-
 #[test]
 fn agents_sync_between_two_devices_only_with_consent_merging_or_asking_never_overwriting() {
     let pdata = tempfile::tempdir().unwrap();
@@ -98,7 +93,7 @@ fn agents_sync_between_two_devices_only_with_consent_merging_or_asking_never_ove
     let r = sync(a.path(), &p);
     assert!(r["blocked"].as_str().unwrap().contains("consent"), "{r}");
     assert_eq!(p.received_for("developer_data_hosting"), 0);
-    assert_eq!(item_writes(&p), 0);
+    assert_eq!(p.item_requests(), 0);
     let st = json(a.path(), &p.url, &["sync", "status"]);
     assert_eq!(st["overview"]["pending"], 1, "{st}");
 
@@ -184,7 +179,7 @@ fn data_stored_in_another_region_needs_the_cross_border_consent_before_any_reque
     let p = Platform::start(pdata.path(), port, &["--region", "eu-west-1"]);
     let r = sync(a.path(), &p);
     assert!(r["blocked"].as_str().unwrap().contains("cross-border"), "{r}");
-    assert_eq!(item_writes(&p), 0, "nothing was sent");
+    assert_eq!(p.item_requests(), 0, "nothing was sent");
     let mut c = awf_at(a.path(), &p.url);
     c.args(["consent", "grant", "cross_border_transfer"]);
     ok(c);
@@ -234,4 +229,55 @@ fn an_agent_with_sync_off_keeps_its_local_edits_when_the_other_device_changes_it
     c.args(["sync", "agent", &id, "on"]);
     ok(c);
     assert_eq!(sync(b.path(), &p)["conflicts"], 1);
+}
+
+#[test]
+fn many_changes_travel_in_batches_of_two_hundred_each_write_on_its_own_terms() {
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    sign_up(a.path(), &p, "batch-dev", "+8613800005531");
+    grant_hosting(a.path(), &p);
+    let id = create(a.path(), &p, "Shared", "one\ntwo\nthree\n");
+    sync(a.path(), &p);
+    log_in(b.path(), &p, "batch-dev");
+    grant_hosting(b.path(), &p);
+    sync(b.path(), &p);
+    // B changes the shared agent first: A's own change to it will meet a stale revision.
+    edit(b.path(), &p, &id, "one\ntwo\nTHREE FROM B\n");
+    sync(b.path(), &p);
+
+    // 250 new agents on A (made in process: 250 processes would take minutes), plus its edit.
+    {
+        let profile = awf_core::Profile::open(awf_core::OpenOptions::new(a.path())).unwrap();
+        for n in 0..250 {
+            let mut d = awf_core::AgentDraft::named(format!("Batch agent {n}"));
+            d.instructions = format!("agent number {n}\n");
+            profile.agents().create(d).unwrap();
+        }
+    }
+    edit(a.path(), &p, &id, "ONE FROM A\ntwo\nthree\n");
+    let (puts, batches) = (p.received("PUT /v1/items/{kind}/{id}"), p.received("POST /v1/items/batch"));
+    let r = sync(a.path(), &p);
+    assert_eq!(r["pushed"], 251, "{r}");
+    assert_eq!((r["merged"].as_u64(), r["pending"].as_u64()), (Some(1), Some(0)), "{r}");
+    // 251 writes: two batches (200, then 51 with the merge's write requeued in the next round
+    // or sent alone); never one request per change.
+    let sent = p.received("POST /v1/items/batch") - batches + p.received("PUT /v1/items/{kind}/{id}") - puts;
+    assert!((2..=3).contains(&sent), "{sent} requests for 251 writes");
+    assert!(p.received("POST /v1/items/batch") - batches >= 2);
+
+    // The stale write inside a batch became a merge, not an overwrite; B gets everything.
+    let r = sync(b.path(), &p);
+    assert_eq!(r["pulled"], 251, "{r}");
+    assert_eq!(instructions(b.path(), &p, &id), "ONE FROM A\ntwo\nTHREE FROM B\n");
+    let listed = json(b.path(), &p.url, &["agents", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 251, "{listed}");
+
+    // Each batch is one record of the transmission log, under the hosting purpose.
+    let log = json(a.path(), &p.url, &["log", "--limit", "1000"]);
+    let records = log.as_array().unwrap_or_else(|| log["records"].as_array().unwrap());
+    let batch_records: Vec<_> = records.iter().filter(|r| r["path"] == "/v1/items/batch").collect();
+    assert!(batch_records.len() >= 2, "{batch_records:?}");
+    assert!(batch_records.iter().all(|r| r["purpose"] == "developer_data_hosting" && r["status"] == 200));
 }

@@ -113,11 +113,11 @@ fn a_dataset_imported_on_one_device_arrives_changes_and_goes_on_the_other() {
 
     // With it, the dataset arrives: the same text, description and chunking; findings computed on B.
     run(b, &p, &["consent", "grant", "developer_data_hosting"]);
-    let writes = p.received("PUT /v1/items/{kind}/{id}");
+    let writes = p.item_requests();
     let r = json(b, &p, &["sync"]);
     assert!(r["pulled"].as_u64().unwrap() >= 1, "{r}");
     assert_eq!(p.received(CONTENT_ROUTE), 1);
-    assert_eq!(p.received("PUT /v1/items/{kind}/{id}"), writes, "a pulled dataset is not sent back");
+    assert_eq!(p.item_requests(), writes, "a pulled dataset is not sent back");
     let on_b = datasets(b, &p);
     assert_eq!(on_b.len(), 1, "{on_b:?}");
     let got = &on_b[0];
@@ -230,8 +230,8 @@ fn keeping_theirs_in_a_dataset_conflict_downloads_the_platforms_text() {
 
     run(b, &p, &["conflicts", "resolve", &id, "--theirs"]);
     assert!(text(b, &p, &id) == theirs, "B took the platform's text");
-    let writes = p.received("PUT /v1/items/{kind}/{id}");
+    let writes = p.item_requests();
     json(b, &p, &["sync"]);
-    assert_eq!(p.received("PUT /v1/items/{kind}/{id}"), writes, "keeping theirs sends nothing");
+    assert_eq!(p.item_requests(), writes, "keeping theirs sends nothing");
     assert!(text(b, &p, &id) == theirs);
 }

@@ -255,6 +255,7 @@ fn ten_thousand_changes_on_two_devices_converge_through_faults_and_kills() {
         reqwest::blocking::get(format!("{}/v1/dev/sync-stats", platform.url)).unwrap().json().unwrap();
     assert_eq!(stats["live_items"].as_u64(), Some(la.len() as u64), "{stats}");
     assert_eq!(stats["duplicate_origins"], 0, "no change applied twice: {stats}");
+    assert!(platform.received("POST /v1/items/batch") > 0, "the writes went in batches, faults and all");
     eprintln!(
         "converged: {counter} changes, {} agents, {kills} kills, {} faults {:?}, platform {stats}",
         la.len(),

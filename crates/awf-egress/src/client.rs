@@ -10,7 +10,8 @@ use std::sync::Mutex;
 use awf_core::telemetry::TELEMETRY_PURPOSES;
 use awf_core::SecretString;
 use awf_platform_api::sync::{
-    IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, UPLOAD_CHUNK_TYPE, UPLOAD_OFFSET_HEADER, UPLOAD_SHA256_HEADER,
+    BatchAnswer, BatchWrite, BatchWrites, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER, UPLOAD_CHUNK_TYPE,
+    UPLOAD_OFFSET_HEADER, UPLOAD_SHA256_HEADER,
 };
 use awf_platform_api::{
     AccountProfile, Capabilities, ErrorBody, LoginRequest, PlatformErrorCode, PolicyDocument, ProfilePatch, Purpose,
@@ -429,6 +430,38 @@ impl PlatformClient {
             412 => Ok(PutOutcome::Conflict(Self::interpret(&path, 200, &answer.body)?)),
             status => Ok(PutOutcome::Applied(Self::interpret(&path, status, &answer.body)?)),
         }
+    }
+
+    /// Writes several items in one `POST /v1/items/batch` (at most
+    /// [`awf_platform_api::sync::MAX_BATCH_WRITES`]): one outcome per write, in their order,
+    /// each what [`PlatformClient::put_item`] would have returned for it. The outer error is the
+    /// request's as a whole (unreachable, refused, an answer that does not match the writes).
+    pub fn put_items(&self, writes: Vec<BatchWrite>) -> Result<Vec<Result<PutOutcome, EgressError>>, EgressError> {
+        const PATH: &str = "/v1/items/batch";
+        for w in &writes {
+            item_path(w.kind, &w.id)?;
+        }
+        let sent: Vec<(ItemKind, String)> = writes.iter().map(|w| (w.kind, w.id.clone())).collect();
+        let body = serde_json::to_value(BatchWrites { writes }).expect("serialises");
+        let answer: BatchAnswer = self.authed(Purpose::DeveloperDataHosting, Method::POST, PATH, Some(&body))?;
+        if answer.results.len() != sent.len() {
+            return Err(EgressError::BadResponse {
+                path: PATH.into(),
+                detail: format!("{} results for {} writes", answer.results.len(), sent.len()),
+            });
+        }
+        let bad = |detail: String| EgressError::BadResponse { path: PATH.into(), detail };
+        let outcomes =
+            answer.results.into_iter().zip(sent).map(|(r, (kind, id))| match (r.status, r.item, r.conflict, r.error) {
+                (200 | 201, Some(item), _, _) if item.kind == kind && item.id == id => Ok(PutOutcome::Applied(item)),
+                (412, _, Some(conflict), _) => Ok(PutOutcome::Conflict(conflict)),
+                (status @ 400..=599, _, _, Some(body)) => Err(EgressError::Platform { status, body }),
+                (status, ..) => Err(bad(format!(
+                    "the result for {} {id} (status {status}) does not match the write",
+                    kind.as_str()
+                ))),
+            });
+        Ok(outcomes.collect())
     }
 
     /// Deletes an item expecting `expected_revision`: the tombstone and the platform's signed

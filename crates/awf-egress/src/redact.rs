@@ -28,17 +28,38 @@ fn redact(v: &mut Value) {
     }
 }
 
-/// The preview of a JSON body (empty when there is none).
+/// Items a batch preview names before "and N more".
+const BATCH_NAMES: usize = 20;
+
+/// The preview of a JSON body (empty when there is none). A batch of item writes
+/// (`{"writes": [{"kind", "id", …}, …]}`) starts with the items it writes, since its cut JSON
+/// would show only the first.
 pub fn redact_preview(body: Option<&Value>) -> String {
     let Some(body) = body else { return String::new() };
     let mut copy = body.clone();
     redact(&mut copy);
+    let summary = batch_summary(&copy).unwrap_or_default();
     let text = copy.to_string();
     if text.chars().count() <= PREVIEW_CHARS {
-        return text;
+        return format!("{summary}{text}");
     }
     let cut: String = text.chars().take(PREVIEW_CHARS).collect();
-    format!("{cut}… ({} bytes in all)", text.len())
+    format!("{summary}{cut}… ({} bytes in all)", text.len())
+}
+
+/// "3 writes: agent/01H…, plugin/01H…, table/01H…; " for a batch of item writes.
+fn batch_summary(v: &Value) -> Option<String> {
+    let writes = v.as_object()?.get("writes")?.as_array()?;
+    let names = writes
+        .iter()
+        .map(|w| Some(format!("{}/{}", w.get("kind")?.as_str()?, w.get("id")?.as_str()?)))
+        .collect::<Option<Vec<_>>>()?;
+    let shown = names.iter().take(BATCH_NAMES).cloned().collect::<Vec<_>>().join(", ");
+    let more = match names.len().checked_sub(BATCH_NAMES) {
+        Some(n) if n > 0 => format!(" and {n} more"),
+        _ => String::new(),
+    };
+    Some(format!("{} writes: {shown}{more}; ", names.len()))
 }
 
 #[cfg(test)]
@@ -67,5 +88,18 @@ mod tests {
         assert!(p.chars().count() < 700);
         assert!(p.ends_with("bytes in all)"));
         assert_eq!(redact_preview(None), "");
+    }
+
+    #[test]
+    fn a_batch_of_writes_names_its_items_first() {
+        let writes: Vec<Value> = (0..25)
+            .map(|n| json!({"kind": "agent", "id": format!("A{n}"), "write": {"body": {"api_key": "marker-key"}}}))
+            .collect();
+        let p = redact_preview(Some(&json!({ "writes": writes })));
+        assert!(p.starts_with("25 writes: agent/A0, agent/A1, "), "{p}");
+        assert!(p.contains("agent/A19 and 5 more; {"), "{p}");
+        assert!(!p.contains("agent/A20,") && !p.contains("marker-key"), "{p}");
+        // Any other body is previewed as it is.
+        assert_eq!(redact_preview(Some(&json!({"writes": [1]}))), r#"{"writes":[1]}"#);
     }
 }

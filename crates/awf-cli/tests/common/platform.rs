@@ -66,6 +66,16 @@ impl Platform {
         self.get("/v1/dev/stats")["by_route"][route].as_u64().unwrap_or(0)
     }
 
+    /// How many item-write requests the platform has received: `PUT` and `DELETE` of one item,
+    /// and batches of writes.
+    pub fn item_requests(&self) -> u64 {
+        let stats = self.get("/v1/dev/stats");
+        ["PUT /v1/items/{kind}/{id}", "DELETE /v1/items/{kind}/{id}", "POST /v1/items/batch"]
+            .iter()
+            .map(|r| stats["by_route"][r].as_u64().unwrap_or(0))
+            .sum()
+    }
+
     /// How many requests of `purpose` the platform has received.
     pub fn received_for(&self, purpose: &str) -> u64 {
         self.get("/v1/dev/stats")["by_purpose"][purpose].as_u64().unwrap_or(0)
