@@ -813,6 +813,24 @@ async function processesMentioning(needle) {
   return pids;
 }
 
+/** Whether the process recorded in the profile's lock file still runs (a zombie has let go). */
+async function lockHolderAlive(dataDir) {
+  if (process.platform !== "linux") return false;
+  let pid;
+  try {
+    pid = Number((await readFile(path.join(dataDir, "studio.lock"), "utf8")).trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    return !/^State:\s+[ZX]/m.test(status);
+  } catch {
+    return false;
+  }
+}
+
 function launch(dataDir) {
   return Session.create(base, {
     alwaysMatch: {
@@ -839,12 +857,14 @@ async function withApp(label, dataDir, body) {
   } finally {
     const err = await session.delete();
     if (err) log(`${label}: deleting the session failed: ${err.message}`);
-    // The profile is single-instance: the next run needs this one gone.
+    // The profile is single-instance: the next run needs this one gone, and its lock with it
+    // (an exiting process loses its command line before it closes its files).
     try {
-      await poll(`the app of "${label}" to exit`, async () => (await processesMentioning(dataDir)).length === 0, {
-        timeoutMs: 15_000,
-        intervalMs: 200,
-      });
+      await poll(
+        `the app of "${label}" to exit`,
+        async () => (await processesMentioning(dataDir)).length === 0 && !(await lockHolderAlive(dataDir)),
+        { timeoutMs: 15_000, intervalMs: 200 },
+      );
     } catch (e) {
       if (!failed) throw e;
       log(e.message);

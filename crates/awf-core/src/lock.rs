@@ -45,6 +45,22 @@ impl ProfileLock {
         Ok(ProfileLock { _file: file, path })
     }
 
+    /// [`ProfileLock::acquire`], waiting up to `wait` for the holder to let go: a Studio window
+    /// or `awf` command that has just been closed can hold the lock for a moment while it exits
+    /// (a relaunch right after a close would otherwise say "in use"). Still held after `wait`:
+    /// [`CoreError::ProfileLocked`].
+    pub fn acquire_waiting(dir: &Path, wait: std::time::Duration) -> Result<Self> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match Self::acquire(dir) {
+                Err(CoreError::ProfileLocked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -64,5 +80,27 @@ mod tests {
         }
         drop(first);
         ProfileLock::acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_waiting_acquire_gets_a_lock_released_meanwhile_and_still_reports_one_kept() {
+        use std::time::{Duration, Instant};
+        let dir = tempfile::tempdir().unwrap();
+        let held = ProfileLock::acquire(dir.path()).unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(held);
+        });
+        ProfileLock::acquire_waiting(dir.path(), Duration::from_secs(10)).expect("released within the wait");
+        releaser.join().unwrap();
+
+        let kept = ProfileLock::acquire(dir.path()).unwrap();
+        let start = Instant::now();
+        match ProfileLock::acquire_waiting(dir.path(), Duration::from_millis(200)) {
+            Err(CoreError::ProfileLocked { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("expected ProfileLocked, got {other:?}"),
+        }
+        assert!(start.elapsed() >= Duration::from_millis(200), "it waited before giving up");
+        drop(kept);
     }
 }

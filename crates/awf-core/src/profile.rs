@@ -86,6 +86,10 @@ pub struct LocalCategory {
     pub retention: String,
 }
 
+/// How long opening a profile waits for a process that holds it to let go (one that was just
+/// closed may still be exiting).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// An open profile. Dropping it releases the lock.
 pub struct Profile {
     dir: PathBuf,
@@ -125,7 +129,7 @@ impl Profile {
     pub fn open(opts: OpenOptions) -> Result<Profile> {
         let dir = opts.data_dir;
         std::fs::create_dir_all(&dir).map_err(|e| CoreError::io("creating the data directory", &dir, e))?;
-        let lock = ProfileLock::acquire(&dir)?;
+        let lock = ProfileLock::acquire_waiting(&dir, LOCK_WAIT)?;
         // A cancelled account's profile whose shred was interrupted is finished off first.
         crate::shred::finish_pending(&dir, opts.vault.as_ref())?;
         let key_path = dir.join("key.json");
