@@ -210,6 +210,20 @@ describe("agent editor", { timeout: 20_000 }, () => {
     expect(backend.callsOf("sync_agent_set")[1]!.request).toEqual({ id: agent.id, on: true });
   });
 
+  it("an edit saved in the editor shows the agent pending at once, not at the next poll", async () => {
+    const backend = backendWith();
+    backend.seed({ name: "Writer" });
+    await backend.call("sync_now", null);
+    start(backend);
+    await waitFor(() => expect(screen.queryAllByTestId("agent-row")).toHaveLength(1));
+    await fireEvent.click(screen.getAllByTestId("agent-row")[0]!);
+    await waitFor(() => expect(byTestId("agent-sync-status").dataset.status).toBe("synced"));
+    await fireEvent.input(byTestId("agent-instructions"), { target: { value: "Answer briefly." } });
+    // The poll is a minute here: only a refresh after the save can show it.
+    await waitFor(() => expect(byTestId("agent-sync-status").dataset.status).toBe("pending"), { timeout: 3_000 });
+    expect(await indicatorState("pending")).toContain("1");
+  });
+
   it("speaks Chinese", async () => {
     i18n.locale = "zh-CN";
     const backend = backendWith({ hosting: false });
