@@ -14,12 +14,13 @@
 //!    will send;
 //! 4. **engine**: times `awf sync --json` on device A, from spawn to exit (process start, profile
 //!    open, the consent and session checks, the pull, the push of every change, the outcomes
-//!    recorded), and checks that it pushed all N and left none pending;
+//!    recorded; the engine sends the writes in `POST /v1/items/batch` requests of up to 200),
+//!    and checks that it pushed all N and left none pending;
 //! 5. **baseline**: the same N request bodies `PUT` to the same routes with the same headers
 //!    (`If-None-Match: *`, the idempotency key, the purpose, a bearer token) into account B, one
 //!    after the other over one keep-alive connection by a plain HTTP/1.1 loop in this process:
-//!    the platform's own cost plus loopback, the lower bound an engine with a durable outbox and
-//!    a transmission log can approach.
+//!    the platform's own cost plus loopback for one request per change, the floor of an engine
+//!    that sends one request per change (the engine's batches go under it).
 //!
 //! Requests counted by the platform (`GET /v1/dev/stats`, `by_route`, and `GET /v1/dev/sync-stats`
 //! for the writes applied); bytes on the wire as the egress gate's transmission log recorded them
@@ -47,7 +48,7 @@ const SHORT_CHANGES: usize = 1_000;
 const TARGET_SECS: f64 = 10.0;
 const TARGET_CHANGES: usize = 10_000;
 const PASSWORD: &str = "bench-sync-horse-battery-42";
-/// The platform's route of item writes, as `/v1/dev/stats` names it.
+/// The platform's routes of item writes, as `/v1/dev/stats` names them.
 const PUT_ROUTE: &str = "PUT /v1/items/{kind}/{id}";
 const BATCH_ROUTE: &str = "POST /v1/items/batch";
 
