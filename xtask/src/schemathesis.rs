@@ -244,7 +244,14 @@ fn ensure_schemathesis() -> Result<PathBuf> {
         .into_iter()
         .find(|p| Cmd::new(p).arg("--version").read().is_some())
         .ok_or("python3 is not installed: schemathesis needs Python 3.9 or newer")?;
-    if !exe("pip").is_file() {
+    // A venv whose pip does not run (its interpreter path moved with a renamed target
+    // directory, say) is made again.
+    let pip_runs = Cmd::new(exe("pip")).arg("--version").read().is_some();
+    if !pip_runs {
+        if venv.exists() {
+            println!("schemathesis: {} does not work; making it again", venv.display());
+            std::fs::remove_dir_all(&venv).map_err(|e| format!("removing {}: {e}", venv.display()))?;
+        }
         println!("schemathesis: creating {}", venv.display());
         Cmd::new(python).args(["-m", "venv"]).arg(&venv).run()?;
     }
