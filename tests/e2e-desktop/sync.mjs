@@ -115,6 +115,19 @@ async function openPanel(s) {
   await s.waitFor(tid("sync-view"), 15_000);
 }
 
+/**
+ * Clicks "New agent" and waits for the new agent's editor: the editor open before stays until its
+ * edits are saved, and a value set in it meanwhile would land on that agent.
+ */
+async function newAgent(s) {
+  const before = await attr(s, tid("agent-editor"), "data-agent-id");
+  await clickCss(s, tid("new-agent"));
+  await poll("the new agent's editor", async () => {
+    const id = await attr(s, tid("agent-editor"), "data-agent-id");
+    return id !== null && id !== before;
+  });
+}
+
 async function openAgent(s, id) {
   await clickCss(s, tid("workspace-open"));
   await clickCss(s, `${tid("agent-row")}[data-agent-id="${id}"]`);
@@ -134,7 +147,7 @@ export async function syncFlow(s, ctx) {
     const name = `Synced agent ${Date.now().toString(36)}`;
     const v1 = "Greet the user.\nAnswer briefly.\nSign off.";
     await clickCss(s, tid("workspace-open"));
-    await clickCss(s, tid("new-agent"));
+    await newAgent(s);
     await setValue(s, tid("agent-name"), name);
     await setValue(s, tid("agent-instructions"), v1);
     await saved(s);

@@ -225,6 +225,25 @@ async function waitSaved(page) {
 }
 
 /**
+ * Clicks "New agent" and waits for the new agent's editor: the editor open before stays until its
+ * edits are saved, and a name typed into it meanwhile would land on that agent.
+ * @param {Page} page
+ */
+async function newAgent(page) {
+  const editor = page.locator(tid("agent-editor"));
+  const before = (await editor.count()) > 0 ? await editor.getAttribute("data-agent-id") : null;
+  await page.locator(tid("new-agent")).click();
+  await page.waitForFunction(
+    (old) => {
+      const id = document.querySelector('[data-testid="agent-editor"]')?.getAttribute("data-agent-id");
+      return Boolean(id) && id !== old;
+    },
+    before,
+    { timeout: STEP_TIMEOUT_MS },
+  );
+}
+
+/**
  * @param {Page} page
  * @param {string} name
  */
@@ -469,8 +488,7 @@ async function main() {
     });
 
     await step("creates an agent with the default name", async () => {
-      await page.locator(tid("new-agent")).click();
-      await page.locator(tid("agent-editor")).waitFor();
+      await newAgent(page);
       await expectValue(page, "agent-name", "Untitled agent");
       await page.locator(tid("agent-row"), { hasText: "Untitled agent" }).waitFor();
     });
@@ -724,12 +742,7 @@ async function main() {
     const probe = "Privacy probe agent";
     await step("Privacy: creating an agent queues a usage event, shown in the Pending tab", async () => {
       await page.locator(tid("workspace-open")).click();
-      await page.locator(tid("new-agent")).click();
-      await page.locator(tid("agent-editor")).waitFor();
-      // The editor of the agent open before must be gone, or the name would land on that agent.
-      await page.waitForFunction(
-        () => /** @type {HTMLInputElement | null} */ (document.querySelector('[data-testid="agent-name"]'))?.value === "Untitled agent",
-      );
+      await newAgent(page);
       await page.locator(tid("agent-name")).fill(probe);
       await waitSaved(page);
       await page.locator(tid("privacy-open")).click();
@@ -1047,10 +1060,7 @@ async function main() {
     const shopAgent = "Pet shop assistant";
     await step("Agent: plugins and data are picked by name; the instructions' PII is flagged, masked (axe-core audit)", async () => {
       await page.locator(tid("workspace-open")).click();
-      await page.locator(tid("new-agent")).click();
-      await page.waitForFunction(
-        () => /** @type {HTMLInputElement | null} */ (document.querySelector('[data-testid="agent-name"]'))?.value === "Untitled agent",
-      );
+      await newAgent(page);
       await page.locator(tid("agent-name")).fill(shopAgent);
       await page.locator(tid("agent-instructions")).fill("Help customers choose pets.\nEscalate refunds to 13812345678.");
       await page.locator(tid("agent-plugin-ids-add")).selectOption({ label: "Swagger Petstore — 3 tools" });
@@ -1229,8 +1239,7 @@ async function main() {
       // Opening a section checks at once; the 30 s poll would notice too.
       await page.locator(tid("workspace-open")).click();
       await indicator("offline").waitFor({ timeout: 35_000 });
-      await page.locator(tid("new-agent")).click();
-      await page.locator(tid("agent-editor")).waitFor();
+      await newAgent(page);
       await page.locator(tid("agent-name")).fill("Offline agent");
       await page.locator(tid("agent-instructions")).fill("Written while the platform was down.");
       await waitSaved(page);
