@@ -225,6 +225,33 @@ async function waitSaved(page) {
 }
 
 /**
+ * A one-line account of the page for a failure's log: the section, the agent rows in the
+ * document, the editor's agent and name, the save indicator, and any error notes.
+ * @param {Page} page
+ */
+async function pageState(page) {
+  return page.evaluate(() => {
+    const q = (/** @type {string} */ s) => document.querySelector(s);
+    const text = (/** @type {Element | null} */ el) => (el?.textContent ?? "").replace(/\s+/g, " ").trim();
+    const rows = [...document.querySelectorAll('[data-testid="agent-row"]')].map(
+      (r) => `${r.getAttribute("data-agent-id")}:${text(r.querySelector(".name"))}`,
+    );
+    const name = /** @type {HTMLInputElement | null} */ (q('[data-testid="agent-name"]'));
+    const errors = [...document.querySelectorAll('[role="alert"]')].map(text).filter(Boolean);
+    return JSON.stringify({
+      url: location.pathname + location.hash,
+      rows: rows.slice(0, 12),
+      rowCount: rows.length,
+      editor: q('[data-testid="agent-editor"]')?.getAttribute("data-agent-id") ?? null,
+      name: name?.value ?? null,
+      saved: q('[data-testid="save-indicator"]')?.getAttribute("data-state") ?? null,
+      platform: q('[data-testid="platform-indicator"]')?.getAttribute("data-state") ?? null,
+      errors,
+    });
+  });
+}
+
+/**
  * Clicks "New agent" and waits for the new agent's editor: the editor open before stays until its
  * edits are saved, and a name typed into it meanwhile would land on that agent.
  * @param {Page} page
@@ -472,6 +499,8 @@ async function main() {
       failed++;
       stopped = true;
       log(`FAIL ${name}: ${e instanceof Error ? e.message : e}`);
+      // What the page showed, in the log: CI keeps the log when the screenshots are out of reach.
+      log(`page at the failure: ${await pageState(page).catch((err) => `(unreadable: ${err})`)}`);
       const stem = path.join(artifacts, `failure-${name.replace(/\W+/g, "-")}`);
       await page.screenshot({ path: `${stem}.png` }).catch(() => {});
       await writeFile(`${stem}.html`, await page.content().catch(() => "")).catch(() => {});
