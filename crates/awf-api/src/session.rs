@@ -50,6 +50,9 @@ pub struct Api {
     cancelled: Mutex<Option<crate::rights::CancellationStatus>>,
     /// One cancellation attempt at a time.
     cancel_turn: Mutex<()>,
+    /// One sync pass at a time: "Sync now", the background worker and the CLI's loop would
+    /// otherwise read the same outbox entries and send each change twice.
+    pub(crate) sync_turn: Mutex<()>,
 }
 
 impl Api {
@@ -67,6 +70,7 @@ impl Api {
             uploads: Default::default(),
             cancelled: Mutex::new(None),
             cancel_turn: Mutex::new(()),
+            sync_turn: Mutex::new(()),
         };
         let started = std::time::Instant::now();
         if api.try_open(config.passphrase).is_none() {

@@ -1138,7 +1138,14 @@ impl Pass<'_> {
 impl Api {
     /// One sync pass: scope checks, pull, then push everything due. Never sends without the
     /// hosting consent.
+    /// One sync pass: pull, then push what is due. A pass already running (the background
+    /// worker's, another "Sync now") is waited for first, so no change is sent twice.
     pub fn sync_once(&self) -> Result<SyncReport, ApiError> {
+        let _turn = self.sync_turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.sync_pass()
+    }
+
+    fn sync_pass(&self) -> Result<SyncReport, ApiError> {
         let profile = self.profile()?;
         let client = self.platform()?;
         let device = profile.installation_id()?;
@@ -1544,7 +1551,13 @@ impl Api {
         let Ok(profile) = self.profile() else { return };
         let due = profile.sync().next_due().ok().flatten().is_some_and(|at| at <= now_ms());
         if due || tick.is_multiple_of(pull_every) {
-            let _ = self.sync_once();
+            // A pass the developer started is running: this tick has nothing to add.
+            let _turn = match self.sync_turn.try_lock() {
+                Ok(turn) => turn,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return,
+            };
+            let _ = self.sync_pass();
         }
     }
 }

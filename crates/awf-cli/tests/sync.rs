@@ -232,6 +232,45 @@ fn an_agent_with_sync_off_keeps_its_local_edits_when_the_other_device_changes_it
 }
 
 #[test]
+fn passes_started_together_take_turns_and_send_each_change_once() {
+    let pdata = tempfile::tempdir().unwrap();
+    let p = Platform::start(pdata.path(), 0, &[]);
+    let a = tempfile::tempdir().unwrap();
+    // The platform's address in the profile's settings, where the in-process surface below
+    // finds it (the CLI gets the same address from the environment).
+    let api = awf_api::Api::open(awf_api::ApiConfig::new(a.path()));
+    api.set_platform_url(awf_api::dto::SetPlatformUrl { url: Some(p.url.clone()) }).unwrap();
+    drop(api);
+    sign_up(a.path(), &p, "turns-dev", "+8613800005541");
+    grant_hosting(a.path(), &p);
+    {
+        let profile = awf_core::Profile::open(awf_core::OpenOptions::new(a.path())).unwrap();
+        for n in 0..300 {
+            profile.agents().create(awf_core::AgentDraft::named(format!("Turn agent {n}"))).unwrap();
+        }
+    }
+    // Three passes at once ("Sync now" twice and the CLI's loop, say), in one process as in the app.
+    let api = std::sync::Arc::new(awf_api::Api::open(awf_api::ApiConfig::new(a.path())));
+    let before = p.item_requests();
+    let start = std::sync::Arc::new(std::sync::Barrier::new(3));
+    let passes: Vec<_> = (0..3)
+        .map(|_| {
+            let (api, start) = (api.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                api.sync_once().unwrap()
+            })
+        })
+        .collect();
+    let reports: Vec<_> = passes.into_iter().map(|h| h.join().unwrap()).collect();
+    let pushed: u64 = reports.iter().map(|r| r.pushed as u64).sum();
+    assert_eq!(pushed, 300, "each change pushed by one pass: {reports:?}");
+    assert!(reports.iter().all(|r| r.pending == 0), "{reports:?}");
+    // 300 writes are two batches (200 + 100); passes reading the same outbox would send them again.
+    assert_eq!(p.item_requests() - before, 2, "{reports:?}");
+}
+
+#[test]
 fn many_changes_travel_in_batches_of_two_hundred_each_write_on_its_own_terms() {
     let pdata = tempfile::tempdir().unwrap();
     let p = Platform::start(pdata.path(), 0, &[]);
