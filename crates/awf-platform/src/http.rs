@@ -28,9 +28,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = body_limit(req.uri().path());
         let mut value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
             Ok(axum::Json(value)) => value,
-            Err(rejection) => return Err(json_rejection(&rejection)),
+            Err(rejection) => return Err(json_rejection(&rejection, limit)),
         };
         // serde also reads a struct from a JSON array of its fields in order; the contract's
         // bodies are objects, so anything else is refused here.
@@ -75,15 +76,31 @@ fn integral_floats_as_integers(value: &mut serde_json::Value) {
     }
 }
 
-fn json_rejection(rejection: &JsonRejection) -> ApiError {
+/// The body limit of an item write: the item and its envelope.
+pub(crate) const ITEM_BODY_LIMIT: usize = awf_platform_api::sync::MAX_ITEM_BODY_BYTES + 64 * 1024;
+/// The body limit of a batch of item writes.
+pub(crate) const BATCH_BODY_LIMIT: usize = awf_platform_api::sync::MAX_BATCH_BYTES + 64 * 1024;
+
+/// The largest JSON body the route of `path` takes (the router's `DefaultBodyLimit` layers are
+/// set from the same constants), so a 413 names the limit the request met.
+pub(crate) fn body_limit(path: &str) -> usize {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["v1", "requests"] => crate::MAX_REQUEST_BODY_BYTES,
+        ["v1", "items", "batch"] => BATCH_BODY_LIMIT,
+        ["v1", "items", _, _] => ITEM_BODY_LIMIT,
+        _ => crate::MAX_BODY_BYTES,
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection, limit: usize) -> ApiError {
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             PlatformErrorCode::PayloadTooLarge,
             format!(
-                "The body is larger than the platform takes: {} bytes ({} for a rights request with attachments).",
-                crate::MAX_BODY_BYTES,
-                crate::MAX_REQUEST_BODY_BYTES
+                "The body is larger than this request takes: at most {limit} bytes ({:.2} MiB).",
+                limit as f64 / (1024.0 * 1024.0)
             ),
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(

@@ -63,13 +63,10 @@ pub fn router(state: Arc<Platform>) -> Router {
             get(sync::get_item)
                 .put(sync::put_item)
                 .delete(sync::delete_item)
-                .layer(DefaultBodyLimit::max(awf_platform_api::sync::MAX_ITEM_BODY_BYTES + 64 * 1024)),
+                .layer(DefaultBodyLimit::max(http::ITEM_BODY_LIMIT)),
         )
         // Two segments after /v1/items: no clash with /v1/items/{kind}/{id} (three).
-        .route(
-            "/v1/items/batch",
-            post(sync::put_items).layer(DefaultBodyLimit::max(awf_platform_api::sync::MAX_BATCH_BYTES + 64 * 1024)),
-        )
+        .route("/v1/items/batch", post(sync::put_items).layer(DefaultBodyLimit::max(http::BATCH_BODY_LIMIT)))
         .route("/v1/changes", get(sync::changes))
         .route("/v1/uploads", post(sync::create_upload))
         .route(

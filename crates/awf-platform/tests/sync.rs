@@ -846,4 +846,14 @@ fn a_batch_is_refused_as_a_whole_without_consent_sign_in_or_within_size() {
     assert!(a.results.iter().all(|r| r.status == 201));
     assert_eq!(p.changes(t, 0, 1000).changes.len(), 200);
     assert_eq!(p.stats().writes_applied, 200);
+
+    // Five writes of 900 KiB each are within an item's limit but over the batch's: 413 for the
+    // whole, naming the batch's limit (not the 1 MiB of other requests), nothing written.
+    let wide = "x".repeat(900 * 1024);
+    let heavy: Vec<_> =
+        (0..5).map(|i| batch_write("agent", &format!("H{i}"), 0, &format!("h-{i}"), agent(&wide))).collect();
+    let e = error(post_batch(&p, t, &heavy), 413, PlatformErrorCode::PayloadTooLarge);
+    let limit = awf_platform_api::sync::MAX_BATCH_BYTES + 64 * 1024;
+    assert!(e.message.contains(&format!("at most {limit} bytes")), "{}", e.message);
+    assert_eq!(p.stats().writes_applied, 200);
 }
