@@ -234,7 +234,10 @@ impl<'s> PieceWriter<'s> {
     }
 }
 
-/// Reads a dataset's text piece by piece into one reused buffer (constant memory), checking
+/// Most threads reading a dataset's pieces at once.
+const MAX_READERS: usize = 4;
+
+/// Reads a dataset's text piece by piece into a few reused buffers (constant memory), checking
 /// every piece's seal, its place and its size.
 fn read_pieces(storage: &Storage, ds: &Dataset, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
     let count = piece_count(ds.bytes);
@@ -246,28 +249,36 @@ fn read_pieces(storage: &Storage, ds: &Dataset, mut f: impl FnMut(&[u8]) -> Resu
         }
         return Ok(());
     }
-    // A reader thread reads and opens the next piece while `f` handles this one (on two cores
-    // the decryption and the caller's hashing and writing overlap). Two buffers go round: at
-    // most two pieces are in memory.
-    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Result<(Vec<u8>, std::ops::Range<usize>)>>(1);
-    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    for _ in 0..2 {
-        let _ = empty_tx.send(Vec::with_capacity(PIECE_BYTES + SEALED_OVERHEAD));
-    }
+    // Reader threads read and open the next pieces while `f` handles this one: piece n goes to
+    // reader n % readers and `f` takes the pieces in order. Opening (decryption and its tag) is
+    // the longest stage, so on two cores it runs on both while the caller's writing takes what
+    // it needs. Each reader has two buffers going round: at most 2 × readers pieces in memory.
+    let readers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_READERS).min(count as usize);
     std::thread::scope(move |scope| {
-        scope.spawn(move || {
-            for n in 0..count {
-                // The consumer stopped (an error, a cancel): stop too.
-                let Ok(mut buf) = empty_rx.recv() else { return };
-                let piece = open_piece(storage, ds, n, &mut buf).map(|at| (buf, at));
-                let failed = piece.is_err();
-                if full_tx.send(piece).is_err() || failed {
-                    return;
-                }
+        let mut lanes = Vec::with_capacity(readers);
+        for first in 0..readers as u64 {
+            type Opened = Result<(Vec<u8>, std::ops::Range<usize>)>;
+            let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Opened>(1);
+            let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+            for _ in 0..2 {
+                let _ = empty_tx.send(Vec::with_capacity(PIECE_BYTES + SEALED_OVERHEAD));
             }
-        });
+            scope.spawn(move || {
+                for n in (first..count).step_by(readers) {
+                    // The consumer stopped (an error, a cancel): stop too.
+                    let Ok(mut buf) = empty_rx.recv() else { return };
+                    let piece = open_piece(storage, ds, n, &mut buf).map(|at| (buf, at));
+                    let failed = piece.is_err();
+                    if full_tx.send(piece).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            lanes.push((full_rx, empty_tx));
+        }
         let result = (|| {
-            for _ in 0..count {
+            for n in 0..count {
+                let (full_rx, empty_tx) = &lanes[(n % readers as u64) as usize];
                 let (buf, at) = full_rx.recv().map_err(|_| CoreError::Corrupt {
                     detail: format!("dataset `{}`: the piece reader stopped", ds.id),
                 })??;
@@ -277,9 +288,8 @@ fn read_pieces(storage: &Storage, ds: &Dataset, mut f: impl FnMut(&[u8]) -> Resu
             }
             Ok(())
         })();
-        // Dropping both ends wakes a reader waiting on either, so the scope can end.
-        drop(full_rx);
-        drop(empty_tx);
+        // Dropping every lane's ends wakes a reader waiting on either, so the scope can end.
+        drop(lanes);
         result
     })
 }
@@ -774,9 +784,10 @@ mod tests {
         }
     }
 
-    /// The pieces are read one ahead on a second thread: they still arrive in order, a damaged
-    /// later piece fails after the earlier ones were handed over, and a caller that stops early
-    /// (an error, a cancelled export) ends the read without waiting for the reader.
+    /// The pieces are read ahead on reader threads (piece n on reader n % readers): they still
+    /// arrive in order, a damaged later piece fails after the earlier ones were handed over, and
+    /// a caller that stops early (an error, a cancelled export) ends the read without waiting
+    /// for the readers.
     #[test]
     fn pieces_read_ahead_arrive_in_order_and_an_error_on_either_side_ends_the_read() {
         let dir = tempfile::tempdir().unwrap();
