@@ -338,7 +338,7 @@ impl Registry {
         let tmp = TempFile::create(dest)?;
         let file = tmp.file.try_clone().map_err(|e| CoreError::io("opening the export file", &tmp.path, e))?;
         let mut sink = ZipSink {
-            zip: zip::ZipWriter::new(BufWriter::with_capacity(256 * 1024, file)),
+            zip: zip::ZipWriter::new(BufWriter::with_capacity(256 * 1024, Writeback::new(file))),
             path: tmp.path.clone(),
             current: None,
             files: Vec::new(),
@@ -386,6 +386,7 @@ impl Registry {
         let path = sink.path.clone();
         let buffered = sink.zip.finish().map_err(|e| zip_err(&path, e))?;
         let file = buffered.into_inner().map_err(|e| CoreError::io("writing the export", &path, e.into_error()))?;
+        let file = file.into_file();
         file.sync_all().map_err(|e| CoreError::io("writing the export", &path, e))?;
         let zip_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         drop(file);
@@ -421,6 +422,74 @@ fn zip_err(path: &Path, e: zip::result::ZipError) -> CoreError {
             context: format!("writing the export {}", path.display()),
             source: std::io::Error::other(other),
         },
+    }
+}
+
+/// How many bytes are written between two requests to put the export file on disk.
+const WRITEBACK_STEP: u64 = 32 * 1024 * 1024;
+
+/// The export file, with a thread that asks the OS to put what has been written on disk every
+/// [`WRITEBACK_STEP`] bytes (`sync_data` on a second handle), so the disk works while the
+/// export is still produced and the final `fsync` waits for the last step only. Durability is
+/// unchanged: the export is renamed into place only after that final `fsync`.
+struct Writeback {
+    file: File,
+    since: u64,
+    ask: Option<std::sync::mpsc::SyncSender<()>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writeback {
+    fn new(file: File) -> Writeback {
+        let (ask, asked) = std::sync::mpsc::sync_channel::<()>(1);
+        // Without a second handle or a thread the export still works; only the early writes go.
+        let worker = file.try_clone().ok().and_then(|disk| {
+            std::thread::Builder::new()
+                .name("awf-export-writeback".into())
+                .spawn(move || {
+                    while asked.recv().is_ok() {
+                        // A failure here shows again, and fails the export, at the final fsync.
+                        let _ = disk.sync_data();
+                    }
+                })
+                .ok()
+        });
+        Writeback { file, since: 0, ask: worker.as_ref().map(|_| ask), worker }
+    }
+
+    /// Stops the thread (after the step it is on) and returns the file.
+    fn into_file(self) -> File {
+        let Writeback { file, ask, worker, .. } = self;
+        drop(ask);
+        if let Some(worker) = worker {
+            let _ = worker.join();
+        }
+        file
+    }
+}
+
+impl Write for Writeback {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.since += n as u64;
+        if self.since >= WRITEBACK_STEP {
+            self.since = 0;
+            if let Some(ask) = &self.ask {
+                // Full: a step is under way and another is asked for; this one joins them.
+                let _ = ask.try_send(());
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl std::io::Seek for Writeback {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(pos)
     }
 }
 
@@ -488,7 +557,7 @@ struct Current {
 }
 
 struct ZipSink<'a> {
-    zip: zip::ZipWriter<BufWriter<File>>,
+    zip: zip::ZipWriter<BufWriter<Writeback>>,
     /// The temporary file (for messages).
     path: PathBuf,
     current: Option<Current>,
