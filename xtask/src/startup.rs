@@ -45,6 +45,8 @@ const MARK_TIMEOUT: Duration = Duration::from_secs(60);
 const TARGET_RATIO: f64 = 1.25;
 /// The line both apps print at their first interactive paint.
 const MARK_PREFIX: &str = "AWF_FIRST_PAINT_MS=";
+/// The line Studio prints just before it: the page's start-up phases, `name=ms,…`.
+const PHASES_PREFIX: &str = "AWF_PAGE_PHASES=";
 
 struct Opts {
     runs: usize,
@@ -190,15 +192,20 @@ pub fn measure(rest: &[String]) -> Result {
         for (i, app) in apps.iter().enumerate() {
             let r = launch(app, Some(IDLE));
             match &r {
-                Ok(s) => println!(
-                    "  run {run:>2} {:<8} first interactive paint {:>6.0} ms (page {:>5.0} ms)  idle PSS {:>6.1} MiB  RSS {:>6.1} MiB  ({} processes)",
-                    app.label,
-                    ms(s.wall),
-                    s.page_ms.unwrap_or(f64::NAN),
-                    mib(s.pss_kib()),
-                    mib(s.rss_kib()),
-                    s.procs.len()
-                ),
+                Ok(s) => {
+                    println!(
+                        "  run {run:>2} {:<8} first interactive paint {:>6.0} ms (page {:>5.0} ms)  idle PSS {:>6.1} MiB  RSS {:>6.1} MiB  ({} processes)",
+                        app.label,
+                        ms(s.wall),
+                        s.page_ms.unwrap_or(f64::NAN),
+                        mib(s.pss_kib()),
+                        mib(s.rss_kib()),
+                        s.procs.len()
+                    );
+                    if let Some(p) = s.phases.as_deref() {
+                        println!("         page phases (ms since navigation start): {}", phase_line(p));
+                    }
+                }
                 Err(e) => println!("  run {run:>2} {:<8} FAILED: {e}", app.label),
             }
             results[i].push(r);
@@ -250,12 +257,26 @@ pub fn first_paint(rest: &[String]) -> Result {
     Ok(())
 }
 
+/// `script=40.4,profile-ready=150.0` as `script 40 · profile-ready 150`.
+fn phase_line(phases: &str) -> String {
+    phases
+        .split(',')
+        .filter_map(|pair| {
+            let (name, at) = pair.split_once('=')?;
+            Some(format!("{name} {:.0}", at.parse::<f64>().ok()?))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// One measured launch.
 struct Sample {
     /// Spawn → mark line.
     wall: Duration,
     /// The page's own `performance.now()` at the mark.
     page_ms: Option<f64>,
+    /// The page's start-up phases before the mark (`name=ms,…`), when it reports them.
+    phases: Option<String>,
     /// Every process of the tree after the idle time (empty without one).
     procs: Vec<ProcMem>,
 }
@@ -291,22 +312,25 @@ fn launch(app: &App, idle: Option<Duration>) -> Result<Sample> {
     let stdout = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
+        let mut phases = None;
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if let Some(v) = line.trim().strip_prefix(MARK_PREFIX) {
-                let _ = tx.send(Some((t0.elapsed(), v.trim().parse::<f64>().ok())));
+            if let Some(v) = line.trim().strip_prefix(PHASES_PREFIX) {
+                phases = Some(v.trim().to_string());
+            } else if let Some(v) = line.trim().strip_prefix(MARK_PREFIX) {
+                let _ = tx.send(Some((t0.elapsed(), v.trim().parse::<f64>().ok(), phases.take())));
             }
         }
         let _ = tx.send(None);
     });
     let result = match rx.recv_timeout(MARK_TIMEOUT) {
-        Ok(Some((wall, page_ms))) => match idle {
-            None => Ok(Sample { wall, page_ms, procs: Vec::new() }),
+        Ok(Some((wall, page_ms, phases))) => match idle {
+            None => Ok(Sample { wall, page_ms, phases, procs: Vec::new() }),
             Some(idle) => {
                 std::thread::sleep(idle);
                 match child.try_wait() {
                     Ok(Some(status)) => Err(format!("exited ({status}) during the idle time")),
-                    _ => tree_memory(child.id()).map(|procs| Sample { wall, page_ms, procs }),
+                    _ => tree_memory(child.id()).map(|procs| Sample { wall, page_ms, phases, procs }),
                 }
             }
         },
@@ -709,6 +733,7 @@ mod tests {
         let ok = Sample {
             wall: Duration::from_millis(812),
             page_ms: None,
+            phases: None,
             procs: vec![ProcMem { pid: 7, comm: "Web\"Kit\\x\u{1}".into(), rss_kib: 2048, pss_kib: 1024 }],
         };
         let studio = [Ok(ok), Err("no mark".to_string())];
@@ -750,5 +775,14 @@ mod tests {
         assert_eq!(tree.first().map(|t| t.0), Some(me));
         let mem = tree_memory(me).unwrap();
         assert!(mem[0].rss_kib > 0);
+    }
+
+    #[test]
+    fn phases_print_as_names_and_whole_milliseconds_and_skip_what_does_not_parse() {
+        assert_eq!(
+            super::phase_line("script=40.4,profile-ready=150.04,agent-list=x,bad"),
+            "script 40 · profile-ready 150"
+        );
+        assert_eq!(super::phase_line(""), "");
     }
 }

@@ -12,6 +12,28 @@ export const FIRST_SCREEN_READY = '[data-testid="agent-row"], [data-testid="empt
 /** The name of the `performance` mark. */
 export const FIRST_PAINT_MARK = "awf:first-interactive-paint";
 
+/** The prefix of the start-up phases' marks (and of the first paint's). */
+const PHASE_PREFIX = "awf:";
+
+/**
+ * Marks a start-up phase once (the script evaluated, the profile open, the agent list answered):
+ * the benchmark prints the phases beside the first paint, so it says where the page's time goes.
+ */
+export function markPhase(name: string): void {
+  const mark = PHASE_PREFIX + name;
+  if (performance.getEntriesByName(mark, "mark").length === 0) performance.mark(mark);
+}
+
+/** The phases marked so far as `name=ms` pairs (ms since navigation start), in time order. */
+export function phases(): string {
+  return performance
+    .getEntriesByType("mark")
+    .filter((m) => m.name.startsWith(PHASE_PREFIX) && m.name !== FIRST_PAINT_MARK)
+    .sort((a, b) => a.startTime - b.startTime)
+    .map((m) => `${m.name.slice(PHASE_PREFIX.length)}=${m.startTime.toFixed(1)}`)
+    .join(",");
+}
+
 /** Resolves after the next frame containing the current document has been painted. */
 function afterNextPaint(): Promise<void> {
   return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
@@ -32,16 +54,18 @@ function whenPresent(root: ParentNode & Node, selector: string): Promise<void> {
 
 /**
  * Marks the first interactive paint once, when the first screen is ready; `report` receives the
- * time since navigation start in milliseconds (the Tauri command by default).
+ * time since navigation start in milliseconds and the phases before it (the Tauri command by
+ * default).
  */
 export async function markFirstInteractivePaint(
   root: ParentNode & Node = document.body,
-  report: (ms: number) => Promise<unknown> = (ms) => (isTauri() ? invoke("perf_mark", { ms }) : Promise.resolve()),
+  report: (ms: number, phases: string) => Promise<unknown> = (ms, phases) =>
+    isTauri() ? invoke("perf_mark", { ms, phases }) : Promise.resolve(),
 ): Promise<number> {
   await whenPresent(root, FIRST_SCREEN_READY);
   await afterNextPaint();
   const ms = performance.now();
   performance.mark(FIRST_PAINT_MARK);
-  await report(ms).catch(() => undefined);
+  await report(ms, phases()).catch(() => undefined);
   return ms;
 }

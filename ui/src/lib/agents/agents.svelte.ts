@@ -3,6 +3,7 @@ import type { Api } from "../api/client";
 import type { Agent, AgentSummary, ApiError } from "../api/bindings";
 import { toApiError } from "../api/backend";
 import { AgentSession, type SessionOptions } from "./session.svelte";
+import { markPhase } from "../perf";
 
 export class AgentsStore {
   filter = $state("");
@@ -30,6 +31,7 @@ export class AgentsStore {
     try {
       const items = await this.api.agentsList({ filter: this.filter, include_archived: this.includeArchived });
       if (seq !== this.listSeq) return;
+      markPhase("agent-list");
       this.items = items;
       this.listError = null;
     } catch (reason) {
